@@ -1,0 +1,239 @@
+namespace Masking.Policies
+
+open System
+open Masking
+
+/// Chooses the token spans to mask. Pure apart from the explicitly seeded generator it is given.
+type Chooser = SpecialTokens -> Rng -> Example -> Span[]
+
+/// Span-length distributions for span masking, counted in units.
+type SpanLengths =
+    /// BART text infilling: Poisson(λ) (a zero draw counts as one: every span hides at least one unit).
+    | Poisson of lambda: float
+    /// SpanBERT: Geometric(p) truncated to at most maxLength.
+    | Geometric of p: float * maxLength: int
+    /// T5 span corruption: the budget is split into round(budget / mean) spans of random lengths.
+    | MeanLength of mean: float
+
+/// How many units or tokens a fraction asks for. A positive fraction of a non-empty input always asks for
+/// at least one, so short inputs are still masked (HF's collator can mask nothing in a short sequence).
+module Budget =
+    let count (fraction: float) (available: int) =
+        if available <= 0 || fraction <= 0.0 then 0
+        else min available (max 1 (int (Math.Round(fraction * float available, MidpointRounding.AwayFromZero))))
+
+module Choose =
+    let private unitTokens (units: Span[]) =
+        let mutable n = 0
+
+        for u in units do
+            n <- n + u.Length
+
+        n
+
+    /// k distinct sorted values from [0, m), by selection sampling (one pass, no allocation but the result).
+    let internal sortedSample (rng: Rng) (k: int) (m: int) : int[] =
+        let result = Array.zeroCreate k
+        let mutable chosen = 0
+        let mutable i = 0
+
+        while chosen < k do
+            if rng.NextInt(m - i) < k - chosen then
+                result[chosen] <- i
+                chosen <- chosen + 1
+
+            i <- i + 1
+
+        result
+
+    /// Uniformly random units until the masked tokens reach round(fraction × eligible tokens); the last
+    /// unit may overshoot by less than its own length.
+    let budget (segmentation: Segmentation) (fraction: float) : Chooser =
+        fun specials rng ex ->
+            let units = Units.segment segmentation specials ex
+            let target = Budget.count fraction (unitTokens units)
+
+            if target = 0 then
+                [||]
+            else
+                // Partial Fisher–Yates over unit indices.
+                let order = Array.init units.Length id
+                let chosen = ResizeArray<Span>()
+                let mutable covered = 0
+                let mutable i = 0
+
+                while covered < target do
+                    let j = i + rng.NextInt(units.Length - i)
+                    let t = order[j]
+                    order[j] <- order[i]
+                    order[i] <- t
+                    chosen.Add units[t]
+                    covered <- covered + units[t].Length
+                    i <- i + 1
+
+                Span.normalize (chosen.ToArray())
+
+    /// Each unit independently with probability p; with atLeastOne, an empty draw on a non-empty input
+    /// masks one uniformly chosen unit instead.
+    let bernoulli (segmentation: Segmentation) (p: float) (atLeastOne: bool) : Chooser =
+        fun specials rng ex ->
+            let units = Units.segment segmentation specials ex
+            let chosen = units |> Array.filter (fun _ -> rng.NextDouble() < p)
+
+            if chosen.Length = 0 && atLeastOne && units.Length > 0 && p > 0.0 then
+                [| units[rng.NextInt units.Length] |]
+            else
+                Span.normalize chosen
+
+    /// Splits total into k positive parts uniformly at random.
+    let private composition (rng: Rng) (total: int) (k: int) =
+        let cuts = sortedSample rng (k - 1) (total - 1)
+        let parts = Array.zeroCreate k
+        let mutable previous = 0
+
+        for j in 0 .. k - 2 do
+            parts[j] <- cuts[j] + 1 - previous
+            previous <- cuts[j] + 1
+
+        parts[k - 1] <- total - previous
+        parts
+
+    /// Random spans whose lengths follow a distribution, covering round(density × units) units exactly,
+    /// placed uniformly with at least one unmasked unit between spans. The first and the last unit can be
+    /// masked like any other (T5's reference implementation always ends with a noise span: t5#905).
+    let spans (segmentation: Segmentation) (lengths: SpanLengths) (density: float) : Chooser =
+        fun specials rng ex ->
+            let units = Units.segment segmentation specials ex
+            let n = units.Length
+            let target = Budget.count density n
+
+            if target = 0 then
+                [||]
+            else
+                let drawn =
+                    match lengths with
+                    | MeanLength mean ->
+                        let k = min target (max 1 (int (Math.Round(float target / mean, MidpointRounding.AwayFromZero))))
+                        ResizeArray(composition rng target k)
+                    | Poisson _
+                    | Geometric _ ->
+                        let ls = ResizeArray<int>()
+                        let mutable sum = 0
+
+                        while sum < target do
+                            let l =
+                                match lengths with
+                                | Poisson lambda -> max 1 (rng.Poisson lambda)
+                                | Geometric(p, maxLength) -> rng.Geometric(p, maxLength)
+                                | MeanLength _ -> 1
+
+                            let l = min l (target - sum)
+                            ls.Add l
+                            sum <- sum + l
+
+                        ls
+
+                // Too many spans to keep them apart: join the last two until they fit.
+                while target + drawn.Count - 1 > n do
+                    let last = drawn[drawn.Count - 1]
+                    drawn.RemoveAt(drawn.Count - 1)
+                    drawn[drawn.Count - 1] <- drawn[drawn.Count - 1] + last
+
+                let k = drawn.Count
+                let free = n - target - (k - 1)
+                // Stars and bars: k bars among free + k slots give k + 1 free gaps, each ≥ 0.
+                let bars = sortedSample rng k (free + k)
+                let result = ResizeArray<Span>(target)
+                let mutable position = 0
+                let mutable previousBar = -1
+
+                for j in 0 .. k - 1 do
+                    let gap = bars[j] - previousBar - 1
+                    previousBar <- bars[j]
+                    position <- position + gap + (if j > 0 then 1 else 0)
+
+                    for u in position .. position + drawn[j] - 1 do
+                        result.Add units[u]
+
+                    position <- position + drawn[j]
+
+                Span.normalize (result.ToArray())
+
+    /// Up to k units chosen uniformly in every sentence (salient span masking: one entity per sentence).
+    let perSentence (segmentation: Segmentation) (k: int) : Chooser =
+        fun specials rng ex ->
+            let units = Units.segment segmentation specials ex
+            let result = ResizeArray<Span>()
+
+            for sentence in Example.sentences ex do
+                let inside =
+                    units |> Array.filter (fun u -> u.Start >= sentence.Start && u.End <= sentence.End)
+
+                let take = min k inside.Length
+
+                for i in sortedSample rng take inside.Length do
+                    result.Add inside[i]
+
+            Span.normalize (result.ToArray())
+
+    /// Spans from a scorer's candidates (Example.Scores): the best k per sentence, or the best ones until
+    /// round(budget × eligible tokens) are covered. With a temperature, candidates are sampled without
+    /// replacement ∝ exp(score / τ) (Gumbel top-k) instead of taken greedily.
+    let scored (k: int) (budget: float option) (temperature: float option) : Chooser =
+        fun specials rng ex ->
+            let clean (s: Span) =
+                s.Length > 0 && not (Array.exists specials.IsSpecialId ex.Tokens[s.Start .. s.End - 1])
+
+            let ranked =
+                ex.Scores
+                |> Array.filter (fun c -> clean c.Span)
+                |> Array.map (fun c ->
+                    let key =
+                        match temperature with
+                        | Some tau -> c.Score / tau + rng.Gumbel()
+                        | None -> c.Score
+
+                    key, c.Span)
+                |> Array.sortWith (fun (ka, sa) (kb, sb) ->
+                    let c = compare kb ka
+                    if c <> 0 then c else compare (sa.Start, sa.End) (sb.Start, sb.End))
+
+            let taken = ResizeArray<Span>()
+            let free (s: Span) = taken |> Seq.forall (fun t -> s.End <= t.Start || s.Start >= t.End)
+
+            match budget with
+            | Some fraction ->
+                let target = Budget.count fraction (unitTokens (Units.tokens specials ex))
+                let mutable covered = 0
+
+                for _, s in ranked do
+                    if covered < target && free s then
+                        taken.Add s
+                        covered <- covered + s.Length
+            | None ->
+                for sentence in Example.sentences ex do
+                    let mutable count = 0
+
+                    for _, s in ranked do
+                        if count < k && s.Start >= sentence.Start && s.End <= sentence.End && free s then
+                            taken.Add s
+                            count <- count + 1
+
+            Span.normalize (taken.ToArray())
+
+    /// Everything either chooser masks.
+    let union (a: Chooser) (b: Chooser) : Chooser =
+        fun specials rng ex -> Span.normalize (Array.append (a specials rng ex) (b specials rng ex))
+
+    /// Restricts a chooser to the annotated spans (with the given labels, or any label).
+    let within (labels: string list) (inner: Chooser) : Chooser =
+        fun specials rng ex ->
+            let allowed = Units.annotations labels specials ex
+
+            [| for s in inner specials rng ex do
+                   for a in allowed do
+                       let start, stop = max s.Start a.Start, min s.End a.End
+
+                       if start < stop then
+                           { Start = start; End = stop } |]
+            |> Span.normalize

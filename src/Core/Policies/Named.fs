@@ -1,0 +1,273 @@
+namespace Masking.Policies
+
+open System
+open System.Globalization
+open Masking
+
+/// A knob's value in a policy spec: a number or a word.
+type KnobValue =
+    | Number of float
+    | Word of string
+
+    override v.ToString() =
+        match v with
+        | Number x -> x.ToString("R", CultureInfo.InvariantCulture)
+        | Word w -> w
+
+/// A policy knob: its name (as the anchors name it), aliases, default, meaning and validation.
+type Knob =
+    { Name: string
+      Aliases: string list
+      Default: KnobValue
+      Help: string
+      Check: KnobValue -> Result<KnobValue, string> }
+
+/// A named policy: a preset of the algebra's parts, with its knobs.
+type PolicyInfo =
+    { Name: string
+      Summary: string
+      Knobs: Knob list
+      Build: SpecialTokens -> Map<string, KnobValue> -> Policy }
+
+module Knob =
+    let private describe =
+        function
+        | Number x -> x.ToString("R", CultureInfo.InvariantCulture)
+        | Word w -> sprintf "'%s'" w
+
+    let number name aliases (defaultValue: float) (lo: float) (hi: float) help =
+        { Name = name
+          Aliases = aliases
+          Default = Number defaultValue
+          Help = help
+          Check =
+            function
+            | Number x when x >= lo && x <= hi -> Ok(Number x)
+            | v -> Error(sprintf "expects a number in [%g, %g], got %s" lo hi (describe v)) }
+
+    let integer name aliases (defaultValue: int) (lo: int) (hi: int) help =
+        { Name = name
+          Aliases = aliases
+          Default = Number(float defaultValue)
+          Help = help
+          Check =
+            function
+            | Number x when x = Math.Floor x && x >= float lo && x <= float hi -> Ok(Number x)
+            | v -> Error(sprintf "expects an integer in [%d, %d], got %s" lo hi (describe v)) }
+
+    let choice name (defaultValue: string) (choices: string list) help =
+        { Name = name
+          Aliases = []
+          Default = Word defaultValue
+          Help = sprintf "%s (%s)" help (String.Join("|", choices))
+          Check =
+            function
+            | Word w when List.contains w choices -> Ok(Word w)
+            | v -> Error(sprintf "expects one of %s, got %s" (String.Join(", ", choices)) (describe v)) }
+
+    let word name (defaultValue: string) help =
+        { Name = name
+          Aliases = []
+          Default = Word defaultValue
+          Help = help
+          Check =
+            function
+            | Word w -> Ok(Word w)
+            | Number x -> Ok(Word(x.ToString(CultureInfo.InvariantCulture))) }
+
+/// The built-in policies. Every one is built only from the parts in Choose and Build.
+module Named =
+    let private num (knobs: Map<string, KnobValue>) name =
+        match knobs[name] with
+        | Number x -> x
+        | Word w -> failwithf "knob %s holds '%s' after validation" name w
+
+    let private word (knobs: Map<string, KnobValue>) name =
+        match knobs[name] with
+        | Word w -> w
+        | Number x -> string x
+
+    let private replaceKnob defaultValue =
+        Knob.choice "replace" defaultValue [ "span"; "token"; "corrupt"; "sentinel"; "delete" ] "what replaces a masked span in the source"
+
+    let private targetKnob defaultValue =
+        Knob.choice "target" defaultValue [ "full"; "spans"; "bare-spans"; "sentinels" ] "the decoder target"
+
+    let private corruptKnobs maskDefault randomDefault =
+        [ Knob.number "mask_replace_prob" [] maskDefault 0.0 1.0 "with replace=corrupt: share of masked tokens that become <mask>"
+          Knob.number "random_replace_prob" [] randomDefault 0.0 1.0 "with replace=corrupt: share that become a random token"
+          Knob.integer "corrupt_per_span" [] 0 0 1 "with replace=corrupt: draw once per span (SpanBERT) instead of per token" ]
+
+    let private unitKnob defaultValue =
+        Knob.choice "unit" defaultValue [ "token"; "word"; "entity" ] "what a selection picks: tokens, whole words or annotated spans"
+
+    let private segmentation (knobs: Map<string, KnobValue>) =
+        match word knobs "unit" with
+        | "word" -> WordUnits
+        | "entity" -> AnnotationUnits []
+        | _ -> TokenUnits
+
+    let private replacement (knobs: Map<string, KnobValue>) =
+        match word knobs "replace" with
+        | "token" -> MaskPerToken
+        | "corrupt" ->
+            let m, r = num knobs "mask_replace_prob", num knobs "random_replace_prob"
+
+            if m + r > 1.0 + 1e-12 then
+                invalidArg "knobs" "mask_replace_prob + random_replace_prob must not exceed 1"
+
+            Corrupt(m, r, num knobs "corrupt_per_span" = 1.0)
+        | "sentinel" -> SentinelPerSpan
+        | "delete" -> Delete
+        | _ -> MaskPerSpan
+
+    let private targetFormat (knobs: Map<string, KnobValue>) =
+        match word knobs "target" with
+        | "full" -> FullSequence
+        | "bare-spans" -> MaskedSpans false
+        | "sentinels" -> SentinelSpans
+        | _ -> MaskedSpans true
+
+    let private denoise name (choose: Map<string, KnobValue> -> Chooser) specials knobs =
+        Policy.denoise
+            name
+            specials
+            { Choose = choose knobs
+              Replace = replacement knobs
+              Target = targetFormat knobs }
+
+    let private fractionChooser knobs =
+        match word knobs "sampling" with
+        | "bernoulli" -> Choose.bernoulli (segmentation knobs) (num knobs "p") true
+        | _ -> Choose.budget (segmentation knobs) (num knobs "p")
+
+    let private samplingKnob =
+        Knob.choice "sampling" "exact" [ "exact"; "bernoulli" ] "exact budget, or each unit independently (at least one)"
+
+    let private pKnob = Knob.number "p" [ "mlm_probability" ] 0.15 0.0 1.0 "fraction of tokens to mask"
+
+    let all: PolicyInfo list =
+        [ { Name = "orig"
+            Summary = "15% of tokens at random, runs merged into one <mask>; target = the full original sequence"
+            Knobs = [ pKnob; unitKnob "token"; samplingKnob; replaceKnob "span"; targetKnob "full" ] @ corruptKnobs 0.8 0.1
+            Build = denoise "orig" fractionChooser }
+          { Name = "rand"
+            Summary = "15% of tokens at random, one <mask> per span; target = the masked spans, <mask>-separated"
+            Knobs = [ pKnob; unitKnob "token"; samplingKnob; replaceKnob "span"; targetKnob "spans" ] @ corruptKnobs 0.8 0.1
+            Build = denoise "rand" fractionChooser }
+          { Name = "ssm"
+            Summary = "salient span masking: one annotated entity or date per sentence; target = the span only"
+            Knobs =
+              [ Knob.integer "per_sentence" [] 1 1 1000 "spans masked per sentence"
+                Knob.word "labels" "all" "annotation labels to mask, '|'-separated, or all"
+                replaceKnob "span"
+                targetKnob "bare-spans" ]
+              @ corruptKnobs 0.8 0.1
+            Build =
+              denoise "ssm" (fun knobs ->
+                  let labels =
+                      match word knobs "labels" with
+                      | "all" -> []
+                      | l -> l.Split('|', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
+
+                  Choose.perSentence (AnnotationUnits labels) (int (num knobs "per_sentence"))) }
+          { Name = "whole-word"
+            Summary = "whole-word masking (BERT WWM) for any vocabulary: 15% of tokens in whole words, 80/10/10"
+            Knobs = [ pKnob; samplingKnob; replaceKnob "corrupt"; targetKnob "spans" ] @ corruptKnobs 0.8 0.1
+            Build = denoise "whole-word" (fun knobs -> fractionChooser (knobs.Add("unit", Word "word"))) }
+          { Name = "bart-infilling"
+            Summary = "BART text infilling: Poisson(λ=3) span lengths over 30% of tokens, one <mask> per span; full target"
+            Knobs =
+              [ Knob.number "noise_density" [ "mask" ] 0.3 0.0 1.0 "fraction of units to mask"
+                Knob.number "poisson_lambda" [] 3.0 0.01 100.0 "mean span length"
+                unitKnob "token"
+                replaceKnob "span"
+                targetKnob "full" ]
+              @ corruptKnobs 0.8 0.1
+            Build =
+              denoise "bart-infilling" (fun knobs ->
+                  Choose.spans (segmentation knobs) (Poisson(num knobs "poisson_lambda")) (num knobs "noise_density")) }
+          { Name = "spanbert"
+            Summary = "SpanBERT: geometric(p=0.2) span lengths up to 10 words over 15% of words, 80/10/10 per span"
+            Knobs =
+              [ Knob.number "noise_density" [ "mlm_probability" ] 0.15 0.0 1.0 "fraction of units to mask"
+                Knob.number "geometric_p" [] 0.2 0.001 1.0 "geometric distribution parameter"
+                Knob.integer "max_span" [] 10 1 1000 "longest span, in units"
+                unitKnob "word"
+                replaceKnob "corrupt"
+                targetKnob "spans" ]
+              @ [ Knob.number "mask_replace_prob" [] 0.8 0.0 1.0 "with replace=corrupt: share of spans that become <mask>"
+                  Knob.number "random_replace_prob" [] 0.1 0.0 1.0 "with replace=corrupt: share that become random tokens"
+                  Knob.integer "corrupt_per_span" [] 1 0 1 "with replace=corrupt: draw once per span" ]
+            Build =
+              denoise "spanbert" (fun knobs ->
+                  Choose.spans
+                      (segmentation knobs)
+                      (Geometric(num knobs "geometric_p", int (num knobs "max_span")))
+                      (num knobs "noise_density")) }
+          { Name = "t5"
+            Summary = "T5 span corruption: 15% noise, mean span 3, a unique sentinel per span in source and target"
+            Knobs =
+              [ Knob.number "noise_density" [] 0.15 0.0 1.0 "fraction of units to corrupt"
+                Knob.number "mean_noise_span_length" [] 3.0 1.0 1000.0 "mean span length"
+                unitKnob "token"
+                replaceKnob "sentinel"
+                targetKnob "sentinels" ]
+              @ corruptKnobs 0.8 0.1
+            Build =
+              denoise "t5" (fun knobs ->
+                  Choose.spans
+                      (segmentation knobs)
+                      (MeanLength(num knobs "mean_noise_span_length"))
+                      (num knobs "noise_density")) }
+          { Name = "scored"
+            Summary = "masks from a scorer's span scores: the top span per sentence, top spans to a budget, or sampled"
+            Knobs =
+              [ Knob.integer "k" [] 1 1 1000 "spans per sentence (when budget = 0)"
+                Knob.number "budget" [] 0.0 0.0 1.0 "if > 0: best spans until this fraction of tokens, instead of k per sentence"
+                Knob.number "tau" [] 0.0 0.0 1000.0 "if > 0: sample ∝ exp(score / tau) instead of taking the best"
+                replaceKnob "span"
+                targetKnob "bare-spans" ]
+              @ corruptKnobs 0.8 0.1
+            Build =
+              denoise "scored" (fun knobs ->
+                  let budget = num knobs "budget"
+                  let tau = num knobs "tau"
+                  Choose.scored (int (num knobs "k")) (if budget > 0.0 then Some budget else None) (if tau > 0.0 then Some tau else None)) } ]
+
+    let tryFind (name: string) =
+        all |> List.tryFind (fun p -> String.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
+
+    let names = all |> List.map (fun p -> p.Name)
+
+    /// Validates the given knobs against a policy's, fills in defaults, and builds it.
+    let build (specials: SpecialTokens) (info: PolicyInfo) (given: (string * KnobValue) list) : Result<Policy, string> =
+        let find (name: string) =
+            info.Knobs |> List.tryFind (fun k -> k.Name = name || List.contains name k.Aliases)
+
+        let rec fill (acc: Map<string, KnobValue>) =
+            function
+            | [] -> Ok acc
+            | (name, value) :: rest ->
+                match find name with
+                | None ->
+                    Error(
+                        sprintf
+                            "policy '%s' has no knob '%s'; its knobs: %s"
+                            info.Name
+                            name
+                            (String.Join(", ", info.Knobs |> List.map (fun k -> k.Name)))
+                    )
+                | Some knob ->
+                    match knob.Check value with
+                    | Error e -> Error(sprintf "knob '%s' of policy '%s' %s" knob.Name info.Name e)
+                    | Ok v -> fill (acc.Add(knob.Name, v)) rest
+
+        let defaults = info.Knobs |> List.map (fun k -> k.Name, k.Default) |> Map.ofList
+
+        fill defaults given
+        |> Result.bind (fun knobs ->
+            try
+                Ok(info.Build specials knobs)
+            with :? ArgumentException as e ->
+                Error(sprintf "policy '%s': %s" info.Name (e.Message.Split(" (Parameter")[0])))

@@ -1,0 +1,84 @@
+namespace Masking.Policies
+
+open Masking
+
+/// How a text is cut into the units a selection picks from. Units never contain special tokens.
+type Segmentation =
+    /// Every non-special token.
+    | TokenUnits
+    /// Whole words: a word-start token and its continuation tokens.
+    | WordUnits
+    /// Annotated spans (entities, dates, ...), optionally only those with the given labels.
+    | AnnotationUnits of labels: string list
+
+module Units =
+    /// Non-special tokens, each its own unit.
+    let tokens (specials: SpecialTokens) (ex: Example) : Span[] =
+        let t = ex.Tokens
+        let mutable count = 0
+
+        for i in 0 .. t.Length - 1 do
+            if not (specials.IsSpecialId t[i]) then
+                count <- count + 1
+
+        let units = Array.zeroCreate count
+        let mutable k = 0
+
+        for i in 0 .. t.Length - 1 do
+            if not (specials.IsSpecialId t[i]) then
+                units[k] <- { Start = i; End = i + 1 }
+                k <- k + 1
+
+        units
+
+    /// Whole words. A special token ends a word and is never part of one.
+    let words (specials: SpecialTokens) (ex: Example) : Span[] =
+        let t = ex.Tokens
+        let units = ResizeArray<Span>()
+        let mutable start = -1
+
+        for i in 0 .. t.Length - 1 do
+            if specials.IsSpecialId t[i] then
+                if start >= 0 then
+                    units.Add { Start = start; End = i }
+
+                start <- -1
+            elif ex.WordStarts[i] || start < 0 then
+                if start >= 0 then
+                    units.Add { Start = start; End = i }
+
+                start <- i
+
+        if start >= 0 then
+            units.Add { Start = start; End = t.Length }
+
+        units.ToArray()
+
+    /// Annotated spans (those with one of the labels, or all when labels is empty) that contain no special
+    /// token; overlapping annotations keep the earlier one.
+    let annotations (labels: string list) (specials: SpecialTokens) (ex: Example) : Span[] =
+        let wanted (a: Annotation) =
+            List.isEmpty labels || labels |> List.exists (fun l -> System.String.Equals(l, a.Label, System.StringComparison.OrdinalIgnoreCase))
+
+        let clean (s: Span) =
+            s.Length > 0 && not (Array.exists specials.IsSpecialId ex.Tokens[s.Start .. s.End - 1])
+
+        let sorted =
+            ex.Annotations
+            |> Array.filter (fun a -> wanted a && clean a.Span)
+            |> Array.map (fun a -> a.Span)
+            |> Array.sortBy (fun s -> s.Start, s.End)
+
+        let kept = ResizeArray<Span>()
+
+        for s in sorted do
+            if kept.Count = 0 || s.Start >= kept[kept.Count - 1].End then
+                kept.Add s
+
+        kept.ToArray()
+
+    let segment (segmentation: Segmentation) specials ex =
+        match segmentation with
+        | TokenUnits -> tokens specials ex
+        | WordUnits -> words specials ex
+        | AnnotationUnits labels -> annotations labels specials ex
