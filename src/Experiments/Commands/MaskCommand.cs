@@ -1,0 +1,60 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Masking.Experiments.Cli;
+using Masking.Facade;
+
+namespace Masking.Experiments.Commands;
+
+/// <summary>
+/// <c>masking mask --policy SPEC --input FILE [--seed N] [--epoch E]</c>: one JSON object per input line,
+/// <c>{"source", "target", "spans"}</c>, spans as half-open token offsets [start, end). Line i (from 0) is
+/// example i: its seed is derived from (seed, epoch, i). Sentences and salient spans come from rules.
+/// </summary>
+public static class MaskCommand
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static int Run(Args args, TextWriter stdout)
+    {
+        var spec = args.Required("policy", "a policy spec such as rand:p=0.15; see `masking policies`");
+        var input = args.Required("input", "a text file, one example per line");
+        var seed = args.UInt64("seed", 0);
+        var epoch = args.Int("epoch", 0, min: 0);
+        var dataOption = args.Optional("data");
+        var tokenizer = Inputs.Tokenizer(args.Optional("tokenizer"), () => DataRoot.Resolve(dataOption));
+        args.EnsureAllUsed("mask");
+
+        if (!PolicyCatalog.TryParse(spec, tokenizer, out var policy, out var error)) throw new CliError(error!);
+
+        var buffer = new MemoryStream();
+        using var json = new Utf8JsonWriter(buffer, WriterOptions);
+        long index = 0;
+        foreach (var line in Inputs.Lines(input))
+        {
+            MaskResult m;
+            try { m = policy!.MaskText(line, MaskSeeds.Derive(seed, epoch, index)); }
+            catch (ArgumentException e) { throw new CliError($"{input}:{index + 1}: {e.Message.Split(" (Parameter")[0]}"); }
+            json.WriteStartObject();
+            json.WriteString("source", tokenizer.Decode(m.Source));
+            json.WriteString("target", tokenizer.Decode(m.Target));
+            json.WriteStartArray("spans");
+            foreach (var s in m.Spans)
+            {
+                json.WriteStartArray();
+                json.WriteNumberValue(s.Start);
+                json.WriteNumberValue(s.End);
+                json.WriteEndArray();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+            json.Flush();
+            stdout.Write(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+            stdout.Write('\n');
+            buffer.SetLength(0);
+            json.Reset(buffer);
+            index++;
+        }
+        stdout.Flush();
+        return 0;
+    }
+}
