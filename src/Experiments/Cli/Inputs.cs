@@ -12,18 +12,33 @@ public static class Inputs
     public static IEnumerable<string> Lines(string path)
     {
         if (!File.Exists(path)) throw new CliError($"{path}:0: expected a readable text file");
-        using var reader = new StreamReader(path, StrictUtf8, detectEncodingFromByteOrderMarks: true);
+        using var stream = new BufferedStream(File.OpenRead(path), 1 << 16);
+        var line = new MemoryStream();
         var lineNumber = 0;
+        var atStart = true;
         while (true)
         {
-            string? line;
-            try { line = reader.ReadLine(); }
-            catch (DecoderFallbackException) { throw new CliError($"{path}:{lineNumber + 1}: expected UTF-8 text"); }
-            if (line is null) yield break;
-            lineNumber++;
-            if (line.Contains('\0')) throw new CliError($"{path}:{lineNumber}: expected text, found a NUL byte (binary file?)");
-            yield return line;
+            var b = stream.ReadByte();
+            if (b == '\n' || (b < 0 && line.Length > 0))
+            {
+                lineNumber++;
+                yield return Decode(path, lineNumber, line, atStart);
+                atStart = false;
+                line.SetLength(0);
+            }
+            else if (b >= 0) line.WriteByte((byte)b);
+            if (b < 0) yield break;
         }
+    }
+
+    private static string Decode(string path, int lineNumber, MemoryStream bytes, bool first)
+    {
+        var span = bytes.GetBuffer().AsSpan(0, (int)bytes.Length);
+        if (first && span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) span = span[3..];
+        if (span.Length > 0 && span[^1] == '\r') span = span[..^1];
+        if (span.IndexOf((byte)0) >= 0) throw new CliError($"{path}:{lineNumber}: expected text, found a NUL byte (binary file?)");
+        try { return StrictUtf8.GetString(span); }
+        catch (DecoderFallbackException) { throw new CliError($"{path}:{lineNumber}: expected UTF-8 text"); }
     }
 
     /// <summary><c>gpt2</c> (embedded), <c>gpt2-files[:DIR]</c> (encoder.json + vocab.bpe) or <c>bpe:FILE</c>.</summary>

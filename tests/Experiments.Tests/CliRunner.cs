@@ -1,0 +1,37 @@
+namespace Masking.Experiments.Tests;
+
+/// <summary>Runs the <c>masking</c> command in-process and captures what it prints.</summary>
+public static class CliRunner
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static Result Run(params string[] argv)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = Program.Run(argv, stdout, stderr);
+        return new Result(code, stdout.ToString(), stderr.ToString());
+    }
+
+    public static string DataRoot
+    {
+        get
+        {
+            var env = Environment.GetEnvironmentVariable("MASKING_DATA");
+            if (!string.IsNullOrEmpty(env)) return env;
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "shared", "data");
+                if (Directory.Exists(candidate)) return candidate;
+            }
+            throw new InvalidOperationException("no data directory: expected ../shared/data beside the repository, or MASKING_DATA");
+        }
+    }
+
+    public static string TempFile(string content, string extension = ".txt")
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"masking-test-{Guid.NewGuid():N}{extension}");
+        File.WriteAllText(path, content);
+        return path;
+    }
+}

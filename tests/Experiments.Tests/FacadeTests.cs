@@ -1,0 +1,72 @@
+using Masking.Facade;
+using Xunit;
+
+namespace Masking.Experiments.Tests;
+
+public class FacadeTests
+{
+    private static readonly TextTokenizer Gpt2 = TextTokenizer.Gpt2();
+
+    [Fact]
+    public void Masks_tokens_and_recovers_them()
+    {
+        var policy = PolicyCatalog.Parse("spanbert", Gpt2);
+        var text = Gpt2.Encode("Charles Babbage designed the Analytical Engine, a general-purpose mechanical computer.");
+        var input = new MaskInput(text.Ids) { WordStarts = text.WordStarts };
+        var result = policy.Mask(input, MaskSeeds.Derive(1, 0, 0));
+        Assert.NotEmpty(result.Spans);
+        Assert.Equal(text.Ids, policy.Recover(result));
+    }
+
+    [Fact]
+    public void Same_seed_same_result()
+    {
+        var policy = PolicyCatalog.Parse("mix(ssm:0.5,rand:0.5)", Gpt2);
+        var a = policy.MaskText("Ada Lovelace was born in London in 1815.", 5);
+        var b = policy.MaskText("Ada Lovelace was born in London in 1815.", 5);
+        Assert.Equal(a.Source, b.Source);
+        Assert.Equal(a.Target, b.Target);
+        Assert.Equal(a.Spans, b.Spans);
+    }
+
+    [Fact]
+    public void Bad_specs_throw_a_PolicySpecException_that_names_what_exists()
+    {
+        var e = Assert.Throws<PolicySpecException>(() => PolicyCatalog.Parse("nope", Gpt2));
+        Assert.Contains("known: orig, rand", e.Message);
+        Assert.False(PolicyCatalog.TryParse("rand:p=7", Gpt2, out _, out var error));
+        Assert.Contains("expects a number in [0, 1]", error);
+    }
+
+    [Fact]
+    public void Inconsistent_inputs_are_argument_errors()
+    {
+        var policy = PolicyCatalog.Parse("rand", Gpt2);
+        Assert.Throws<ArgumentException>(() => policy.Mask(new MaskInput([1, 2, 999999]), 0));
+        Assert.Throws<ArgumentException>(() => policy.Mask(new MaskInput([1, 2, 3]) { WordStarts = [true] }, 0));
+        Assert.Throws<ArgumentException>(() =>
+            policy.Mask(new MaskInput([1, 2, 3]) { Annotations = [new SpanAnnotation(new TokenSpan(2, 9), "PER")] }, 0));
+    }
+
+    [Fact]
+    public void Scored_policy_uses_the_callers_scores()
+    {
+        var policy = PolicyCatalog.Parse("scored", Gpt2);
+        var ids = Gpt2.Encode("one two three four five six").Ids;
+        var input = new MaskInput(ids)
+        {
+            Scores = [new SpanScore(new TokenSpan(1, 3), 2.0), new SpanScore(new TokenSpan(4, 5), 5.0)],
+        };
+        var result = policy.Mask(input, 0);
+        Assert.Equal([new TokenSpan(4, 5)], result.Spans);
+        Assert.Equal(Gpt2.Decode([ids[4]]), Gpt2.Decode(result.Target));
+    }
+
+    [Fact]
+    public void Seeds_are_derived_not_drawn()
+    {
+        Assert.Equal(MaskSeeds.Derive(1, 2, 3), MaskSeeds.Derive(1, 2, 3));
+        Assert.NotEqual(MaskSeeds.Derive(1, 2, 3), MaskSeeds.Derive(1, 2, 4));
+        Assert.NotEqual(MaskSeeds.Derive(1, 2, 3), MaskSeeds.Derive(1, 3, 3));
+    }
+}

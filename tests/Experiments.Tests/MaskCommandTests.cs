@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Masking.Facade;
+using Xunit;
+
+namespace Masking.Experiments.Tests;
+
+public class MaskCommandTests
+{
+    private static readonly string Wiki = Path.Combine(CliRunner.DataRoot, "wikitext2", "wiki.valid.raw");
+
+    public static TheoryData<string> NamedPolicies()
+    {
+        var data = new TheoryData<string>();
+        foreach (var p in PolicyCatalog.All) data.Add(p.Name);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(NamedPolicies))]
+    public void Masks_all_of_WikiText_valid_with_every_named_policy(string policy)
+    {
+        var r = CliRunner.Run("mask", "--policy", policy, "--input", Wiki, "--seed", "3");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("", r.Stderr);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(File.ReadAllLines(Wiki).Length, lines.Length);
+        var masked = 0;
+        foreach (var line in lines)
+        {
+            using var doc = JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            Assert.Equal(JsonValueKind.String, root.GetProperty("source").ValueKind);
+            Assert.Equal(JsonValueKind.String, root.GetProperty("target").ValueKind);
+            var spans = root.GetProperty("spans");
+            foreach (var s in spans.EnumerateArray())
+                Assert.True(s[0].GetInt32() < s[1].GetInt32());
+            if (spans.GetArrayLength() > 0) masked++;
+        }
+        // `scored` needs a scorer's candidates, which plain text does not have: it masks nothing.
+        if (policy == "scored") Assert.Equal(0, masked);
+        else Assert.True(masked > 1000, $"{policy} masked only {masked} lines");
+    }
+
+    [Fact]
+    public void Same_seed_same_bytes_other_seed_other_masks()
+    {
+        var input = CliRunner.TempFile("Ada Lovelace was born in London in 1815. She worked with Charles Babbage.\nA second, longer line of text with several words to mask at random for the test.\n");
+        var a = CliRunner.Run("mask", "--policy", "rand", "--input", input, "--seed", "7");
+        var b = CliRunner.Run("mask", "--policy", "rand", "--input", input, "--seed", "7");
+        var c = CliRunner.Run("mask", "--policy", "rand", "--input", input, "--seed", "8");
+        Assert.Equal(a.Stdout, b.Stdout);
+        Assert.NotEqual(a.Stdout, c.Stdout);
+    }
+
+    [Fact]
+    public void Ssm_masks_a_salient_span_and_targets_it_alone()
+    {
+        var input = CliRunner.TempFile("Ada Lovelace was born in London on 10 December 1815.\n");
+        var r = CliRunner.Run("mask", "--policy", "ssm", "--input", input);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var target = doc.RootElement.GetProperty("target").GetString()!;
+        Assert.Contains(target.Trim(), new[] { "Ada Lovelace", "London", "10 December 1815" });
+        Assert.Contains("<mask>", doc.RootElement.GetProperty("source").GetString());
+    }
+
+    [Fact]
+    public void Empty_lines_give_empty_results()
+    {
+        var input = CliRunner.TempFile("\n\n");
+        var r = CliRunner.Run("mask", "--policy", "t5", "--input", input);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("{\"source\":\"\",\"target\":\"\",\"spans\":[]}\n{\"source\":\"\",\"target\":\"\",\"spans\":[]}\n", r.Stdout);
+    }
+
+    [Fact]
+    public void Learned_bpe_vocabulary_can_drive_mask()
+    {
+        var vocab = Path.Combine(Path.GetTempPath(), $"masking-vocab-{Guid.NewGuid():N}.json");
+        var corpus = CliRunner.TempFile(string.Join('\n', File.ReadLines(Wiki).Take(300)));
+        var train = CliRunner.Run("tokenizer", "train", "--input", corpus, "--vocab-size", "600", "--out", vocab);
+        Assert.Equal(0, train.ExitCode);
+        var r = CliRunner.Run("mask", "--policy", "t5", "--input", corpus, "--tokenizer", "bpe:" + vocab);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("<extra_id_0>", r.Stdout);
+    }
+}
