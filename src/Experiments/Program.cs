@@ -9,7 +9,7 @@ public static class Program
         "usage: masking <command> [options]\n" +
         "  policies                                  list policies, knobs and defaults\n" +
         "  mask --policy SPEC --input FILE [--seed N] [--epoch E] [--tokenizer gpt2|gpt2-files[:DIR]|bpe:FILE]\n" +
-        "  bench mask --policy SPEC [--input FILE] [--seq-len 128] [--seconds 3]\n" +
+        "  bench mask --policy SPEC [--input FILE] [--seq-len 128] [--seconds 3] [--warmup 1]\n" +
         "  tokenizer train --input FILE --vocab-size N --out FILE | tokenizer encode --text TEXT\n" +
         "  run --preset demo                         (not available yet: the full protocol lands with issue #7)\n" +
         "options common to all: --data DIR (or MASKING_DATA) for the datasets";

@@ -18,6 +18,7 @@ public static class BenchMaskCommand
         var input = args.Optional("input") ?? Path.Combine(DataRoot.Resolve(dataOption), "wikitext2", "wiki.valid.raw");
         var seqLen = args.Int("seq-len", 128, min: 1);
         var seconds = args.Double("seconds", 3.0, min: 0.01);
+        var warmup = args.Double("warmup", 1.0, min: 0);
         var seed = args.UInt64("seed", 0);
         var tokenizer = Inputs.Tokenizer(args.Optional("tokenizer"), () => DataRoot.Resolve(dataOption));
         args.EnsureAllUsed("bench mask");
@@ -37,8 +38,10 @@ public static class BenchMaskCommand
         if (examples.Count == 0) throw new CliError($"{input}:0: expected at least {seqLen} tokens of text");
         stderr.WriteLine($"bench mask: {spec} on {ids.Count} tokens of {Path.GetFileName(input)} in {examples.Count} examples of {seqLen}");
 
-        // One untimed pass so that the JIT has settled.
-        RunPass(policy!, examples, seed, epoch: 0);
+        // Untimed passes until tiered compilation has settled (on one core it needs the time to recompile).
+        var warm = Stopwatch.StartNew();
+        do RunPass(policy!, examples, seed, epoch: 0);
+        while (warm.Elapsed.TotalSeconds < warmup);
         var sw = Stopwatch.StartNew();
         long tokens = 0, sink = 0;
         var epoch = 1;
