@@ -36,7 +36,7 @@ public class CliErrorTests
     [Fact]
     public void Binary_garbage_names_file_and_line()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"masking-bin-{Guid.NewGuid():N}.txt");
+        var path = CliRunner.TempPath(".txt");
         File.WriteAllBytes(path, [(byte)'o', (byte)'k', (byte)'\n', 0xC3, 0x28, 0xFF, 0xFE, (byte)'\n']);
         AssertOneLineError(CliRunner.Run("mask", "--policy", "rand", "--input", path), $"{path}:2: expected UTF-8 text");
     }
@@ -74,7 +74,7 @@ public class CliErrorTests
     [Fact]
     public void Too_many_spans_for_the_sentinels_names_the_line()
     {
-        var vocab = Path.Combine(Path.GetTempPath(), $"masking-vocab-{Guid.NewGuid():N}.json");
+        var vocab = CliRunner.TempPath(".json");
         var corpus = CliRunner.TempFile("one two three four five six seven eight nine ten\n");
         Assert.Equal(0, CliRunner.Run("tokenizer", "train", "--input", corpus, "--vocab-size", "300", "--sentinels", "1", "--out", vocab).ExitCode);
         AssertOneLineError(

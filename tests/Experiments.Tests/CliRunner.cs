@@ -28,9 +28,19 @@ public static class CliRunner
         }
     }
 
+    private static readonly Lazy<string> TempDirectory = new(() =>
+    {
+        var dir = Directory.CreateTempSubdirectory("masking-tests-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(dir, recursive: true);
+        return dir;
+    });
+
+    /// <summary>A fresh path in this test run's scratch folder, removed when the run ends.</summary>
+    public static string TempPath(string extension) => Path.Combine(TempDirectory.Value, $"{Guid.NewGuid():N}{extension}");
+
     public static string TempFile(string content, string extension = ".txt")
     {
-        var path = Path.Combine(Path.GetTempPath(), $"masking-test-{Guid.NewGuid():N}{extension}");
+        var path = TempPath(extension);
         File.WriteAllText(path, content);
         return path;
     }

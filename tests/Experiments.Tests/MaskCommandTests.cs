@@ -75,7 +75,7 @@ public class MaskCommandTests
     [Fact]
     public void Learned_bpe_vocabulary_can_drive_mask()
     {
-        var vocab = Path.Combine(Path.GetTempPath(), $"masking-vocab-{Guid.NewGuid():N}.json");
+        var vocab = CliRunner.TempPath(".json");
         var corpus = CliRunner.TempFile(string.Join('\n', File.ReadLines(Wiki).Take(300)));
         var train = CliRunner.Run("tokenizer", "train", "--input", corpus, "--vocab-size", "600", "--out", vocab);
         Assert.Equal(0, train.ExitCode);
