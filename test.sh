@@ -31,6 +31,17 @@ for trx in "$results"/*.trx; do
     failed=$((failed + f))
 done
 
+echo "== F# formatting (Fantomas defaults; fix with: dotnet fantomas src/Core tests/Core.Tests scripts)"
+for dir in src/Core tests/Core.Tests scripts; do
+    if dotnet fantomas --check "$dir" >/dev/null 2>&1; then
+        passed=$((passed + 1))
+    else
+        echo "not formatted: $dir"
+        failed=$((failed + 1))
+        status=1
+    fi
+done
+
 echo "== scripts/compose-policy.fsx"
 if dotnet fsi scripts/compose-policy.fsx; then
     passed=$((passed + 1))

@@ -23,23 +23,32 @@ let entitiesThenSpans =
     Policy.denoise
         "entities-then-spans"
         specials
-        { Choose = Choose.union (Choose.perSentence (AnnotationUnits []) 1) (Choose.spans WordUnits (MeanLength 2.0) 0.1)
+        { Choose =
+            Choose.union (Choose.perSentence (AnnotationUnits []) 1) (Choose.spans WordUnits (MeanLength 2.0) 0.1)
           Replace = MaskPerSpan
           Target = MaskedSpans true }
 
 let rand = PolicySpec.resolve specials "rand" |> Result.defaultWith failwith
-let scheduled = Policy.schedule "entities-then-spans, then rand" [ 0L, entitiesThenSpans; 1000L, rand ]
+
+let scheduled =
+    Policy.schedule "entities-then-spans, then rand" [ 0L, entitiesThenSpans; 1000L, rand ]
 
 let text =
     match fsi.CommandLineArgs with
     | [| _; t |] -> t
-    | _ -> "Ada Lovelace was born in London on 10 December 1815. She worked with Charles Babbage on the Analytical Engine, and her notes contain what many call the first computer program."
+    | _ ->
+        "Ada Lovelace was born in London on 10 December 1815. She worked with Charles Babbage on the Analytical Engine, and her notes contain what many call the first computer program."
 
 let example = SalientSpans.annotate tokenizer text
 let mutable failures = 0
 
 for step, seed in [ 0L, 1UL; 0L, 2UL; 5000L, 1UL ] do
-    let m = scheduled.Apply { Seed = Seeds.derive seed 0 0L; Step = step } example
+    let m =
+        scheduled.Apply
+            { Seed = Seeds.derive seed 0 0L
+              Step = step }
+            example
+
     printfn "step %d, seed %d" step seed
     printfn "  source: %s" (tokenizer.Decode m.Source)
     printfn "  target: %s" (tokenizer.Decode m.Target)

@@ -75,4 +75,4 @@ type Rng(seed: uint64) =
     /// A standard Gumbel draw (for sampling without replacement ∝ exp(score / τ)).
     member r.Gumbel() =
         let u = r.NextDouble()
-        -log (-log (u + 1e-300) + 1e-300)
+        -log(-log(u + 1e-300) + 1e-300)

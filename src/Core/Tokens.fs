@@ -18,7 +18,16 @@ module Span =
             spans |> Array.filter (fun s -> s.Length > 0)
         else
             let sorted = spans |> Array.filter (fun s -> s.Length > 0)
-            System.Array.Sort(sorted, System.Comparison(fun a b -> if a.Start <> b.Start then compare a.Start b.Start else compare a.End b.End))
+
+            System.Array.Sort(
+                sorted,
+                System.Comparison(fun a b ->
+                    if a.Start <> b.Start then
+                        compare a.Start b.Start
+                    else
+                        compare a.End b.End)
+            )
+
             let merged = ResizeArray<Span>(sorted.Length)
 
             for s in sorted do
@@ -66,18 +75,21 @@ module Span =
 
 /// The special tokens a policy needs and a fast test for "never mask this id".
 type SpecialTokens =
-    { Bos: int
-      Pad: int
-      Eos: int
-      Unk: int
-      Mask: int
-      /// T5-style sentinels `<extra_id_0>`, `<extra_id_1>`, ... in order.
-      Sentinels: int[]
-      VocabSize: int
-      /// IsSpecial[id] is true for every id that must never be masked or drawn as a random replacement.
-      IsSpecial: bool[] }
+    {
+        Bos: int
+        Pad: int
+        Eos: int
+        Unk: int
+        Mask: int
+        /// T5-style sentinels `<extra_id_0>`, `<extra_id_1>`, ... in order.
+        Sentinels: int[]
+        VocabSize: int
+        /// IsSpecial[id] is true for every id that must never be masked or drawn as a random replacement.
+        IsSpecial: bool[]
+    }
 
-    member t.IsSpecialId(id: int) = id < 0 || id >= t.IsSpecial.Length || t.IsSpecial[id]
+    member t.IsSpecialId(id: int) =
+        id < 0 || id >= t.IsSpecial.Length || t.IsSpecial[id]
 
 module SpecialTokens =
     /// Builds the table from the ids of all special tokens (including any extra ones such as `<|endoftext|>`).

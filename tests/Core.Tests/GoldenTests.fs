@@ -12,21 +12,35 @@ open Masking.Tokenizers
 open Masking.Text
 open Masking.Tests.TestData
 
-let private regenerate = Environment.GetEnvironmentVariable "MASKING_REGENERATE_GOLDEN" = "1"
+let private regenerate =
+    Environment.GetEnvironmentVariable "MASKING_REGENERATE_GOLDEN" = "1"
+
 let private tokenizer = lazy (Gpt2Tokenizer.Embedded() :> ITokenizer)
 
 let private render (policyName: string) =
     let tok = tokenizer.Value
-    let policy = PolicySpec.resolve tok.Specials policyName |> Result.defaultWith failwith
+
+    let policy =
+        PolicySpec.resolve tok.Specials policyName |> Result.defaultWith failwith
+
     let texts = File.ReadAllLines(Path.Combine(repoRoot.Value, "golden", "texts.txt"))
-    let options = JsonSerializerOptions(Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
+
+    let options =
+        JsonSerializerOptions(Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
+
     let lines = Text.StringBuilder()
 
     texts
     |> Array.iteri (fun i text ->
         let annotated = SalientSpans.annotate tok text
         // The learned scorer lands later; here every salient span is a candidate scored by its length.
-        let ex = { annotated with Scores = annotated.Annotations |> Array.map (fun a -> { Span = a.Span; Score = float a.Span.Length }) }
+        let ex =
+            { annotated with
+                Scores =
+                    annotated.Annotations
+                    |> Array.map (fun a ->
+                        { Span = a.Span
+                          Score = float a.Span.Length }) }
 
         for seed in 0UL .. 2UL do
             let m = policy.Apply (MaskContext.ofSeed (Seeds.derive seed 0 (int64 i))) ex
@@ -56,8 +70,10 @@ let ``golden masks`` (policyName: string) =
         failwithf "%s is missing; regenerate with MASKING_REGENERATE_GOLDEN=1 (see golden/README.md) and review it" path
     else
         let expected = File.ReadAllText path
+
         let firstDifference =
-            Seq.zip (expected.Split '\n') (actual.Split '\n') |> Seq.tryFindIndex (fun (a, b) -> a <> b)
+            Seq.zip (expected.Split '\n') (actual.Split '\n')
+            |> Seq.tryFindIndex (fun (a, b) -> a <> b)
 
         match firstDifference with
         | None when expected = actual -> ()

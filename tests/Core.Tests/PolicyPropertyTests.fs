@@ -11,7 +11,8 @@ open Masking.Tests.TestData
 let private policies = policySpecs |> List.map (fun s -> s, resolve s)
 
 let private forAllPolicies (check: string -> Policy -> bool) =
-    policies |> List.forall (fun (spec, p) -> check spec p || failwithf "policy %s" spec)
+    policies
+    |> List.forall (fun (spec, p) -> check spec p || failwithf "policy %s" spec)
 
 let private maskedTokens (m: Masked) =
     [| for s in m.Spans do
@@ -23,7 +24,9 @@ let ``no special or pad token is ever masked`` (r: RandomExample) =
 
     forAllPolicies (fun _ p ->
         let m = apply p 11UL ex
-        maskedTokens m |> Array.forall (fun i -> not (specials.IsSpecialId ex.Tokens[i])))
+
+        maskedTokens m
+        |> Array.forall (fun i -> not (specials.IsSpecialId ex.Tokens[i])))
 
 [<Property(Arbitrary = [| typeof<Generators> |], MaxTest = 150)>]
 let ``source and target recover the original exactly`` (r: RandomExample) =
@@ -44,7 +47,8 @@ let ``spans are sorted, disjoint, non-touching and inside the input`` (r: Random
     forAllPolicies (fun _ p ->
         let s = (apply p 13UL ex).Spans
 
-        s |> Array.forall (fun x -> x.Start >= 0 && x.End <= ex.Tokens.Length && x.Length > 0)
+        s
+        |> Array.forall (fun x -> x.Start >= 0 && x.End <= ex.Tokens.Length && x.Length > 0)
         && (s |> Array.pairwise |> Array.forall (fun (a, b) -> a.End < b.Start)))
 
 [<Property(Arbitrary = [| typeof<Generators> |], MaxTest = 100)>]
@@ -55,13 +59,20 @@ let ``the same seed gives the same mask`` (r: RandomExample) =
 [<Property(Arbitrary = [| typeof<Generators> |], MaxTest = 100)>]
 let ``another seed gives another mask when there is room for one`` (r: RandomExample) =
     let ex = r.Example
-    let eligible = ex.Tokens |> Array.filter (specials.IsSpecialId >> not) |> Array.length
+
+    let eligible =
+        ex.Tokens |> Array.filter (specials.IsSpecialId >> not) |> Array.length
 
     // With 40+ eligible tokens, five seeds giving one identical random mask would be a broken seed path.
     eligible < 40
     || forAllPolicies (fun spec p ->
-        spec.StartsWith "ssm" || spec.StartsWith "scored" || spec = "rand:unit=entity"
-        || ([ 1UL .. 5UL ] |> List.map (fun s -> (apply p s ex).Spans) |> List.distinct |> List.length) > 1)
+        spec.StartsWith "ssm"
+        || spec.StartsWith "scored"
+        || spec = "rand:unit=entity"
+        || ([ 1UL .. 5UL ]
+            |> List.map (fun s -> (apply p s ex).Spans)
+            |> List.distinct
+            |> List.length) > 1)
 
 let private units (seg: Segmentation) ex = Units.segment seg specials ex
 
@@ -80,12 +91,20 @@ let ``the budget is met within one span`` (r: RandomExample) =
     let tokenUnits = units TokenUnits ex
     let wordUnits = units WordUnits ex
     let eligible = tokenUnits.Length
-    let masked (spec: string) = Span.totalLength (apply (resolve spec) 15UL ex).Spans
+
+    let masked (spec: string) =
+        Span.totalLength (apply (resolve spec) 15UL ex).Spans
 
     // Budget selections: at least the budget, over it by less than one unit.
     let budgetOk spec (us: Span[]) p =
         let target = Budget.count p (us |> Array.sumBy (fun u -> u.Length))
-        let longest = if us.Length = 0 then 1 else us |> Array.map (fun u -> u.Length) |> Array.max
+
+        let longest =
+            if us.Length = 0 then
+                1
+            else
+                us |> Array.map (fun u -> u.Length) |> Array.max
+
         let m = masked spec
         m >= target && m <= target + longest - 1
 
@@ -111,12 +130,16 @@ let ``ssm masks one annotated span in every sentence that has one`` (r: RandomEx
 
     Example.sentences ex
     |> Array.forall (fun sentence ->
-        let inside = annotated |> Array.filter (fun u -> u.Start >= sentence.Start && u.End <= sentence.End)
+        let inside =
+            annotated
+            |> Array.filter (fun u -> u.Start >= sentence.Start && u.End <= sentence.End)
+
         maskedUnits inside m = min 1 inside.Length)
     && m.Spans
        |> Array.forall (fun s ->
            // A span is one annotation, or several that touch; every token of it is annotated.
-           [ s.Start .. s.End - 1 ] |> List.forall (fun i -> annotated |> Array.exists (fun a -> a.Start <= i && i < a.End)))
+           [ s.Start .. s.End - 1 ]
+           |> List.forall (fun i -> annotated |> Array.exists (fun a -> a.Start <= i && i < a.End)))
 
 [<Property(Arbitrary = [| typeof<Generators> |], MaxTest = 100)>]
 let ``scored masks only candidate spans, at most k per sentence`` (r: RandomExample) =
@@ -124,7 +147,8 @@ let ``scored masks only candidate spans, at most k per sentence`` (r: RandomExam
     let m = apply (resolve "scored:k=1") 17UL ex
 
     // Candidates picked in neighbouring sentences may touch and merge into one span, so count tokens.
-    maskedTokens m |> Array.forall (fun i -> ex.Scores |> Array.exists (fun c -> c.Span.Start <= i && i < c.Span.End))
+    maskedTokens m
+    |> Array.forall (fun i -> ex.Scores |> Array.exists (fun c -> c.Span.Start <= i && i < c.Span.End))
     && m.Spans.Length <= (Example.sentences ex).Length
 
 [<Fact>]
@@ -151,7 +175,10 @@ let ``a mixture draws each policy in proportion to its weight`` () =
     let p = resolve "mix(orig:0.25,rand:0.75)"
     let ex = Example.ofTokens (Array.init 40 (fun i -> 300 + i))
     // orig's target is the full sequence (40 tokens); rand's is much shorter.
-    let origShare = [ 0UL .. 1999UL ] |> List.averageBy (fun s -> if (apply p s ex).Target.Length = 40 then 1.0 else 0.0)
+    let origShare =
+        [ 0UL .. 1999UL ]
+        |> List.averageBy (fun s -> if (apply p s ex).Target.Length = 40 then 1.0 else 0.0)
+
     Assert.InRange(origShare, 0.21, 0.29)
 
 [<Fact>]
@@ -165,7 +192,11 @@ let ``a schedule switches policy at its step`` () =
 let ``within restricts masks to annotated spans`` () =
     let ex =
         { Example.ofTokens (Array.init 30 (fun i -> 300 + i)) with
-            Annotations = [| { Span = { Start = 5; End = 9 }; Label = "PER" }; { Span = { Start = 20; End = 22 }; Label = "DATE" } |] }
+            Annotations =
+                [| { Span = { Start = 5; End = 9 }
+                     Label = "PER" }
+                   { Span = { Start = 20; End = 22 }
+                     Label = "DATE" } |] }
 
     let p = resolve "within(rand:p=1,PER)"
 

@@ -14,7 +14,9 @@ let ``derived seeds depend on run seed, epoch and example index`` () =
 
 [<Fact>]
 let ``the same seed gives the same stream`` () =
-    let draw seed = let r = Rng seed in List.init 20 (fun _ -> r.NextUInt64())
+    let draw seed =
+        let r = Rng seed in List.init 20 (fun _ -> r.NextUInt64())
+
     Assert.Equal<uint64 list>(draw 7UL, draw 7UL)
     Assert.NotEqual<uint64 list>(draw 7UL, draw 8UL)
 

@@ -4,21 +4,50 @@ open Xunit
 open Masking.Policies
 open Masking.Tests.TestData
 
-let private parse s = PolicySpec.parse s |> Result.defaultWith failwith
+let private parse s =
+    PolicySpec.parse s |> Result.defaultWith failwith
 
 [<Fact>]
 let ``parses names, knobs, mixtures, schedules, unions and restrictions`` () =
     Assert.Equal(NamedSpec("rand", [ "p", Number 0.15 ]), parse "rand:p=0.15")
-    Assert.Equal(NamedSpec("t5", [ "noise_density", Number 0.3; "mean_noise_span_length", Number 5.0 ]), parse "t5:noise_density=0.3,mean_noise_span_length=5")
+
+    Assert.Equal(
+        NamedSpec("t5", [ "noise_density", Number 0.3; "mean_noise_span_length", Number 5.0 ]),
+        parse "t5:noise_density=0.3,mean_noise_span_length=5"
+    )
+
     Assert.Equal(MixSpec [ NamedSpec("ssm", []), 0.5; NamedSpec("rand", []), 0.5 ], parse "mix(ssm:0.5,rand:0.5)")
-    Assert.Equal(MixSpec [ NamedSpec("rand", [ "p", Number 0.2; "unit", Word "word" ]), 0.3; NamedSpec("ssm", []), 0.7 ], parse "mix( rand:p=0.2,unit=word:0.3 , ssm:0.7 )")
-    Assert.Equal(ScheduleSpec [ NamedSpec("rand", []), 0L; NamedSpec("ssm", []), 1000L ], parse "schedule(rand@0,ssm@1000)")
-    Assert.Equal(UnionSpec [ NamedSpec("ssm", []); NamedSpec("rand", [ "p", Number 0.05 ]) ], parse "union(ssm,rand:p=0.05)")
-    Assert.Equal(WithinSpec(NamedSpec("rand", [ "p", Number 0.5 ]), [ "PER"; "DATE" ]), parse "within(rand:p=0.5,PER|DATE)")
+
+    Assert.Equal(
+        MixSpec
+            [ NamedSpec("rand", [ "p", Number 0.2; "unit", Word "word" ]), 0.3
+              NamedSpec("ssm", []), 0.7 ],
+        parse "mix( rand:p=0.2,unit=word:0.3 , ssm:0.7 )"
+    )
+
+    Assert.Equal(
+        ScheduleSpec [ NamedSpec("rand", []), 0L; NamedSpec("ssm", []), 1000L ],
+        parse "schedule(rand@0,ssm@1000)"
+    )
+
+    Assert.Equal(
+        UnionSpec [ NamedSpec("ssm", []); NamedSpec("rand", [ "p", Number 0.05 ]) ],
+        parse "union(ssm,rand:p=0.05)"
+    )
+
+    Assert.Equal(
+        WithinSpec(NamedSpec("rand", [ "p", Number 0.5 ]), [ "PER"; "DATE" ]),
+        parse "within(rand:p=0.5,PER|DATE)"
+    )
 
 [<Fact>]
 let ``format and parse round-trip`` () =
-    for s in [ "rand:p=0.15"; "mix(ssm:0.5,rand:p=0.2,unit=word:0.5)"; "schedule(rand@0,ssm@1000)"; "union(ssm,t5)"; "within(rand:p=0.5,PER|DATE)" ] do
+    for s in
+        [ "rand:p=0.15"
+          "mix(ssm:0.5,rand:p=0.2,unit=word:0.5)"
+          "schedule(rand@0,ssm@1000)"
+          "union(ssm,t5)"
+          "within(rand:p=0.5,PER|DATE)" ] do
         Assert.Equal(s, PolicySpec.format (parse s))
 
 let private errorOf s =

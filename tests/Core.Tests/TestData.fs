@@ -30,9 +30,12 @@ let dataRoot =
 let repoRoot =
     lazy
         (let rec up (d: DirectoryInfo) =
-            if isNull d then failwith "Masking.sln not found above the test binaries"
-            elif File.Exists(Path.Combine(d.FullName, "Masking.sln")) then d.FullName
-            else up d.Parent
+            if isNull d then
+                failwith "Masking.sln not found above the test binaries"
+            elif File.Exists(Path.Combine(d.FullName, "Masking.sln")) then
+                d.FullName
+            else
+                up d.Parent
 
          up (DirectoryInfo(AppContext.BaseDirectory)))
 
@@ -40,7 +43,14 @@ let repoRoot =
 /// sentences, non-overlapping annotations and scored candidate spans.
 let exampleOfSeed (seed: int) (length: int) : Example =
     let rng = Rng(uint64 seed)
-    let body = Array.init length (fun _ -> if rng.NextDouble() < 0.08 then rng.NextInt 5 else 105 + rng.NextInt 895)
+
+    let body =
+        Array.init length (fun _ ->
+            if rng.NextDouble() < 0.08 then
+                rng.NextInt 5
+            else
+                105 + rng.NextInt 895)
+
     let pads = if rng.NextDouble() < 0.3 then rng.NextInt 8 else 0
     let tokens = Array.append body (Array.create pads specials.Pad)
     let n = tokens.Length
@@ -50,7 +60,13 @@ let exampleOfSeed (seed: int) (length: int) : Example =
         if n = 0 || rng.NextDouble() < 0.3 then
             [||]
         else
-            let cuts = [| 0 |] |> Array.append (Array.init (rng.NextInt 4) (fun _ -> rng.NextInt n)) |> Array.append [| n |] |> Array.distinct |> Array.sort
+            let cuts =
+                [| 0 |]
+                |> Array.append (Array.init (rng.NextInt 4) (fun _ -> rng.NextInt n))
+                |> Array.append [| n |]
+                |> Array.distinct
+                |> Array.sort
+
             Array.pairwise cuts |> Array.map (fun (a, b) -> { Start = a; End = b })
 
     let annotations =
@@ -61,7 +77,11 @@ let exampleOfSeed (seed: int) (length: int) : Example =
             if rng.NextDouble() < 0.15 then
                 let len = 1 + rng.NextInt 4
                 let e = min n (i + len)
-                result.Add { Span = { Start = i; End = e }; Label = (if rng.NextDouble() < 0.5 then "PER" else "DATE") }
+
+                result.Add
+                    { Span = { Start = i; End = e }
+                      Label = (if rng.NextDouble() < 0.5 then "PER" else "DATE") }
+
                 i <- e + 1
             else
                 i <- i + 1
@@ -72,7 +92,9 @@ let exampleOfSeed (seed: int) (length: int) : Example =
         [| for _ in 1 .. (if n = 0 then 0 else rng.NextInt 10) do
                let s = rng.NextInt n
                let e = min n (s + 1 + rng.NextInt 5)
-               { Span = { Start = s; End = e }; Score = rng.NextDouble() * 10.0 - 5.0 } |]
+
+               { Span = { Start = s; End = e }
+                 Score = rng.NextDouble() * 10.0 - 5.0 } |]
 
     { Tokens = tokens
       WordStarts = starts
@@ -85,7 +107,9 @@ type RandomExample =
       Length: int }
 
     member r.Example = exampleOfSeed r.Seed r.Length
-    override r.ToString() = sprintf "exampleOfSeed %d %d" r.Seed r.Length
+
+    override r.ToString() =
+        sprintf "exampleOfSeed %d %d" r.Seed r.Length
 
 type Generators =
     static member RandomExample() =

@@ -13,14 +13,32 @@ open Masking.Tests.TestData
 let private gpt2 = lazy (Gpt2Tokenizer.Embedded() :> ITokenizer)
 
 let private wikiLines =
-    lazy (File.ReadAllLines(Path.Combine(dataRoot.Value, "wikitext2", "wiki.valid.raw")) |> Array.truncate 400)
+    lazy
+        (File.ReadAllLines(Path.Combine(dataRoot.Value, "wikitext2", "wiki.valid.raw"))
+         |> Array.truncate 400)
 
 let private smallBpe =
     lazy (ByteBpeTokenizer(ByteBpeTrainer.train (wikiLines.Value |> Seq.map (fun l -> l + "\n")) 1500 100 2))
 
 type UnicodeText =
     static member Text() =
-        let pieces = [ "the"; " "; "  "; "\n"; "é"; "日本語"; "🙂"; "don't"; "42"; "-"; "Zürich"; "\t"; "<mask>"; "ﬁ"; "a\u0301" ]
+        let pieces =
+            [ "the"
+              " "
+              "  "
+              "\n"
+              "é"
+              "日本語"
+              "🙂"
+              "don't"
+              "42"
+              "-"
+              "Zürich"
+              "\t"
+              "<mask>"
+              "ﬁ"
+              "a\u0301" ]
+
         Gen.elements pieces |> Gen.listOf |> Gen.map (String.concat "") |> Arb.fromGen
 
 [<Property(Arbitrary = [| typeof<UnicodeText> |], MaxTest = 200)>]
@@ -43,7 +61,10 @@ let ``GPT-2 round-trips WikiText exactly and matches the ids in gpt2_bpe/SOURCE.
 
 [<Fact>]
 let ``the embedded GPT-2 data and encoder.json plus vocab.bpe give the same ids`` () =
-    let files = Gpt2Tokenizer.FromFiles(Path.Combine(dataRoot.Value, "gpt2_bpe")) |> Result.defaultWith failwith :> ITokenizer
+    let files =
+        Gpt2Tokenizer.FromFiles(Path.Combine(dataRoot.Value, "gpt2_bpe"))
+        |> Result.defaultWith failwith
+        :> ITokenizer
 
     for line in wikiLines.Value |> Array.truncate 100 do
         Assert.Equal<int[]>((gpt2.Value.Encode line).Ids, (files.Encode line).Ids)
@@ -52,7 +73,18 @@ let ``the embedded GPT-2 data and encoder.json plus vocab.bpe give the same ids`
 let ``the mask token renders as <mask> and specials sit after GPT-2's vocabulary`` () =
     let t = gpt2.Value
     Assert.Equal("<mask>", t.TokenText t.Specials.Mask)
-    Assert.Equal("a<mask> b<extra_id_3>", t.Decode(Array.concat [ (t.Encode "a").Ids; [| t.Specials.Mask |]; (t.Encode " b").Ids; [| t.Specials.Sentinels[3] |] ]))
+
+    Assert.Equal(
+        "a<mask> b<extra_id_3>",
+        t.Decode(
+            Array.concat
+                [ (t.Encode "a").Ids
+                  [| t.Specials.Mask |]
+                  (t.Encode " b").Ids
+                  [| t.Specials.Sentinels[3] |] ]
+        )
+    )
+
     Assert.Equal(50261, t.Specials.Mask)
     // A literal "<mask>" in text is ordinary text, so round trips stay exact.
     Assert.DoesNotContain(t.Specials.Mask, (t.Encode "<mask>").Ids)
@@ -69,7 +101,11 @@ let ``word starts follow GPT-2 pre-tokens`` () =
 
 [<Fact>]
 let ``word starts from vocabulary conventions`` () =
-    Assert.Equal<bool[]>([| true; false; true |], WordBoundaries.fromContinuationPrefix "##" [| "play"; "##ing"; "ball" |])
+    Assert.Equal<bool[]>(
+        [| true; false; true |],
+        WordBoundaries.fromContinuationPrefix "##" [| "play"; "##ing"; "ball" |]
+    )
+
     Assert.Equal<bool[]>([| true; false; true |], WordBoundaries.fromWordStartMarker "▁" [| "play"; "ing"; "▁ball" |])
 
 [<Fact>]
@@ -79,7 +115,10 @@ let ``BPE training is deterministic and saves and loads exactly`` () =
     let b = ByteBpeTrainer.train texts 800 10 2
     Assert.Equal<(int * int)[]>(a.Merges, b.Merges)
     Assert.Equal(800, ByteBpeModel.vocabSize a)
-    let path = Path.Combine(Path.GetTempPath(), sprintf "masking-bpe-%d.json" (Random.Shared.Next()))
+
+    let path =
+        Path.Combine(Path.GetTempPath(), sprintf "masking-bpe-%d.json" (Random.Shared.Next()))
+
     ByteBpeModel.save path a
     let loaded = ByteBpeModel.load path |> Result.defaultWith failwith
     File.Delete path
@@ -102,7 +141,8 @@ let ``learned BPE has the special tokens first and marks word starts`` () =
 
 [<Fact>]
 let ``a malformed vocabulary file is an error naming the file`` () =
-    let path = Path.Combine(Path.GetTempPath(), sprintf "masking-bad-%d.json" (Random.Shared.Next()))
+    let path =
+        Path.Combine(Path.GetTempPath(), sprintf "masking-bad-%d.json" (Random.Shared.Next()))
 
     for content in [ "{ not json"; "{\"format\": \"masking-byte-bpe/1\"}"; "[]"; "" ] do
         File.WriteAllText(path, content)

@@ -39,7 +39,9 @@ module Build =
 
     let private sentinel (specials: SpecialTokens) (k: int) =
         if k >= specials.Sentinels.Length then
-            invalidArg "spans" (sprintf "%d spans need more than the %d sentinels the vocabulary has" (k + 1) specials.Sentinels.Length)
+            invalidArg
+                "spans"
+                (sprintf "%d spans need more than the %d sentinels the vocabulary has" (k + 1) specials.Sentinels.Length)
 
         specials.Sentinels[k]
 

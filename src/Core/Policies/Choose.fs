@@ -19,8 +19,10 @@ type SpanLengths =
 /// at least one, so short inputs are still masked (HF's collator can mask nothing in a short sequence).
 module Budget =
     let count (fraction: float) (available: int) =
-        if available <= 0 || fraction <= 0.0 then 0
-        else min available (max 1 (int (Math.Round(fraction * float available, MidpointRounding.AwayFromZero))))
+        if available <= 0 || fraction <= 0.0 then
+            0
+        else
+            min available (max 1 (int (Math.Round(fraction * float available, MidpointRounding.AwayFromZero))))
 
 module Choose =
     let private unitTokens (units: Span[]) =
@@ -134,7 +136,9 @@ module Choose =
                 let drawn =
                     match lengths with
                     | MeanLength mean ->
-                        let k = min target (max 1 (int (Math.Round(float target / mean, MidpointRounding.AwayFromZero))))
+                        let k =
+                            min target (max 1 (int (Math.Round(float target / mean, MidpointRounding.AwayFromZero))))
+
                         ResizeArray(composition rng target k)
                     | Poisson _
                     | Geometric _ ->
@@ -188,7 +192,8 @@ module Choose =
 
             for sentence in Example.sentences ex do
                 let inside =
-                    units |> Array.filter (fun u -> u.Start >= sentence.Start && u.End <= sentence.End)
+                    units
+                    |> Array.filter (fun u -> u.Start >= sentence.Start && u.End <= sentence.End)
 
                 let take = min k inside.Length
 
@@ -203,7 +208,8 @@ module Choose =
     let scored (k: int) (budget: float option) (temperature: float option) : Chooser =
         fun specials rng ex ->
             let clean (s: Span) =
-                s.Length > 0 && not (Array.exists specials.IsSpecialId ex.Tokens[s.Start .. s.End - 1])
+                s.Length > 0
+                && not (Array.exists specials.IsSpecialId ex.Tokens[s.Start .. s.End - 1])
 
             let ranked =
                 ex.Scores
@@ -217,10 +223,16 @@ module Choose =
                     key, c.Span)
                 |> Array.sortWith (fun (ka, sa) (kb, sb) ->
                     let c = compare kb ka
-                    if c <> 0 then c else compare (sa.Start, sa.End) (sb.Start, sb.End))
+
+                    if c <> 0 then
+                        c
+                    else
+                        compare (sa.Start, sa.End) (sb.Start, sb.End))
 
             let taken = ResizeArray<Span>()
-            let free (s: Span) = taken |> Seq.forall (fun t -> s.End <= t.Start || s.Start >= t.End)
+
+            let free (s: Span) =
+                taken |> Seq.forall (fun t -> s.End <= t.Start || s.Start >= t.End)
 
             match budget with
             | Some fraction ->

@@ -10,12 +10,14 @@ type ScoredSpan = { Span: Span; Score: float }
 
 /// What a policy sees: tokens, word boundaries, sentences and annotations.
 type Example =
-    { Tokens: int[]
-      WordStarts: bool[]
-      /// Sentence ranges in tokens; empty means the whole example is one sentence.
-      Sentences: Span[]
-      Annotations: Annotation[]
-      Scores: ScoredSpan[] }
+    {
+        Tokens: int[]
+        WordStarts: bool[]
+        /// Sentence ranges in tokens; empty means the whole example is one sentence.
+        Sentences: Span[]
+        Annotations: Annotation[]
+        Scores: ScoredSpan[]
+    }
 
 module Example =
     /// An example with tokens only; every token starts a word.
@@ -43,7 +45,9 @@ module Example =
     /// Checks what the policies rely on; bad input is a Result, not an exception.
     let validate (specials: SpecialTokens) (ex: Example) : Result<Example, string> =
         let n = ex.Tokens.Length
-        let inRange (s: Span) = s.Start >= 0 && s.End <= n && s.Start <= s.End
+
+        let inRange (s: Span) =
+            s.Start >= 0 && s.End <= n && s.Start <= s.End
 
         if ex.WordStarts.Length <> n then
             Error(sprintf "expected one word-start flag per token (%d tokens, %d flags)" n ex.WordStarts.Length)
@@ -55,7 +59,12 @@ module Example =
                     Error "a sentence range lies outside the tokens"
                 elif not (ex.Annotations |> Array.forall (fun a -> inRange a.Span)) then
                     Error "an annotation lies outside the tokens"
-                elif not (ex.Scores |> Array.forall (fun s -> inRange s.Span && not (System.Double.IsNaN s.Score))) then
+                elif
+                    not (
+                        ex.Scores
+                        |> Array.forall (fun s -> inRange s.Span && not (System.Double.IsNaN s.Score))
+                    )
+                then
                     Error "a scored span lies outside the tokens or has a NaN score"
                 else
                     Ok ex

@@ -88,18 +88,39 @@ module Named =
         | Number x -> string x
 
     let private replaceKnob defaultValue =
-        Knob.choice "replace" defaultValue [ "span"; "token"; "corrupt"; "sentinel"; "delete" ] "what replaces a masked span in the source"
+        Knob.choice
+            "replace"
+            defaultValue
+            [ "span"; "token"; "corrupt"; "sentinel"; "delete" ]
+            "what replaces a masked span in the source"
 
     let private targetKnob defaultValue =
         Knob.choice "target" defaultValue [ "full"; "spans"; "bare-spans"; "sentinels" ] "the decoder target"
 
-    let private corruptKnobs maskDefault randomDefault =
-        [ Knob.number "mask_replace_prob" [] maskDefault 0.0 1.0 "with replace=corrupt: share of masked tokens that become <mask>"
-          Knob.number "random_replace_prob" [] randomDefault 0.0 1.0 "with replace=corrupt: share that become a random token"
-          Knob.integer "corrupt_per_span" [] 0 0 1 "with replace=corrupt: draw once per span (SpanBERT) instead of per token" ]
+    /// BERT's 80/10/10 knobs; perSpan draws once per span (SpanBERT) instead of once per token.
+    let private corruptKnobs perSpan =
+        [ Knob.number
+              "mask_replace_prob"
+              []
+              0.8
+              0.0
+              1.0
+              "with replace=corrupt: share of masked tokens (or spans) that become <mask>"
+          Knob.number "random_replace_prob" [] 0.1 0.0 1.0 "with replace=corrupt: share that become random tokens"
+          Knob.integer
+              "corrupt_per_span"
+              []
+              (if perSpan then 1 else 0)
+              0
+              1
+              "with replace=corrupt: draw once per span instead of per token" ]
 
     let private unitKnob defaultValue =
-        Knob.choice "unit" defaultValue [ "token"; "word"; "entity" ] "what a selection picks: tokens, whole words or annotated spans"
+        Knob.choice
+            "unit"
+            defaultValue
+            [ "token"; "word"; "entity" ]
+            "what a selection picks: tokens, whole words or annotated spans"
 
     let private segmentation (knobs: Map<string, KnobValue>) =
         match word knobs "unit" with
@@ -142,18 +163,31 @@ module Named =
         | _ -> Choose.budget (segmentation knobs) (num knobs "p")
 
     let private samplingKnob =
-        Knob.choice "sampling" "exact" [ "exact"; "bernoulli" ] "exact budget, or each unit independently (at least one)"
+        Knob.choice
+            "sampling"
+            "exact"
+            [ "exact"; "bernoulli" ]
+            "exact budget, or each unit independently (at least one)"
 
-    let private pKnob = Knob.number "p" [ "mlm_probability" ] 0.15 0.0 1.0 "fraction of tokens to mask"
+    let private pKnob =
+        Knob.number "p" [ "mlm_probability" ] 0.15 0.0 1.0 "fraction of tokens to mask"
 
     let all: PolicyInfo list =
         [ { Name = "orig"
             Summary = "15% of tokens at random, runs merged into one <mask>; target = the full original sequence"
-            Knobs = [ pKnob; unitKnob "token"; samplingKnob; replaceKnob "span"; targetKnob "full" ] @ corruptKnobs 0.8 0.1
+            Knobs =
+              [ pKnob; unitKnob "token"; samplingKnob; replaceKnob "span"; targetKnob "full" ]
+              @ corruptKnobs false
             Build = denoise "orig" fractionChooser }
           { Name = "rand"
             Summary = "15% of tokens at random, one <mask> per span; target = the masked spans, <mask>-separated"
-            Knobs = [ pKnob; unitKnob "token"; samplingKnob; replaceKnob "span"; targetKnob "spans" ] @ corruptKnobs 0.8 0.1
+            Knobs =
+              [ pKnob
+                unitKnob "token"
+                samplingKnob
+                replaceKnob "span"
+                targetKnob "spans" ]
+              @ corruptKnobs false
             Build = denoise "rand" fractionChooser }
           { Name = "ssm"
             Summary = "salient span masking: one annotated entity or date per sentence; target = the span only"
@@ -162,7 +196,7 @@ module Named =
                 Knob.word "labels" "all" "annotation labels to mask, '|'-separated, or all"
                 replaceKnob "span"
                 targetKnob "bare-spans" ]
-              @ corruptKnobs 0.8 0.1
+              @ corruptKnobs false
             Build =
               denoise "ssm" (fun knobs ->
                   let labels =
@@ -173,17 +207,20 @@ module Named =
                   Choose.perSentence (AnnotationUnits labels) (int (num knobs "per_sentence"))) }
           { Name = "whole-word"
             Summary = "whole-word masking (BERT WWM) for any vocabulary: 15% of tokens in whole words, 80/10/10"
-            Knobs = [ pKnob; samplingKnob; replaceKnob "corrupt"; targetKnob "spans" ] @ corruptKnobs 0.8 0.1
+            Knobs =
+              [ pKnob; samplingKnob; replaceKnob "corrupt"; targetKnob "spans" ]
+              @ corruptKnobs false
             Build = denoise "whole-word" (fun knobs -> fractionChooser (knobs.Add("unit", Word "word"))) }
           { Name = "bart-infilling"
-            Summary = "BART text infilling: Poisson(λ=3) span lengths over 30% of tokens, one <mask> per span; full target"
+            Summary =
+              "BART text infilling: Poisson(λ=3) span lengths over 30% of tokens, one <mask> per span; full target"
             Knobs =
               [ Knob.number "noise_density" [ "mask" ] 0.3 0.0 1.0 "fraction of units to mask"
                 Knob.number "poisson_lambda" [] 3.0 0.01 100.0 "mean span length"
                 unitKnob "token"
                 replaceKnob "span"
                 targetKnob "full" ]
-              @ corruptKnobs 0.8 0.1
+              @ corruptKnobs false
             Build =
               denoise "bart-infilling" (fun knobs ->
                   Choose.spans (segmentation knobs) (Poisson(num knobs "poisson_lambda")) (num knobs "noise_density")) }
@@ -196,9 +233,7 @@ module Named =
                 unitKnob "word"
                 replaceKnob "corrupt"
                 targetKnob "spans" ]
-              @ [ Knob.number "mask_replace_prob" [] 0.8 0.0 1.0 "with replace=corrupt: share of spans that become <mask>"
-                  Knob.number "random_replace_prob" [] 0.1 0.0 1.0 "with replace=corrupt: share that become random tokens"
-                  Knob.integer "corrupt_per_span" [] 1 0 1 "with replace=corrupt: draw once per span" ]
+              @ corruptKnobs true
             Build =
               denoise "spanbert" (fun knobs ->
                   Choose.spans
@@ -213,7 +248,7 @@ module Named =
                 unitKnob "token"
                 replaceKnob "sentinel"
                 targetKnob "sentinels" ]
-              @ corruptKnobs 0.8 0.1
+              @ corruptKnobs false
             Build =
               denoise "t5" (fun knobs ->
                   Choose.spans
@@ -224,26 +259,38 @@ module Named =
             Summary = "masks from a scorer's span scores: the top span per sentence, top spans to a budget, or sampled"
             Knobs =
               [ Knob.integer "k" [] 1 1 1000 "spans per sentence (when budget = 0)"
-                Knob.number "budget" [] 0.0 0.0 1.0 "if > 0: best spans until this fraction of tokens, instead of k per sentence"
+                Knob.number
+                    "budget"
+                    []
+                    0.0
+                    0.0
+                    1.0
+                    "if > 0: best spans until this fraction of tokens, instead of k per sentence"
                 Knob.number "tau" [] 0.0 0.0 1000.0 "if > 0: sample ∝ exp(score / tau) instead of taking the best"
                 replaceKnob "span"
                 targetKnob "bare-spans" ]
-              @ corruptKnobs 0.8 0.1
+              @ corruptKnobs false
             Build =
               denoise "scored" (fun knobs ->
                   let budget = num knobs "budget"
                   let tau = num knobs "tau"
-                  Choose.scored (int (num knobs "k")) (if budget > 0.0 then Some budget else None) (if tau > 0.0 then Some tau else None)) } ]
+
+                  Choose.scored
+                      (int (num knobs "k"))
+                      (if budget > 0.0 then Some budget else None)
+                      (if tau > 0.0 then Some tau else None)) } ]
 
     let tryFind (name: string) =
-        all |> List.tryFind (fun p -> String.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
+        all
+        |> List.tryFind (fun p -> String.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
 
     let names = all |> List.map (fun p -> p.Name)
 
     /// Validates the given knobs against a policy's, fills in defaults, and builds it.
     let build (specials: SpecialTokens) (info: PolicyInfo) (given: (string * KnobValue) list) : Result<Policy, string> =
         let find (name: string) =
-            info.Knobs |> List.tryFind (fun k -> k.Name = name || List.contains name k.Aliases)
+            info.Knobs
+            |> List.tryFind (fun k -> k.Name = name || List.contains name k.Aliases)
 
         let rec fill (acc: Map<string, KnobValue>) =
             function

@@ -34,8 +34,14 @@ module Policy =
     let mixture (name: string) (weighted: (float * Policy) list) : Policy =
         let total = weighted |> List.sumBy fst
 
-        if weighted.IsEmpty || total <= 0.0 || weighted |> List.exists (fun (w, _) -> w < 0.0) then
-            invalidArg (nameof weighted) "a mixture needs at least one policy and non-negative weights with a positive sum"
+        if
+            weighted.IsEmpty
+            || total <= 0.0
+            || weighted |> List.exists (fun (w, _) -> w < 0.0)
+        then
+            invalidArg
+                (nameof weighted)
+                "a mixture needs at least one policy and non-negative weights with a positive sum"
 
         let apply (ctx: MaskContext) ex =
             let u = (Rng(Seeds.salt "mixture" ctx.Seed)).NextDouble() * total
@@ -48,7 +54,9 @@ module Policy =
 
             (pick 0.0 weighted).Apply ctx ex
 
-        { Name = name; Parts = None; Apply = apply }
+        { Name = name
+          Parts = None
+          Apply = apply }
 
     /// The policy in force at the context's step: the last entry whose start step has been reached.
     let schedule (name: string) (stages: (int64 * Policy) list) : Policy =
@@ -63,27 +71,51 @@ module Policy =
             let _, p = sorted |> List.findBack (fun (step, _) -> step <= ctx.Step)
             p.Apply ctx ex
 
-        { Name = name; Parts = None; Apply = apply }
+        { Name = name
+          Parts = None
+          Apply = apply }
 
     /// Masks what either policy chooses, with the first policy's replacement and target format.
     let union (name: string) (specials: SpecialTokens) (a: Policy) (b: Policy) : Result<Policy, string> =
         match a.Parts, b.Parts with
-        | Some pa, Some pb -> Ok(denoise name specials { pa with Choose = Choose.union pa.Choose pb.Choose })
+        | Some pa, Some pb ->
+            Ok(
+                denoise
+                    name
+                    specials
+                    { pa with
+                        Choose = Choose.union pa.Choose pb.Choose }
+            )
         | _ -> Error(sprintf "union needs two denoising policies; '%s' or '%s' is a mixture or schedule" a.Name b.Name)
 
     /// Restricts a denoising policy to annotated spans (with the given labels, or any).
     let within (labels: string list) (specials: SpecialTokens) (p: Policy) : Result<Policy, string> =
         match p.Parts with
-        | Some parts -> Ok(denoise (sprintf "within(%s)" p.Name) specials { parts with Choose = Choose.within labels parts.Choose })
+        | Some parts ->
+            Ok(
+                denoise
+                    (sprintf "within(%s)" p.Name)
+                    specials
+                    { parts with
+                        Choose = Choose.within labels parts.Choose }
+            )
         | None -> Error(sprintf "'%s' is not a denoising policy" p.Name)
 
 /// Recovers the original tokens from (source, target, spans): the check that a policy loses nothing.
 module Recover =
-    let original (specials: SpecialTokens) (replacement: Replacement) (format: TargetFormat) (m: Masked) : Result<int[], string> =
+    let original
+        (specials: SpecialTokens)
+        (replacement: Replacement)
+        (format: TargetFormat)
+        (m: Masked)
+        : Result<int[], string> =
         let spans = m.Spans
         let fromTarget = Array.zeroCreate spans.Length
         let mutable error = None
-        let fail msg = if error.IsNone then error <- Some msg
+
+        let fail msg =
+            if error.IsNone then
+                error <- Some msg
 
         match format with
         | FullSequence -> ()
@@ -142,7 +174,8 @@ module Recover =
             let replaced = Build.replacedLength replacement s.Length
 
             match replacement with
-            | MaskPerSpan when src < m.Source.Length && m.Source[src] <> specials.Mask -> fail (sprintf "source: expected <mask> at %d" src)
+            | MaskPerSpan when src < m.Source.Length && m.Source[src] <> specials.Mask ->
+                fail (sprintf "source: expected <mask> at %d" src)
             | SentinelPerSpan when src < m.Source.Length && m.Source[src] <> specials.Sentinels[k] ->
                 fail (sprintf "source: expected sentinel %d at %d" k src)
             | _ -> ()
@@ -155,7 +188,9 @@ module Recover =
                     original.AddRange m.Target[s.Start .. s.End - 1]
                 else
                     fail "target: shorter than the spans"
-            | _ -> if not (isNull fromTarget[k]) then original.AddRange fromTarget[k]
+            | _ ->
+                if not (isNull fromTarget[k]) then
+                    original.AddRange fromTarget[k]
 
             at <- s.End
 

@@ -22,19 +22,36 @@ module PolicySpec =
         match spec with
         | NamedSpec(name, []) -> name
         | NamedSpec(name, knobs) -> sprintf "%s:%s" name (knobs |> List.map (fun (k, v) -> sprintf "%s=%O" k v) |> join)
-        | MixSpec items -> sprintf "mix(%s)" (items |> List.map (fun (s, w) -> sprintf "%s:%s" (format s) (w.ToString("R", CultureInfo.InvariantCulture))) |> join)
-        | ScheduleSpec items -> sprintf "schedule(%s)" (items |> List.map (fun (s, step) -> sprintf "%s@%d" (format s) step) |> join)
+        | MixSpec items ->
+            sprintf
+                "mix(%s)"
+                (items
+                 |> List.map (fun (s, w) -> sprintf "%s:%s" (format s) (w.ToString("R", CultureInfo.InvariantCulture)))
+                 |> join)
+        | ScheduleSpec items ->
+            sprintf "schedule(%s)" (items |> List.map (fun (s, step) -> sprintf "%s@%d" (format s) step) |> join)
         | UnionSpec items -> sprintf "union(%s)" (items |> List.map format |> join)
         | WithinSpec(s, labels) -> sprintf "within(%s,%s)" (format s) (String.Join("|", labels))
 
-    let private isIdent (c: char) = Char.IsLetterOrDigit c || c = '_' || c = '-'
-    let private isValue (c: char) = not (Char.IsWhiteSpace c) && c <> ',' && c <> ')' && c <> '(' && c <> ':' && c <> '@' && c <> '='
+    let private isIdent (c: char) =
+        Char.IsLetterOrDigit c || c = '_' || c = '-'
+
+    let private isValue (c: char) =
+        not (Char.IsWhiteSpace c)
+        && c <> ','
+        && c <> ')'
+        && c <> '('
+        && c <> ':'
+        && c <> '@'
+        && c <> '='
 
     /// Parses a spec string; errors say where and what was expected.
     let parse (text: string) : Result<PolicySpec, string> =
         let pos = ref 0
         let fail msg = raise (ParseFailure(pos.Value, msg))
-        let peek () = if pos.Value < text.Length then text[pos.Value] else '\000'
+
+        let peek () =
+            if pos.Value < text.Length then text[pos.Value] else '\000'
 
         let skip () =
             while pos.Value < text.Length && Char.IsWhiteSpace text[pos.Value] do
@@ -212,7 +229,13 @@ module PolicySpec =
         match spec with
         | NamedSpec(policyName, knobs) ->
             match Named.tryFind policyName with
-            | None -> Error(sprintf "unknown policy '%s'; known: %s (and mix, schedule, union, within)" policyName (String.Join(", ", Named.names)))
+            | None ->
+                Error(
+                    sprintf
+                        "unknown policy '%s'; known: %s (and mix, schedule, union, within)"
+                        policyName
+                        (String.Join(", ", Named.names))
+                )
             | Some info ->
                 Named.build specials info knobs
                 |> Result.map (fun p -> if knobs.IsEmpty then p else { p with Name = name })
@@ -233,11 +256,14 @@ module PolicySpec =
             |> Result.bind (fun ps ->
                 match ps with
                 | [] -> Error "union needs at least one policy"
-                | first :: rest -> rest |> List.fold (fun acc p -> acc |> Result.bind (fun a -> Policy.union name specials a p)) (Ok first))
+                | first :: rest ->
+                    rest
+                    |> List.fold (fun acc p -> acc |> Result.bind (fun a -> Policy.union name specials a p)) (Ok first))
         | WithinSpec(inner, labels) ->
             toPolicy specials inner
             |> Result.bind (Policy.within labels specials)
             |> Result.map (fun p -> { p with Name = name })
 
     /// Parses and builds in one step.
-    let resolve (specials: SpecialTokens) (text: string) = parse text |> Result.bind (toPolicy specials)
+    let resolve (specials: SpecialTokens) (text: string) =
+        parse text |> Result.bind (toPolicy specials)

@@ -58,10 +58,13 @@ module Units =
     /// token; overlapping annotations keep the earlier one.
     let annotations (labels: string list) (specials: SpecialTokens) (ex: Example) : Span[] =
         let wanted (a: Annotation) =
-            List.isEmpty labels || labels |> List.exists (fun l -> System.String.Equals(l, a.Label, System.StringComparison.OrdinalIgnoreCase))
+            List.isEmpty labels
+            || labels
+               |> List.exists (fun l -> System.String.Equals(l, a.Label, System.StringComparison.OrdinalIgnoreCase))
 
         let clean (s: Span) =
-            s.Length > 0 && not (Array.exists specials.IsSpecialId ex.Tokens[s.Start .. s.End - 1])
+            s.Length > 0
+            && not (Array.exists specials.IsSpecialId ex.Tokens[s.Start .. s.End - 1])
 
         let sorted =
             ex.Annotations

