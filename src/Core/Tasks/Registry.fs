@@ -1,0 +1,206 @@
+namespace Masking.Tasks
+
+open System
+open System.IO
+open Masking.Metrics
+
+type Split =
+    | Train
+    | Dev
+    | Test
+
+module Split =
+    let name =
+        function
+        | Train -> "train"
+        | Dev -> "dev"
+        | Test -> "test"
+
+    let parse =
+        function
+        | "train" -> Ok Train
+        | "dev" -> Ok Dev
+        | "test" -> Ok Test
+        | s -> Error(sprintf "unknown split '%s'; known: train, dev, test" s)
+
+/// One of the paper's nine tasks: where its data are, how splits are made, and how it is scored.
+type TaskInfo =
+    { Name: string
+      Family: TaskFamily
+      /// The first metric is the one results tables report.
+      Metrics: Metric list
+      Summary: string
+      /// How the splits are made from the files in the data root (README quotes this).
+      Splits: string
+      Load: string -> Split -> Result<TaskExample list, string> }
+
+/// The nine tasks, read from the files in ../shared/data (DESIGN §3, method-notes §5).
+module Registry =
+    let private under (root: string) (relative: string) = Path.Combine(root, relative)
+
+    /// The first `fraction` of a list for training and the rest for dev (T5's closed-book splits do the same).
+    let private cut (fraction: float) (split: Split) (examples: TaskExample list) =
+        let n = int (Math.Round(fraction * float examples.Length))
+
+        match split with
+        | Train -> List.take n examples
+        | _ -> List.skip n examples
+
+    let private load (reader: string -> TaskExample list) (path: string) = TaskExample.attempt reader path
+
+    let private memo = Collections.Concurrent.ConcurrentDictionary<string, obj>()
+
+    let private cached (key: string) (f: unit -> Result<'T, string>) : Result<'T, string> =
+        match memo.TryGetValue key with
+        | true, v -> Ok(v :?> 'T)
+        | _ ->
+            let r = f ()
+
+            match r with
+            | Ok v -> memo[key] <- box v
+            | Error _ -> ()
+
+            r
+
+    let private flattenNewlines (e: TaskExample) =
+        { e with Source = e.Source.Replace('\n', ' ') }
+
+    let all: TaskInfo list =
+        [ { Name = "tqa"
+            Family = ClosedBookQA
+            Metrics = [ ExactMatch; TokenF1 ]
+            Summary = "TriviaQA, closed-book: question → answer (EM against all aliases)"
+            Splits = "train/dev = the first 90% / last 10% of the DPR dev split (8,837; held out from the unfiltered train set); test = the DPR test split (11,313 = the official unfiltered dev set)"
+            Load =
+              fun root split ->
+                  match split with
+                  | Test -> load Readers.dprTopics (under root "triviaqa_open/topics.dpr.trivia.test.txt")
+                  | _ -> load Readers.dprTopics (under root "triviaqa_open/topics.dpr.trivia.dev.txt") |> Result.map (cut 0.9 split) }
+          { Name = "nq"
+            Family = ClosedBookQA
+            Metrics = [ ExactMatch; TokenF1 ]
+            Summary = "Natural Questions (NQ-open), closed-book: question → answer"
+            Splits = "train/dev = the first 90% / last 10% of DPR's nq-dev split (8,757, carved from NQ train); test = NQ-open.dev.jsonl (3,610, the standard NQ-open test set)"
+            Load =
+              fun root split ->
+                  match split with
+                  | Test -> load Readers.nqOpen (under root "nq_open/NQ-open.dev.jsonl")
+                  | _ -> load Readers.dprTopics (under root "nq_open/topics.nq.dev.txt") |> Result.map (cut 0.9 split) }
+          { Name = "wq"
+            Family = ClosedBookQA
+            Metrics = [ ExactMatch; TokenF1 ]
+            Summary = "WebQuestions, closed-book: question → answer"
+            Splits = "train = the first 3,417 of the original train split (trainmodel + val + devtest = 3,778), dev = the other 361 (as T5's closed-book splits); test = test.json (2,032)"
+            Load =
+              fun root split ->
+                  match split with
+                  | Test -> load Readers.webQuestions (under root "webquestions/test.json")
+                  | _ ->
+                      [ "trainmodel.json"; "val.json"; "devtest.json" ]
+                      |> List.map (fun f -> load Readers.webQuestions (under root ("webquestions/" + f)))
+                      |> List.fold (fun acc r -> Result.bind (fun xs -> Result.map (fun ys -> xs @ ys) r) acc) (Ok [])
+                      |> Result.map (fun xs -> if split = Train then List.take 3417 xs else List.skip 3417 xs) }
+          { Name = "ay2"
+            Family = KnowledgeIntensive
+            Metrics = [ StrictAccuracy ]
+            Summary = "AIDA CoNLL-YAGO entity linking (KILT AY2): document with [START_ENT] mention [END_ENT] → Wikipedia title"
+            Splits = "rebuilt from CoNLL-2003 and the AIDA-YAGO annotations: train = AIDA train (18,541 linked mentions), dev = testa (4,791), test = testb (4,485); KILT keeps 18,395 / 4,784 / 4,463 of them"
+            Load =
+              fun root split ->
+                  let key = "ay2:" + root
+
+                  cached key (fun () ->
+                      TaskExample.attempt
+                          (fun annotations ->
+                              Aida.read
+                                  annotations
+                                  (under root "conll2003/train.txt")
+                                  (under root "conll2003/valid.txt")
+                                  (under root "conll2003/test.txt"))
+                          (under root "aida_conll_yago/AIDA-YAGO2-annotations.tsv"))
+                  |> Result.map (fun (train, dev, test) ->
+                      match split with
+                      | Train -> train
+                      | Dev -> dev
+                      | Test -> test) }
+          { Name = "zsre"
+            Family = KnowledgeIntensive
+            Metrics = [ StrictAccuracy; TokenF1 ]
+            Summary = "zsRE slot filling (KILT): \"subject [SEP] relation\" → object"
+            Splits = "only KILT's dev set (3,724) is available: train = its first 80%, dev = the next 10%, test = the last 10%"
+            Load =
+              fun root split ->
+                  load Readers.crossfit (under root "crossfit_format/kilt_zsre_16_100_test.jsonl")
+                  |> Result.map (fun xs ->
+                      let n = xs.Length
+                      let a, b = int (0.8 * float n), int (0.9 * float n)
+
+                      match split with
+                      | Train -> List.take a xs
+                      | Dev -> xs[a .. b - 1]
+                      | Test -> List.skip b xs) }
+          { Name = "wow"
+            Family = KnowledgeIntensive
+            Metrics = [ TokenF1; RougeL ]
+            Summary = "Wizard of Wikipedia dialogue (KILT): dialogue history (turns joined by spaces) → next utterance"
+            Splits = "only KILT's first records are available (4 train, 4 dev); test = dev. Enough to exercise the format, not to measure"
+            Load =
+              fun root split ->
+                  let file = if split = Train then "wow-train-kilt.jsonl" else "wow-dev-kilt.jsonl"
+                  load Readers.kilt (under root ("kilt_samples/" + file)) |> Result.map (List.map flattenNewlines) }
+          { Name = "wiqa"
+            Family = ContextQA
+            Metrics = [ ChoiceAccuracy ]
+            Summary = "WIQA: process paragraph + \"suppose … how will it affect …\" → more / less / no effect"
+            Splits = "only WIQA dev (6,894, CrossFit's text-to-text form) is available: train = its first 80%, dev = the next 10%, test = the last 10%"
+            Load =
+              fun root split ->
+                  load Readers.crossfit (under root "crossfit_format/wiqa_16_100_test.jsonl")
+                  |> Result.map (fun xs ->
+                      // CrossFit's input is the process steps followed by the question; the steps are the context.
+                      let xs =
+                          xs
+                          |> List.map (fun e ->
+                              let cut = e.Source.LastIndexOf(".suppose", StringComparison.Ordinal)
+                              let context = if cut > 0 then e.Source.Substring(0, cut + 1).Trim() else e.Source
+                              { e with Context = Some context })
+
+                      let n = xs.Length
+                      let a, b = int (0.8 * float n), int (0.9 * float n)
+
+                      match split with
+                      | Train -> List.take a xs
+                      | Dev -> xs[a .. b - 1]
+                      | Test -> List.skip b xs) }
+          { Name = "quartz"
+            Family = ContextQA
+            Metrics = [ ChoiceAccuracy ]
+            Summary = "QuaRTz: question + knowledge sentence (+ options) → the chosen option"
+            Splits = "train = the PromptSource train records (upstream-5000.json, 2,447 questions under 8 templates); dev/test = the first / second half of QuaRTz dev with knowledge (384, CrossFit form)"
+            Load =
+              fun root split ->
+                  match split with
+                  | Train -> load Readers.quartzPromptSource (under root "quartz_promptsource/upstream-5000.json")
+                  | _ ->
+                      load Readers.crossfit (under root "crossfit_format/quartz-with_knowledge_16_100_test.jsonl")
+                      |> Result.map (fun xs -> if split = Dev then List.take (xs.Length / 2) xs else List.skip (xs.Length / 2) xs) }
+          { Name = "ropes"
+            Family = ContextQA
+            Metrics = [ ExactMatch; TokenF1 ]
+            Summary = "ROPES: question [SEP] situation [SEP] background → answer span"
+            Splits = "train/dev = the first 90% / last 10% of ROPES train (10,924); test = ROPES dev (1,688; official test labels are hidden)"
+            Load =
+              fun root split ->
+                  match split with
+                  | Test -> load Readers.ropes (under root "ropes/dev-v1.0.json")
+                  | _ -> load Readers.ropes (under root "ropes/train-v1.0.json") |> Result.map (cut 0.9 split) } ]
+
+    let names = all |> List.map (fun t -> t.Name)
+
+    let tryFind (name: string) =
+        all |> List.tryFind (fun t -> String.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase))
+
+    let find (name: string) : Result<TaskInfo, string> =
+        match tryFind name with
+        | Some t -> Ok t
+        | None -> Error(sprintf "unknown task '%s'; known: %s" name (String.Join(", ", names)))

@@ -1,0 +1,90 @@
+module Masking.Tests.MetricTests
+
+open System.IO
+open System.Text.Json
+open Xunit
+open FsCheck
+open FsCheck.FSharp
+open FsCheck.Xunit
+open Masking.Metrics
+open Masking.Tests.TestData
+
+type AnswerCase =
+    { case: string
+      prediction: string
+      golds: string[]
+      em: float
+      f1: float
+      normalized: string }
+
+let private cases =
+    File.ReadAllLines(Path.Combine(repoRoot.Value, "golden", "metrics", "answer-cases.jsonl"))
+    |> Array.map (fun l -> JsonSerializer.Deserialize<AnswerCase> l)
+
+let caseNames: obj[] seq = cases |> Seq.map (fun c -> [| box c.case |])
+
+[<Theory>]
+[<MemberData(nameof caseNames)>]
+let ``scores agree with the official definitions on golden cases`` (name: string) =
+    let c = cases |> Array.find (fun c -> c.case = name)
+    Assert.Equal(c.normalized, Answers.normalize c.prediction)
+    Assert.Equal(c.em, Answers.bestOver Answers.exactMatch c.prediction c.golds, 6)
+    Assert.Equal(c.f1, Answers.bestOver Answers.f1 c.prediction c.golds, 6)
+
+type Strings =
+    static member Answers() =
+        let words = [ "the"; "a"; "an"; "Paris"; "paris"; "cat"; "Cat!"; "1,000"; "Zürich"; "-"; "New"; "York"; ""; "  "; "é" ]
+        Gen.elements words |> Gen.listOf |> Gen.map (String.concat " ") |> Arb.fromGen
+
+[<Property(Arbitrary = [| typeof<Strings> |])>]
+let ``EM is never above F1`` (prediction: string) (gold: string) =
+    Answers.exactMatch prediction gold <= Answers.f1 prediction gold
+
+[<Property(Arbitrary = [| typeof<Strings> |])>]
+let ``normalisation is idempotent`` (s: string) =
+    Answers.normalize (Answers.normalize s) = Answers.normalize s
+
+[<Property(Arbitrary = [| typeof<Strings> |])>]
+let ``scores lie in [0, 1]`` (prediction: string) (gold: string) =
+    [ Answers.exactMatch; Answers.f1; Answers.strictAccuracy; Answers.choiceAccuracy; Answers.rougeL ]
+    |> List.forall (fun f ->
+        let x = f prediction gold
+        x >= 0.0 && x <= 1.0 + 1e-9)
+
+[<Property(Arbitrary = [| typeof<Strings> |])>]
+let ``the order of gold answers does not matter`` (prediction: string) (golds: string list) =
+    [ ExactMatch; TokenF1; StrictAccuracy; RougeL ]
+    |> List.forall (fun m -> Metric.scoreOne m prediction golds = Metric.scoreOne m prediction (List.rev golds))
+
+[<Fact>]
+let ``strict accuracy is KILT's unnormalised equality`` () =
+    Assert.Equal(1.0, Answers.strictAccuracy "Germany" "Germany")
+    Assert.Equal(0.0, Answers.strictAccuracy "germany" "Germany")
+    Assert.Equal(1.0, Answers.choiceAccuracy " More " "more")
+
+[<Fact>]
+let ``ROUGE-L on hand-computed cases`` () =
+    Assert.Equal(1.0, Answers.rougeL "the cat sat" "the cat sat", 6)
+    Assert.Equal(0.0, Answers.rougeL "" "the cat", 6)
+    // LCS("the cat sat on", "the dog sat") = 2: P = 2/4, R = 2/3, β = P/R = 0.75.
+    let p, r = 0.5, 2.0 / 3.0
+    let beta = p / r
+    Assert.Equal((1.0 + beta * beta) * r * p / (r + beta * beta * p), Answers.rougeL "the cat sat on" "the dog sat", 6)
+
+[<Fact>]
+let ``mean, sample std and Welch's test`` () =
+    let s = Statistics.summarize [ 1.0; 2.0; 3.0; 4.0 ]
+    Assert.Equal(2.5, s.Mean, 12)
+    Assert.Equal(sqrt (5.0 / 3.0), s.Std, 12)
+    Assert.Equal(0.0, (Statistics.summarize [ 7.0 ]).Std)
+    // Two clearly separated arms: p tiny; identical arms: p = 1.
+    let c = Statistics.welch [ 10.0; 10.5; 9.5; 10.2 ] [ 1.0; 1.5; 0.5; 1.2 ] |> Result.defaultWith failwith
+    Assert.True(c.PValue < 1e-5)
+    let same = Statistics.welch [ 1.0; 2.0; 3.0 ] [ 1.0; 2.0; 3.0 ] |> Result.defaultWith failwith
+    Assert.Equal(1.0, same.PValue, 9)
+    // t = -2/sqrt(2/3) with df = 4; the two-sided p (0.070484) was integrated numerically from the t density.
+    let t = Statistics.welch [ 1.0; 2.0; 3.0 ] [ 3.0; 4.0; 5.0 ] |> Result.defaultWith failwith
+    Assert.Equal(-2.449489742783178, t.T, 9)
+    Assert.Equal(4.0, t.DegreesOfFreedom, 9)
+    Assert.Equal(0.070484, t.PValue, 5)
+    Assert.True((Statistics.welch [ 1.0 ] [ 2.0; 3.0 ]).IsError)
