@@ -9,6 +9,8 @@ public static class Program
         "usage: masking <command> [options]\n" +
         "  policies                                  list policies, knobs and defaults\n" +
         "  mask --policy SPEC --input FILE [--seed N] [--epoch E] [--tokenizer gpt2|gpt2-files[:DIR]|bpe:FILE]\n" +
+        "  score --task TASK --gold FILE --pred FILE    the task's metrics over KILT-format JSONL\n" +
+        "  world [--seed N] [--people N] [--paraphrases N] --out DIR    write the generated world\n" +
         "  bench mask --policy SPEC [--input FILE] [--seq-len 128] [--seconds 3] [--warmup 1]\n" +
         "  tokenizer train --input FILE --vocab-size N --out FILE | tokenizer encode --text TEXT\n" +
         "  run --preset demo                         (not available yet: the full protocol lands with issue #7)\n" +
@@ -34,13 +36,15 @@ public static class Program
             {
                 "policies" => PoliciesCommand.Run(args, stdout),
                 "mask" => MaskCommand.Run(args, stdout),
+                "score" => ScoreCommand.Run(args, stdout),
+                "world" => WorldCommand.Run(args, stdout, stderr),
                 "bench" when args.Positional.Count > 1 && args.Positional[1] == "mask" => BenchMaskCommand.Run(args, stdout, stderr),
                 "bench" => throw new CliError("bench: expected `bench mask` (`bench train` lands with issue #4)"),
                 "tokenizer" => TokenizerCommand.Run(args, stdout, stderr),
                 "run" => NotYet(stderr, "run: the full protocol (masking run --preset demo) lands with issue #7; not available in this version"),
                 "help" or "--help" or "-h" => Help(stdout),
                 "" => throw new CliError("expected a command; try `masking help`"),
-                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, bench mask, tokenizer, run, help"),
+                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, bench mask, tokenizer, run, help"),
             };
         }
         catch (CliError e)

@@ -4,25 +4,6 @@ open System
 open System.IO
 open Masking.Metrics
 
-type Split =
-    | Train
-    | Dev
-    | Test
-
-module Split =
-    let name =
-        function
-        | Train -> "train"
-        | Dev -> "dev"
-        | Test -> "test"
-
-    let parse =
-        function
-        | "train" -> Ok Train
-        | "dev" -> Ok Dev
-        | "test" -> Ok Test
-        | s -> Error(sprintf "unknown split '%s'; known: train, dev, test" s)
-
 /// One of the paper's nine tasks: where its data are, how splits are made, and how it is scored.
 type TaskInfo =
     { Name: string
@@ -62,10 +43,18 @@ module Registry =
 
             r
 
+    /// DPR lists TriviaQA's aliases in no particular order (the first can be an emoji); train on the first
+    /// alias that has a letter or digit, and keep all of them for scoring.
+    let private readableTargetFirst (e: TaskExample) =
+        match e.Targets |> List.tryFind (Seq.exists Char.IsLetterOrDigit) with
+        | Some t -> { e with Targets = t :: List.filter ((<>) t) e.Targets }
+        | None -> e
+
     let private flattenNewlines (e: TaskExample) =
         { e with Source = e.Source.Replace('\n', ' ') }
 
-    let all: TaskInfo list =
+    /// The paper's nine tasks.
+    let paper: TaskInfo list =
         [ { Name = "tqa"
             Family = ClosedBookQA
             Metrics = [ ExactMatch; TokenF1 ]
@@ -75,7 +64,8 @@ module Registry =
               fun root split ->
                   match split with
                   | Test -> load Readers.dprTopics (under root "triviaqa_open/topics.dpr.trivia.test.txt")
-                  | _ -> load Readers.dprTopics (under root "triviaqa_open/topics.dpr.trivia.dev.txt") |> Result.map (cut 0.9 split) }
+                  | _ -> load Readers.dprTopics (under root "triviaqa_open/topics.dpr.trivia.dev.txt") |> Result.map (cut 0.9 split)
+                  |> Result.map (List.map readableTargetFirst) }
           { Name = "nq"
             Family = ClosedBookQA
             Metrics = [ ExactMatch; TokenF1 ]
@@ -194,6 +184,25 @@ module Registry =
                   match split with
                   | Test -> load Readers.ropes (under root "ropes/dev-v1.0.json")
                   | _ -> load Readers.ropes (under root "ropes/train-v1.0.json") |> Result.map (cut 0.9 split) } ]
+
+    /// The generated world of the default size (built once, on first use).
+    let defaultWorld = lazy (Masking.World.WorldTasks.build Masking.World.WorldConfig.defaults)
+
+    let private worldTask name family metrics summary make =
+        { Name = name
+          Family = family
+          Metrics = metrics
+          Summary = summary
+          Splits = "the generated world's target subjects: 50% asked in fine-tuning (train), 25% dev, 25% test; dev and test facts appear only in the intermediate pre-training corpus"
+          Load = fun _ split -> Ok(make defaultWorld.Value split) }
+
+    /// The generated world's tasks, one per family (they need no data root).
+    let world: TaskInfo list =
+        [ worldTask "world-cbqa" ClosedBookQA [ ExactMatch; TokenF1 ] "generated world, closed-book QA: question → answer" Masking.World.WorldTasks.closedBook
+          worldTask "world-slot" KnowledgeIntensive [ StrictAccuracy; TokenF1 ] "generated world, slot filling: \"subject [SEP] relation\" → object" Masking.World.WorldTasks.slotFilling
+          worldTask "world-cqa" ContextQA [ ChoiceAccuracy ] "generated world, context QA with two options: question, options [SEP] paragraph → answer" Masking.World.WorldTasks.contextQA ]
+
+    let all = paper @ world
 
     let names = all |> List.map (fun t -> t.Name)
 

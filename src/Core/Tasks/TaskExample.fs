@@ -6,6 +6,25 @@ type TaskFamily =
     | KnowledgeIntensive
     | ContextQA
 
+type Split =
+    | Train
+    | Dev
+    | Test
+
+module Split =
+    let name =
+        function
+        | Train -> "train"
+        | Dev -> "dev"
+        | Test -> "test"
+
+    let parse =
+        function
+        | "train" -> Ok Train
+        | "dev" -> Ok Dev
+        | "test" -> Ok Test
+        | s -> Error(sprintf "unknown split '%s'; known: train, dev, test" s)
+
 /// One example cast to text-to-text.
 type TaskExample =
     { Id: string

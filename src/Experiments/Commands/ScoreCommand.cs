@@ -1,0 +1,37 @@
+using System.Text.Json;
+using Masking.Experiments.Cli;
+using Masking.Metrics;
+using Masking.Tasks;
+
+namespace Masking.Experiments.Commands;
+
+/// <summary>
+/// <c>masking score --task TASK --gold FILE --pred FILE</c>: the task's metrics over KILT-format gold and
+/// prediction JSONL, as one JSON object: <c>{"task", "count", "em"/"f1"/"accuracy"/"rougeL" as the task declares}</c>.
+/// </summary>
+public static class ScoreCommand
+{
+    public static int Run(Args args, TextWriter stdout)
+    {
+        var taskName = args.Required("task", "one of " + string.Join(", ", Registry.names));
+        var gold = args.Required("gold", "KILT-format gold JSONL");
+        var pred = args.Required("pred", "KILT-format prediction JSONL");
+        args.EnsureAllUsed("score");
+        var task = Registry.find(taskName);
+        if (task.IsError) throw new CliError(task.ErrorValue);
+        var report = Scoring.scoreFiles(task.ResultValue, gold, pred);
+        if (report.IsError) throw new CliError(report.ErrorValue);
+
+        var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("task", report.ResultValue.Task);
+            json.WriteNumber("count", report.ResultValue.Count);
+            foreach (var (key, value) in report.ResultValue.Scores) json.WriteNumber(key, Math.Round(value, 6));
+            json.WriteEndObject();
+        }
+        stdout.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+        return 0;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Masking.Experiments.Cli;
+using Masking.Tasks;
+using Masking.World;
+
+namespace Masking.Experiments.Commands;
+
+/// <summary>
+/// <c>masking world [--seed N] [--people N] [--paraphrases N] --out DIR</c>: writes the generated world:
+/// the two corpora (one paragraph per line), the target corpus's sentences and salient spans, and its
+/// three tasks per split as KILT-format JSONL (scorable with <c>masking score</c>).
+/// </summary>
+public static class WorldCommand
+{
+    private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    {
+        var defaults = WorldConfigModule.defaults;
+        var config = new WorldConfig(
+            args.UInt64("seed", defaults.Seed),
+            args.Int("people", defaults.People, min: 4),
+            args.Int("paraphrases", defaults.Paraphrases, min: 1));
+        var outDir = args.Required("out", "a directory to write the world to");
+        args.EnsureAllUsed("world");
+
+        var world = WorldTasks.build(config);
+        Directory.CreateDirectory(outDir);
+        WriteLines(Path.Combine(outDir, "background.txt"), world.BackgroundCorpus.Select(p => p.Text));
+        WriteLines(Path.Combine(outDir, "target.txt"), world.TargetCorpus.Select(p => p.Text));
+        WriteLines(Path.Combine(outDir, "target.spans.jsonl"), world.TargetCorpus.Select(p => JsonSerializer.Serialize(new
+        {
+            text = p.Text,
+            sentences = p.Sentences.Select(s => new[] { s.Start, s.End }),
+            spans = p.Spans.Select(s => new object[] { s.Item1.Start, s.Item1.End, s.Item2 }),
+        }, Json)));
+
+        var tasks = new (string Name, Func<GeneratedWorld, Split, Microsoft.FSharp.Collections.FSharpList<TaskExample>> Make)[]
+        {
+            ("world-cbqa", WorldTasks.closedBook),
+            ("world-slot", WorldTasks.slotFilling),
+            ("world-cqa", WorldTasks.contextQA),
+        };
+        foreach (var (name, make) in tasks)
+        foreach (var split in new[] { Split.Train, Split.Dev, Split.Test })
+        {
+            var examples = make(world, split);
+            WriteLines(Path.Combine(outDir, $"{name}.{SplitModule.name(split)}.jsonl"), examples.Select(e => JsonSerializer.Serialize(new
+            {
+                id = e.Id,
+                input = e.Source,
+                output = e.Targets.Select(t => new { answer = t }),
+                meta = new { context = e.Context?.Value, options = e.Options },
+            }, Json)));
+        }
+        stderr.WriteLine($"world: {world.BackgroundCorpus.Length} + {world.TargetCorpus.Length} paragraphs, tasks in {outDir}");
+        stdout.WriteLine($"fingerprint={WorldTasks.fingerprint(world)}");
+        return 0;
+    }
+
+    /// Written beside and renamed, so an interrupted run never leaves a half-written file.
+    private static void WriteLines(string path, IEnumerable<string> lines)
+    {
+        var tmp = path + ".tmp";
+        File.WriteAllLines(tmp, lines, new UTF8Encoding(false));
+        File.Move(tmp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,118 @@
+module Masking.Tests.WorldTests
+
+open System
+open System.IO
+open Xunit
+open Masking.World
+open Masking.Tasks
+open Masking.Tests.TestData
+
+let private world = lazy (WorldTasks.build WorldConfig.defaults)
+
+[<Fact>]
+let ``the world is deterministic and its seed matters`` () =
+    let again = WorldTasks.build WorldConfig.defaults
+    Assert.Equal(WorldTasks.fingerprint world.Value, WorldTasks.fingerprint again)
+    let other = WorldTasks.build { WorldConfig.defaults with Seed = 1UL }
+    Assert.NotEqual<string>(WorldTasks.fingerprint world.Value, WorldTasks.fingerprint other)
+
+[<Fact>]
+let ``the default world matches its golden fingerprint and sample`` () =
+    let dir = Path.Combine(repoRoot.Value, "golden", "world")
+    let w = world.Value
+
+    let sample =
+        [ yield "# fingerprint " + WorldTasks.fingerprint w
+          yield "# first target paragraphs"
+          yield! w.TargetCorpus |> Array.truncate 8 |> Array.map (fun p -> p.Text)
+          yield "# first background paragraphs"
+          yield! w.BackgroundCorpus |> Array.truncate 4 |> Array.map (fun p -> p.Text)
+          for name, make in [ "world-cbqa", WorldTasks.closedBook; "world-slot", WorldTasks.slotFilling; "world-cqa", WorldTasks.contextQA ] do
+              for split in [ Train; Dev; Test ] do
+                  yield sprintf "# %s %s" name (Split.name split)
+
+                  for e in make w split |> List.truncate 3 do
+                      yield sprintf "%s\t%s" e.Source (String.Join(" | ", e.Targets)) ]
+        |> String.concat "\n"
+
+    let path = Path.Combine(dir, "default-world.txt")
+
+    if Environment.GetEnvironmentVariable "MASKING_REGENERATE_GOLDEN" = "1" then
+        File.WriteAllText(path, sample + "\n")
+    else
+        Assert.True(File.Exists path, path + " is missing; see golden/README.md")
+        Assert.Equal(File.ReadAllText path, sample + "\n")
+
+[<Fact>]
+let ``background and target worlds share no name`` () =
+    let names (d: WorldData) = d.Entities |> Array.map (fun e -> e.Name) |> Set.ofArray
+    Assert.Empty(Set.intersect (names world.Value.Background) (names world.Value.Target))
+
+[<Fact>]
+let ``held-out facts are asked only in evaluation and appear in the intermediate pre-training corpus`` () =
+    let w = world.Value
+    Assert.Empty(Set.intersect w.TrainSubjects w.DevSubjects)
+    Assert.Empty(Set.intersect w.TrainSubjects w.TestSubjects)
+    Assert.Empty(Set.intersect w.DevSubjects w.TestSubjects)
+    let trainQuestions = WorldTasks.closedBook w Train |> List.map (fun e -> e.Source)
+
+    for e in WorldTasks.closedBook w Test do
+        let subject =
+            w.Target.Entities |> Array.find (fun x -> e.Source.Contains x.Name && w.TestSubjects.Contains x.Id)
+
+        Assert.DoesNotContain(trainQuestions, fun q -> q.Contains subject.Name)
+        // The answer is stated in some target paragraph about the subject.
+        Assert.Contains(w.TargetCorpus, fun p -> p.Entity = subject.Id && p.Text.Contains e.Targets.Head)
+
+    // The background corpus never mentions a target fact's subject.
+    for p in w.BackgroundCorpus do
+        for e in w.Target.Entities do
+            Assert.False(p.Text.Contains(e.Name + " "), e.Name)
+
+[<Fact>]
+let ``each fact is rendered in several paraphrases and sentence orders`` () =
+    let w = world.Value
+    let people = w.Target.Entities |> Array.filter (fun e -> e.Kind = Person)
+
+    let distinctOrders =
+        people
+        |> Array.filter (fun e ->
+            let copies = w.TargetCorpus |> Array.filter (fun p -> p.Entity = e.Id) |> Array.map (fun p -> p.Text)
+            Assert.Equal(WorldConfig.defaults.Paraphrases, copies.Length)
+            (Array.distinct copies).Length > 1)
+
+    Assert.Equal(people.Length, distinctOrders.Length)
+    // Every relation has several templates, and the corpus uses more than one of them.
+    for r in Relation.all do
+        Assert.True((Render.templates r).Length >= 3)
+
+[<Fact>]
+let ``salient spans cover entity names and dates exactly`` () =
+    for p in world.Value.TargetCorpus do
+        for span, label in p.Spans do
+            let text = p.Text.Substring(span.Start, span.Length)
+            Assert.Contains(label, [ "PER"; "LOC"; "ORG"; "DATE" ])
+
+            if label <> "DATE" then
+                Assert.Contains(world.Value.Target.Entities, fun e -> e.Name = text)
+
+        Assert.Equal(p.Text.Length, (Array.last p.Sentences).End)
+
+[<Fact>]
+let ``the world's size follows its knob`` () =
+    let small = WorldTasks.build { WorldConfig.defaults with People = 20 }
+    let large = WorldTasks.build { WorldConfig.defaults with People = 200 }
+    Assert.True(large.Target.Entities.Length > 5 * small.Target.Entities.Length / 2)
+    Assert.True((WorldTasks.closedBook large Train).Length > (WorldTasks.closedBook small Train).Length)
+
+[<Fact>]
+let ``world tasks load through the registry without a data root`` () =
+    for name in [ "world-cbqa"; "world-slot"; "world-cqa" ] do
+        let task = Registry.find name |> Result.defaultWith failwith
+
+        for split in [ Train; Dev; Test ] do
+            let xs = task.Load "/nonexistent" split |> Result.defaultWith failwith
+            Assert.NotEmpty xs
+
+    let cqa = WorldTasks.contextQA world.Value Dev
+    Assert.All(cqa, fun e -> Assert.Contains(e.Targets.Head, e.Options))
