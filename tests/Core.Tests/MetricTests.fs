@@ -88,3 +88,39 @@ let ``mean, sample std and Welch's test`` () =
     Assert.Equal(4.0, t.DegreesOfFreedom, 9)
     Assert.Equal(0.070484, t.PValue, 5)
     Assert.True((Statistics.welch [ 1.0 ] [ 2.0; 3.0 ]).IsError)
+
+/// Deterministic predictions of every kind (right, differently cased, partial, empty, wrong) for golden values.
+let private predictionFor (i: int) (gold: string) =
+    match i % 5 with
+    | 0 -> gold
+    | 1 -> gold.ToUpperInvariant() + "."
+    | 2 -> "the " + (gold.Split(' ') |> Array.head)
+    | 3 -> ""
+    | _ -> "completely wrong answer"
+
+[<Fact>]
+let ``every task's metrics on deterministic predictions match the golden values`` () =
+    let lines =
+        [ for task in Masking.Tasks.Registry.all do
+              let dev =
+                  task.Load dataRoot.Value Masking.Tasks.Dev
+                  |> Result.defaultWith failwith
+                  |> List.truncate 40
+
+              let pairs = dev |> List.mapi (fun i e -> predictionFor i e.Targets.Head, e.Targets)
+
+              let scores =
+                  task.Metrics
+                  |> List.map (fun m -> sprintf "\"%s\": %.6f" (Metric.key m) (Metric.score m pairs))
+                  |> String.concat ", "
+
+              yield sprintf "{\"task\": \"%s\", \"count\": %d, %s}" task.Name pairs.Length scores ]
+        |> String.concat "\n"
+
+    let path = Path.Combine(repoRoot.Value, "golden", "metrics", "tasks.jsonl")
+
+    if System.Environment.GetEnvironmentVariable "MASKING_REGENERATE_GOLDEN" = "1" then
+        File.WriteAllText(path, lines + "\n")
+    else
+        Assert.True(File.Exists path, path + " is missing; see golden/README.md")
+        Assert.Equal(File.ReadAllText path, lines + "\n")
