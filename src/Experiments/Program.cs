@@ -11,6 +11,7 @@ public static class Program
         "  mask --policy SPEC --input FILE [--seed N] [--epoch E] [--tokenizer gpt2|gpt2-files[:DIR]|bpe:FILE]\n" +
         "  score --task TASK --gold FILE --pred FILE    the task's metrics over KILT-format JSONL\n" +
         "  world [--seed N] [--people N] [--paraphrases N] --out DIR    write the generated world\n" +
+        "  data download TASK|all --data DIR [--manifest FILE] | data list   fetch task files (resumable, SHA-256)\n" +
         "  bench mask --policy SPEC [--input FILE] [--seq-len 128] [--seconds 3] [--warmup 1]\n" +
         "  tokenizer train --input FILE --vocab-size N --out FILE | tokenizer encode --text TEXT\n" +
         "  run --preset demo                         (not available yet: the full protocol lands with issue #7)\n" +
@@ -38,13 +39,14 @@ public static class Program
                 "mask" => MaskCommand.Run(args, stdout),
                 "score" => ScoreCommand.Run(args, stdout),
                 "world" => WorldCommand.Run(args, stdout, stderr),
+                "data" => DataCommand.Run(args, stdout, stderr),
                 "bench" when args.Positional.Count > 1 && args.Positional[1] == "mask" => BenchMaskCommand.Run(args, stdout, stderr),
                 "bench" => throw new CliError("bench: expected `bench mask` (`bench train` lands with issue #4)"),
                 "tokenizer" => TokenizerCommand.Run(args, stdout, stderr),
                 "run" => NotYet(stderr, "run: the full protocol (masking run --preset demo) lands with issue #7; not available in this version"),
                 "help" or "--help" or "-h" => Help(stdout),
                 "" => throw new CliError("expected a command; try `masking help`"),
-                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, bench mask, tokenizer, run, help"),
+                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, bench mask, tokenizer, run, help"),
             };
         }
         catch (CliError e)

@@ -33,7 +33,23 @@ let ``scores agree with the official definitions on golden cases`` (name: string
 
 type Strings =
     static member Answers() =
-        let words = [ "the"; "a"; "an"; "Paris"; "paris"; "cat"; "Cat!"; "1,000"; "Zürich"; "-"; "New"; "York"; ""; "  "; "é" ]
+        let words =
+            [ "the"
+              "a"
+              "an"
+              "Paris"
+              "paris"
+              "cat"
+              "Cat!"
+              "1,000"
+              "Zürich"
+              "-"
+              "New"
+              "York"
+              ""
+              "  "
+              "é" ]
+
         Gen.elements words |> Gen.listOf |> Gen.map (String.concat " ") |> Arb.fromGen
 
 [<Property(Arbitrary = [| typeof<Strings> |])>]
@@ -46,7 +62,11 @@ let ``normalisation is idempotent`` (s: string) =
 
 [<Property(Arbitrary = [| typeof<Strings> |])>]
 let ``scores lie in [0, 1]`` (prediction: string) (gold: string) =
-    [ Answers.exactMatch; Answers.f1; Answers.strictAccuracy; Answers.choiceAccuracy; Answers.rougeL ]
+    [ Answers.exactMatch
+      Answers.f1
+      Answers.strictAccuracy
+      Answers.choiceAccuracy
+      Answers.rougeL ]
     |> List.forall (fun f ->
         let x = f prediction gold
         x >= 0.0 && x <= 1.0 + 1e-9)
@@ -78,12 +98,22 @@ let ``mean, sample std and Welch's test`` () =
     Assert.Equal(sqrt (5.0 / 3.0), s.Std, 12)
     Assert.Equal(0.0, (Statistics.summarize [ 7.0 ]).Std)
     // Two clearly separated arms: p tiny; identical arms: p = 1.
-    let c = Statistics.welch [ 10.0; 10.5; 9.5; 10.2 ] [ 1.0; 1.5; 0.5; 1.2 ] |> Result.defaultWith failwith
+    let c =
+        Statistics.welch [ 10.0; 10.5; 9.5; 10.2 ] [ 1.0; 1.5; 0.5; 1.2 ]
+        |> Result.defaultWith failwith
+
     Assert.True(c.PValue < 1e-5)
-    let same = Statistics.welch [ 1.0; 2.0; 3.0 ] [ 1.0; 2.0; 3.0 ] |> Result.defaultWith failwith
+
+    let same =
+        Statistics.welch [ 1.0; 2.0; 3.0 ] [ 1.0; 2.0; 3.0 ]
+        |> Result.defaultWith failwith
+
     Assert.Equal(1.0, same.PValue, 9)
     // t = -2/sqrt(2/3) with df = 4; the two-sided p (0.070484) was integrated numerically from the t density.
-    let t = Statistics.welch [ 1.0; 2.0; 3.0 ] [ 3.0; 4.0; 5.0 ] |> Result.defaultWith failwith
+    let t =
+        Statistics.welch [ 1.0; 2.0; 3.0 ] [ 3.0; 4.0; 5.0 ]
+        |> Result.defaultWith failwith
+
     Assert.Equal(-2.449489742783178, t.T, 9)
     Assert.Equal(4.0, t.DegreesOfFreedom, 9)
     Assert.Equal(0.070484, t.PValue, 5)

@@ -92,7 +92,10 @@ let ``AY2 is rebuilt from CoNLL-2003 and AIDA-YAGO with the linked mention count
 
 [<Fact>]
 let ``all nine tasks load every split`` () =
-    Assert.Equal<string list>([ "tqa"; "nq"; "wq"; "ay2"; "zsre"; "wow"; "wiqa"; "quartz"; "ropes" ], Registry.paper |> List.map (fun t -> t.Name))
+    Assert.Equal<string list>(
+        [ "tqa"; "nq"; "wq"; "ay2"; "zsre"; "wow"; "wiqa"; "quartz"; "ropes" ],
+        Registry.paper |> List.map (fun t -> t.Name)
+    )
 
     for task in Registry.all do
         for split in [ Train; Dev; Test ] do
@@ -111,11 +114,18 @@ let ``context tasks carry their paragraphs`` () =
 
 [<Fact>]
 let ``original formats cast to text-to-text as CrossFit does`` () =
-    let wiqa = Readers.wiqa (path "original_format_samples/wiqa/train.jsonl") |> List.head
+    let wiqa =
+        Readers.wiqa (path "original_format_samples/wiqa/train.jsonl") |> List.head
+
     Assert.StartsWith("suppose there will be fewer new trees happens", wiqa.Source)
     Assert.Contains("(A) more (B) less (C) no effect [SEP] A tree produces seeds", wiqa.Source)
     Assert.Equal<string list>([ "more"; "less"; "no effect" ], wiqa.Options)
-    let wq = Readers.webQuestionsOriginal (path "original_format_samples/webquestions/webquestions.examples.train.json.sample")
+
+    let wq =
+        Readers.webQuestionsOriginal (
+            path "original_format_samples/webquestions/webquestions.examples.train.json.sample"
+        )
+
     Assert.Equal<string list>([ "Jamaican Creole English Language"; "Jamaican English" ], wq.Head.Targets)
     Assert.Equal<string list>([ "Mobile" ], wq[1].Targets)
 
@@ -127,7 +137,9 @@ let ``Python string lists parse with both quote styles and escapes`` () =
     )
 
 let private malformed (content: string) =
-    let file = Path.Combine(Path.GetTempPath(), sprintf "masking-%s.jsonl" (Guid.NewGuid().ToString "N"))
+    let file =
+        Path.Combine(Path.GetTempPath(), sprintf "masking-%s.jsonl" (Guid.NewGuid().ToString "N"))
+
     File.WriteAllText(file, content)
 
     try
@@ -136,7 +148,9 @@ let private malformed (content: string) =
         File.Delete file
 
 [<Theory>]
-[<InlineData("{\"question\": \"q\", \"answer\": [\"a\"]}\n{\"question\": \"q2\", \"answer\": [\"a\"", 2, "expected ',' or ']' in a JSON array")>]
+[<InlineData("{\"question\": \"q\", \"answer\": [\"a\"]}\n{\"question\": \"q2\", \"answer\": [\"a\"",
+             2,
+             "expected ',' or ']' in a JSON array")>]
 [<InlineData("{\"question\": \"q\", \"answer\": [\"a\"]}\n\n{\"answer\": [\"a\"]}\n", 3, "expected a field \"question\"")>]
 [<InlineData("{\"question\": 7, \"answer\": [\"a\"]}\n", 1, "expected \"question\" as a string, found a number")>]
 [<InlineData("{\"question\": \"q\", \"answer\": \"a\"}\n", 1, "expected \"answer\" as an array, found a string")>]
@@ -156,8 +170,16 @@ let ``malformed input gives file:line and what was expected`` (content: string, 
 
 [<Fact>]
 let ``invalid UTF-8 names its line`` () =
-    let file = Path.Combine(Path.GetTempPath(), sprintf "masking-%s.jsonl" (Guid.NewGuid().ToString "N"))
-    File.WriteAllBytes(file, Array.append (Text.Encoding.UTF8.GetBytes "{\"question\": \"q\", \"answer\": [\"a\"]}\n") [| 0xC3uy; 0x28uy; 10uy |])
+    let file =
+        Path.Combine(Path.GetTempPath(), sprintf "masking-%s.jsonl" (Guid.NewGuid().ToString "N"))
+
+    File.WriteAllBytes(
+        file,
+        Array.append
+            (Text.Encoding.UTF8.GetBytes "{\"question\": \"q\", \"answer\": [\"a\"]}\n")
+            [| 0xC3uy; 0x28uy; 10uy |]
+    )
+
     let result = TaskExample.attempt Readers.nqOpen file
     File.Delete file
     Assert.Equal(Error(sprintf "%s:2: expected UTF-8 text" file), result)

@@ -27,7 +27,10 @@ let ``the default world matches its golden fingerprint and sample`` () =
           yield! w.TargetCorpus |> Array.truncate 8 |> Array.map (fun p -> p.Text)
           yield "# first background paragraphs"
           yield! w.BackgroundCorpus |> Array.truncate 4 |> Array.map (fun p -> p.Text)
-          for name, make in [ "world-cbqa", WorldTasks.closedBook; "world-slot", WorldTasks.slotFilling; "world-cqa", WorldTasks.contextQA ] do
+          for name, make in
+              [ "world-cbqa", WorldTasks.closedBook
+                "world-slot", WorldTasks.slotFilling
+                "world-cqa", WorldTasks.contextQA ] do
               for split in [ Train; Dev; Test ] do
                   yield sprintf "# %s %s" name (Split.name split)
 
@@ -45,7 +48,9 @@ let ``the default world matches its golden fingerprint and sample`` () =
 
 [<Fact>]
 let ``background and target worlds share no name`` () =
-    let names (d: WorldData) = d.Entities |> Array.map (fun e -> e.Name) |> Set.ofArray
+    let names (d: WorldData) =
+        d.Entities |> Array.map (fun e -> e.Name) |> Set.ofArray
+
     Assert.Empty(Set.intersect (names world.Value.Background) (names world.Value.Target))
 
 [<Fact>]
@@ -58,7 +63,8 @@ let ``held-out facts are asked only in evaluation and appear in the intermediate
 
     for e in WorldTasks.closedBook w Test do
         let subject =
-            w.Target.Entities |> Array.find (fun x -> e.Source.Contains x.Name && w.TestSubjects.Contains x.Id)
+            w.Target.Entities
+            |> Array.find (fun x -> e.Source.Contains x.Name && w.TestSubjects.Contains x.Id)
 
         Assert.DoesNotContain(trainQuestions, fun q -> q.Contains subject.Name)
         // The answer is stated in some target paragraph about the subject.
@@ -77,7 +83,11 @@ let ``each fact is rendered in several paraphrases and sentence orders`` () =
     let distinctOrders =
         people
         |> Array.filter (fun e ->
-            let copies = w.TargetCorpus |> Array.filter (fun p -> p.Entity = e.Id) |> Array.map (fun p -> p.Text)
+            let copies =
+                w.TargetCorpus
+                |> Array.filter (fun p -> p.Entity = e.Id)
+                |> Array.map (fun p -> p.Text)
+
             Assert.Equal(WorldConfig.defaults.Paraphrases, copies.Length)
             (Array.distinct copies).Length > 1)
 
@@ -100,8 +110,16 @@ let ``salient spans cover entity names and dates exactly`` () =
 
 [<Fact>]
 let ``the world's size follows its knob`` () =
-    let small = WorldTasks.build { WorldConfig.defaults with People = 20 }
-    let large = WorldTasks.build { WorldConfig.defaults with People = 200 }
+    let small =
+        WorldTasks.build
+            { WorldConfig.defaults with
+                People = 20 }
+
+    let large =
+        WorldTasks.build
+            { WorldConfig.defaults with
+                People = 200 }
+
     Assert.True(large.Target.Entities.Length > 5 * small.Target.Entities.Length / 2)
     Assert.True((WorldTasks.closedBook large Train).Length > (WorldTasks.closedBook small Train).Length)
 

@@ -7,7 +7,9 @@ open System.Text.RegularExpressions
 /// Answer normalisation and per-example scores, as SQuAD and KILT define them.
 module Answers =
     let private punctuation = set "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
-    let private articles = Regex(@"\b(a|an|the)\b", RegexOptions.Compiled ||| RegexOptions.CultureInvariant)
+
+    let private articles =
+        Regex(@"\b(a|an|the)\b", RegexOptions.Compiled ||| RegexOptions.CultureInvariant)
 
     /// Lower-case, drop ASCII punctuation (Python's string.punctuation), drop the articles a/an/the as whole
     /// words, collapse whitespace — in that order, as SQuAD's and KILT's evaluation scripts do.
@@ -40,9 +42,11 @@ module Answers =
             let counts = Collections.Generic.Dictionary<string, int>()
 
             for t in g do
-                counts[t] <- (match counts.TryGetValue t with
-                              | true, c -> c
-                              | _ -> 0) + 1
+                counts[t] <-
+                    (match counts.TryGetValue t with
+                     | true, c -> c
+                     | _ -> 0)
+                    + 1
 
             let mutable same = 0
 

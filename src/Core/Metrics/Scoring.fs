@@ -7,10 +7,12 @@ open Masking.Tasks.JsonText
 
 /// A task's metrics over a prediction file, matched to the gold file by id.
 type ScoreReport =
-    { Task: string
-      Count: int
-      /// (metric key, mean score) in the task's order; the first is the headline metric.
-      Scores: (string * float) list }
+    {
+        Task: string
+        Count: int
+        /// (metric key, mean score) in the task's order; the first is the headline metric.
+        Scores: (string * float) list
+    }
 
 module Scoring =
     /// Predictions in KILT form: {"id", "output": [{"answer": ...}]} (only the first answer counts).
@@ -28,7 +30,12 @@ module Scoring =
             | [] -> fail path node.Line "expected at least one entry in \"output\" with the predicted \"answer\"")
 
     /// Scores gold examples against predictions keyed by id; every gold id needs exactly one prediction.
-    let scoreExamples (task: TaskInfo) (predPath: string) (gold: TaskExample list) (predictions: (string * int * string) list) =
+    let scoreExamples
+        (task: TaskInfo)
+        (predPath: string)
+        (gold: TaskExample list)
+        (predictions: (string * int * string) list)
+        =
         let byId = Dictionary<string, string>()
 
         for id, line, answer in predictions do
@@ -52,12 +59,13 @@ module Scoring =
 
         { Task = task.Name
           Count = pairs.Length
-          Scores = task.Metrics |> List.map (fun m -> Metric.key m, Metric.score m pairs) |> List.distinctBy fst }
+          Scores =
+            task.Metrics
+            |> List.map (fun m -> Metric.key m, Metric.score m pairs)
+            |> List.distinctBy fst }
 
     /// `masking score`: KILT-format gold and prediction JSONL files.
     let scoreFiles (task: TaskInfo) (goldPath: string) (predPath: string) : Result<ScoreReport, string> =
         TaskExample.attempt Readers.kilt goldPath
         |> Result.bind (fun gold ->
-            TaskExample.attempt
-                (fun p -> scoreExamples task p gold (readPredictions p))
-                predPath)
+            TaskExample.attempt (fun p -> scoreExamples task p gold (readPredictions p)) predPath)

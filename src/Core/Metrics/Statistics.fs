@@ -42,7 +42,11 @@ module Statistics =
             if va + vb = 0.0 then
                 Ok
                     { Difference = difference
-                      T = (if difference = 0.0 then 0.0 else infinity * float (sign difference))
+                      T =
+                        (if difference = 0.0 then
+                             0.0
+                         else
+                             infinity * float (sign difference))
                       DegreesOfFreedom = float (sa.Count + sb.Count - 2)
                       PValue = (if difference = 0.0 then 1.0 else 0.0) }
             else

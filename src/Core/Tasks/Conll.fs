@@ -10,7 +10,8 @@ type ConllToken =
       Ner: string }
 
 /// A CoNLL-2003 document: its sentences in order.
-type ConllDocument = { Line: int; Sentences: ConllToken[][] }
+type ConllDocument =
+    { Line: int; Sentences: ConllToken[][] }
 
 module Conll =
     /// Reads a CoNLL-2003 file (`word POS chunk NER` per line, blank lines between sentences,
@@ -50,7 +51,13 @@ module Conll =
 
                 let ner = cols[3]
 
-                if not (ner = "O" || ner.StartsWith("B-", StringComparison.Ordinal) || ner.StartsWith("I-", StringComparison.Ordinal)) then
+                if
+                    not (
+                        ner = "O"
+                        || ner.StartsWith("B-", StringComparison.Ordinal)
+                        || ner.StartsWith("I-", StringComparison.Ordinal)
+                    )
+                then
                     JsonText.fail path n "expected an IOB2 NER tag (O, B-X or I-X), found '%s'" ner
 
                 if docLine = 0 then
@@ -71,7 +78,10 @@ module Conll =
 
 /// A mention of the AIDA CoNLL-YAGO annotations: its first token in the document and its Wikipedia title
 /// (None for --NME--, a mention with no entity).
-type AidaMention = { Line: int; Token: int; Title: string option }
+type AidaMention =
+    { Line: int
+      Token: int
+      Title: string option }
 
 type AidaDocument =
     { Line: int
@@ -108,8 +118,16 @@ module Aida =
 
                 match Int32.TryParse cols[0] with
                 | true, token when token >= 0 && cols.Length >= 2 ->
-                    let title = if cols[1] = "--NME--" then None else Some(cols[1].Replace('_', ' '))
-                    mentions.Add { Line = n; Token = token; Title = title }
+                    let title =
+                        if cols[1] = "--NME--" then
+                            None
+                        else
+                            Some(cols[1].Replace('_', ' '))
+
+                    mentions.Add
+                        { Line = n
+                          Token = token
+                          Title = title }
                 | _ -> JsonText.fail path n "expected token_index<TAB>Wikipedia_title or token_index<TAB>--NME--"
 
         flush ()
@@ -122,17 +140,33 @@ module Aida =
     /// KILT-style examples: the document with `[START_ENT] mention [END_ENT]`, and the entity's title.
     /// Sentences are joined by two spaces and tokens by one, as in KILT's AY2 inputs; --NME-- mentions are
     /// skipped, as KILT does.
-    let examples (annotationsPath: string) (annotations: AidaDocument list) (documents: ConllDocument list) : TaskExample list =
+    let examples
+        (annotationsPath: string)
+        (annotations: AidaDocument list)
+        (documents: ConllDocument list)
+        : TaskExample list =
         [ for doc, conll in List.zip annotations documents do
               let tokens = conll.Sentences |> Array.concat
-              let sentenceOf = conll.Sentences |> Array.mapi (fun i s -> Array.create s.Length i) |> Array.concat
+
+              let sentenceOf =
+                  conll.Sentences
+                  |> Array.mapi (fun i s -> Array.create s.Length i)
+                  |> Array.concat
 
               for m in doc.Mentions do
                   if m.Token >= tokens.Length then
-                      JsonText.fail annotationsPath m.Line "expected a token index inside the document (it has %d tokens)" tokens.Length
+                      JsonText.fail
+                          annotationsPath
+                          m.Line
+                          "expected a token index inside the document (it has %d tokens)"
+                          tokens.Length
 
                   if not (tokens[m.Token].Ner.StartsWith("B-", StringComparison.Ordinal)) then
-                      JsonText.fail annotationsPath m.Line "expected token %d to start an entity (a B- tag) in the CoNLL document" m.Token
+                      JsonText.fail
+                          annotationsPath
+                          m.Line
+                          "expected token %d to start an entity (a B- tag) in the CoNLL document"
+                          m.Token
 
                   match m.Title with
                   | None -> ()
@@ -172,11 +206,19 @@ module Aida =
     /// Reads annotations and CoNLL files (train, testa, testb in AIDA order) and builds the three splits.
     let read (annotationsPath: string) (conllTrain: string) (conllValid: string) (conllTest: string) =
         let annotations = readAnnotations annotationsPath
-        let train, valid, test = Conll.read conllTrain, Conll.read conllValid, Conll.read conllTest
+
+        let train, valid, test =
+            Conll.read conllTrain, Conll.read conllValid, Conll.read conllTest
+
         let expected = train.Length + valid.Length + test.Length
 
         if annotations.Length <> expected then
-            JsonText.fail annotationsPath 1 "expected %d documents (as many as the CoNLL files have), found %d" expected annotations.Length
+            JsonText.fail
+                annotationsPath
+                1
+                "expected %d documents (as many as the CoNLL files have), found %d"
+                expected
+                annotations.Length
 
         let a1, rest = List.splitAt train.Length annotations
         let a2, a3 = List.splitAt valid.Length rest

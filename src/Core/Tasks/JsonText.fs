@@ -36,8 +36,10 @@ module JsonText =
                 pos <- pos + 1
 
         let describe () =
-            if pos >= text.Length then "the end of the text"
-            else sprintf "'%c'" text[pos]
+            if pos >= text.Length then
+                "the end of the text"
+            else
+                sprintf "'%c'" text[pos]
 
         let expectChar (c: char) =
             skip ()
@@ -76,7 +78,11 @@ module JsonText =
                     | 't' -> sb.Append '\t' |> ignore
                     | 'u' when pos + 5 < text.Length ->
                         match
-                            Int32.TryParse(text.AsSpan(pos + 2, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture)
+                            Int32.TryParse(
+                                text.AsSpan(pos + 2, 4),
+                                NumberStyles.HexNumber,
+                                CultureInfo.InvariantCulture
+                            )
                         with
                         | true, code ->
                             sb.Append(char code) |> ignore
@@ -168,8 +174,7 @@ module JsonText =
                 | c when c = '-' || Char.IsDigit c ->
                     let start = pos
 
-                    while pos < text.Length
-                          && (Char.IsDigit text[pos] || "+-.eE".IndexOf text[pos] >= 0) do
+                    while pos < text.Length && (Char.IsDigit text[pos] || "+-.eE".IndexOf text[pos] >= 0) do
                         pos <- pos + 1
 
                     match
@@ -225,7 +230,8 @@ module JsonText =
         | JArray items -> items
         | v -> fail file node.Line "expected %s as an array, found %s" what (kind v)
 
-    let stringField file name node = field file name node |> str file ("\"" + name + "\"")
+    let stringField file name node =
+        field file name node |> str file ("\"" + name + "\"")
 
     let strings file name node =
         field file name node

@@ -150,7 +150,10 @@ module Readers =
                       let answers = pythonStringList path n (unquoteTsv (line.Substring(tab + 1)))
 
                       yield
-                          TaskExample.create (string n) (unquoteTsv (line.Substring(0, tab))) (nonEmpty path n answers "answer") ]
+                          TaskExample.create
+                              (string n)
+                              (unquoteTsv (line.Substring(0, tab)))
+                              (nonEmpty path n answers "answer") ]
 
         if examples.IsEmpty then
             fail path 1 "expected at least one question (the file is empty)"
@@ -221,7 +224,9 @@ module Readers =
                 Options = options })
 
     let private letters (choices: (string * string) list) =
-        choices |> List.map (fun (label, text) -> sprintf "(%s) %s" label text) |> String.concat " "
+        choices
+        |> List.map (fun (label, text) -> sprintf "(%s) %s" label text)
+        |> String.concat " "
 
     let private choices path node =
         field path "choices" node
@@ -280,7 +285,8 @@ module Readers =
                 let targets = answers |> array path "the answers" |> List.map (str path "an answer")
                 let id = str path "the record id" meta
                 // The knowledge sentence is the first paragraph of most templates.
-                let context = source.Split("\n\n", StringSplitOptions.RemoveEmptyEntries) |> Array.tryHead
+                let context =
+                    source.Split("\n\n", StringSplitOptions.RemoveEmptyEntries) |> Array.tryHead
 
                 { TaskExample.create id source (nonEmpty path record.Line targets "answer") with
                     Context = context }

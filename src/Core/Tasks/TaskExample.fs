@@ -27,15 +27,17 @@ module Split =
 
 /// One example cast to text-to-text.
 type TaskExample =
-    { Id: string
-      /// The encoder input.
-      Source: string
-      /// Gold answers; the first is the training target.
-      Targets: string list
-      /// The paragraph a learned policy or in-domain intermediate pre-training reads (None if the task has none).
-      Context: string option
-      /// Answer choices of multiple-choice tasks.
-      Options: string list }
+    {
+        Id: string
+        /// The encoder input.
+        Source: string
+        /// Gold answers; the first is the training target.
+        Targets: string list
+        /// The paragraph a learned policy or in-domain intermediate pre-training reads (None if the task has none).
+        Context: string option
+        /// Answer choices of multiple-choice tasks.
+        Options: string list
+    }
 
 module TaskExample =
     let create id source targets =

@@ -12,7 +12,13 @@ module TextFile =
     let private decode (path: string) (lineNumber: int) (bytes: ReadOnlySpan<byte>) =
         let mutable span = bytes
 
-        if lineNumber = 1 && span.Length >= 3 && span[0] = 0xEFuy && span[1] = 0xBBuy && span[2] = 0xBFuy then
+        if
+            lineNumber = 1
+            && span.Length >= 3
+            && span[0] = 0xEFuy
+            && span[1] = 0xBBuy
+            && span[2] = 0xBFuy
+        then
             span <- span.Slice 3
 
         if span.Length > 0 && span[span.Length - 1] = byte '\r' then

@@ -41,11 +41,13 @@ type WorldData = { Entities: Entity[]; Facts: Fact[] }
 
 /// A rendered paragraph with its sentences and salient spans (character offsets), so `ssm` needs no tagger.
 type Passage =
-    { Entity: int
-      Text: string
-      Sentences: Span[]
-      /// (span, label): PER, LOC, ORG, DATE, NUM.
-      Spans: (Span * string)[] }
+    {
+        Entity: int
+        Text: string
+        Sentences: Span[]
+        /// (span, label): PER, LOC, ORG, DATE, NUM.
+        Spans: (Span * string)[]
+    }
 
 module Relation =
     let name =
@@ -59,11 +61,30 @@ module Relation =
         | FoundingYear -> "inception"
         | LocatedIn -> "country"
 
-    let all = [ BirthDate; BirthPlace; Occupation; Employer; Founder; Headquarters; FoundingYear; LocatedIn ]
+    let all =
+        [ BirthDate
+          BirthPlace
+          Occupation
+          Employer
+          Founder
+          Headquarters
+          FoundingYear
+          LocatedIn ]
 
 module FactValue =
     let months =
-        [| "January"; "February"; "March"; "April"; "May"; "June"; "July"; "August"; "September"; "October"; "November"; "December" |]
+        [| "January"
+           "February"
+           "March"
+           "April"
+           "May"
+           "June"
+           "July"
+           "August"
+           "September"
+           "October"
+           "November"
+           "December" |]
 
     let render (world: WorldData) =
         function

@@ -7,7 +7,31 @@ open Masking
 /// Pronounceable fictional names from syllables; a name is never reused within one generator, so the
 /// background and target worlds drawn from one generator share no names.
 type NameGenerator(rng: Rng) =
-    static let onsets = [| "b"; "d"; "f"; "g"; "h"; "k"; "l"; "m"; "n"; "p"; "r"; "s"; "t"; "v"; "z"; "br"; "dr"; "kr"; "st"; "th"; "sh"; "gr"; "tr" |]
+    static let onsets =
+        [| "b"
+           "d"
+           "f"
+           "g"
+           "h"
+           "k"
+           "l"
+           "m"
+           "n"
+           "p"
+           "r"
+           "s"
+           "t"
+           "v"
+           "z"
+           "br"
+           "dr"
+           "kr"
+           "st"
+           "th"
+           "sh"
+           "gr"
+           "tr" |]
+
     static let vowels = [| "a"; "e"; "i"; "o"; "u"; "ai"; "ei"; "ou"; "ia" |]
     static let codas = [| ""; ""; ""; "n"; "r"; "l"; "s"; "th"; "nd"; "rk"; "sh"; "m" |]
     let used = HashSet<string>(StringComparer.OrdinalIgnoreCase)
@@ -31,11 +55,23 @@ type NameGenerator(rng: Rng) =
 
         name
 
-    member g.Person() = g.Fresh(fun () -> word 2 3 + " " + word 2 3)
+    member g.Person() =
+        g.Fresh(fun () -> word 2 3 + " " + word 2 3)
+
     member g.Place() = g.Fresh(fun () -> word 2 3)
 
     member g.Organisation() =
-        let kinds = [| "Institute"; "Company"; "Foundation"; "Works"; "Society"; "Trust"; "Laboratories"; "Guild" |]
+        let kinds =
+            [| "Institute"
+               "Company"
+               "Foundation"
+               "Works"
+               "Society"
+               "Trust"
+               "Laboratories"
+               "Guild" |]
+
         g.Fresh(fun () -> word 2 3 + " " + kinds[rng.NextInt kinds.Length])
 
-    member g.Country() = g.Fresh(fun () -> word 2 3 + (if rng.NextDouble() < 0.5 then "ia" else "land"))
+    member g.Country() =
+        g.Fresh(fun () -> word 2 3 + (if rng.NextDouble() < 0.5 then "ia" else "land"))

@@ -11,30 +11,64 @@ module Render =
     let templates =
         function
         | BirthDate ->
-            [ "{S} was born on {O}."; "{S}'s date of birth is {O}."; "{O} is the birthday of {S}."; "{S} came into the world on {O}." ]
+            [ "{S} was born on {O}."
+              "{S}'s date of birth is {O}."
+              "{O} is the birthday of {S}."
+              "{S} came into the world on {O}." ]
         | BirthPlace ->
-            [ "{S} was born in {O}."; "{S}'s birthplace is {O}."; "{O} is where {S} was born."; "{S} is a native of {O}." ]
+            [ "{S} was born in {O}."
+              "{S}'s birthplace is {O}."
+              "{O} is where {S} was born."
+              "{S} is a native of {O}." ]
         | Occupation ->
-            [ "{S} works as a {O}."; "{S} is a {O} by profession."; "By trade, {S} is a {O}."; "The occupation of {S} is {O}." ]
+            [ "{S} works as a {O}."
+              "{S} is a {O} by profession."
+              "By trade, {S} is a {O}."
+              "The occupation of {S} is {O}." ]
         | Employer ->
-            [ "{S} is employed by {O}."; "{S} works for {O}."; "{O} employs {S}."; "{S} has a job at {O}." ]
+            [ "{S} is employed by {O}."
+              "{S} works for {O}."
+              "{O} employs {S}."
+              "{S} has a job at {O}." ]
         | Founder ->
-            [ "{S} was founded by {O}."; "{O} founded {S}."; "The founder of {S} is {O}."; "{O} established {S}." ]
+            [ "{S} was founded by {O}."
+              "{O} founded {S}."
+              "The founder of {S} is {O}."
+              "{O} established {S}." ]
         | Headquarters ->
-            [ "{S} is headquartered in {O}."; "The headquarters of {S} are in {O}."; "{S} has its main office in {O}."; "{O} is home to the head office of {S}." ]
+            [ "{S} is headquartered in {O}."
+              "The headquarters of {S} are in {O}."
+              "{S} has its main office in {O}."
+              "{O} is home to the head office of {S}." ]
         | FoundingYear ->
-            [ "{S} was established in {O}."; "{S} was founded in {O}."; "In {O}, {S} was created."; "{S} dates back to {O}." ]
+            [ "{S} was established in {O}."
+              "{S} was founded in {O}."
+              "In {O}, {S} was created."
+              "{S} dates back to {O}." ]
         | LocatedIn ->
-            [ "{S} is a town in {O}."; "{S} lies in {O}."; "{S} is located in {O}."; "{O} is the country of {S}." ]
+            [ "{S} is a town in {O}."
+              "{S} lies in {O}."
+              "{S} is located in {O}."
+              "{O} is the country of {S}." ]
 
     /// Appends one sentence for a fact with the given template, recording the salient spans it writes.
-    let private sentence (world: WorldData) (sb: StringBuilder) (spans: ResizeArray<Span * string>) (template: string) (fact: Fact) =
+    let private sentence
+        (world: WorldData)
+        (sb: StringBuilder)
+        (spans: ResizeArray<Span * string>)
+        (template: string)
+        (fact: Fact)
+        =
         let subject = world.Entities[fact.Subject]
         let mutable rest = template
 
         while rest.Length > 0 do
             let s, o = rest.IndexOf "{S}", rest.IndexOf "{O}"
-            let next = if s < 0 then o elif o < 0 then s else min s o
+
+            let next =
+                if s < 0 then o
+                elif o < 0 then s
+                else min s o
 
             if next < 0 then
                 sb.Append rest |> ignore
@@ -45,7 +79,12 @@ module Render =
 
                 // "a engineer" → "an engineer"
                 let literal =
-                    if next = o && literal.EndsWith(" a ") && value.Length > 0 && "aeiouAEIOU".IndexOf value[0] >= 0 then
+                    if
+                        next = o
+                        && literal.EndsWith(" a ")
+                        && value.Length > 0
+                        && "aeiouAEIOU".IndexOf value[0] >= 0
+                    then
                         literal.Substring(0, literal.Length - 2) + "an "
                     else
                         literal
@@ -96,7 +135,8 @@ module Render =
 
     /// The corpus of a world: `paraphrases` copies of every entity's paragraph, in a seeded random order.
     let corpus (world: WorldData) (rng: Rng) (paraphrases: int) : Passage[] =
-        let subjects = world.Facts |> Array.map (fun f -> f.Subject) |> Array.distinct |> Array.sort
+        let subjects =
+            world.Facts |> Array.map (fun f -> f.Subject) |> Array.distinct |> Array.sort
 
         let passages =
             [| for _ in 1..paraphrases do

@@ -6,17 +6,19 @@ open Masking.Tasks
 
 /// A generated world ready for the protocol: both corpora and the target world's tasks.
 type GeneratedWorld =
-    { Config: WorldConfig
-      Background: WorldData
-      Target: WorldData
-      /// General pre-training corpus (the background world: language, not the target facts).
-      BackgroundCorpus: Passage[]
-      /// Intermediate pre-training corpus (the target world).
-      TargetCorpus: Passage[]
-      /// Target-world subjects whose facts fine-tuning asks about; the rest are asked only in evaluation.
-      TrainSubjects: Set<int>
-      DevSubjects: Set<int>
-      TestSubjects: Set<int> }
+    {
+        Config: WorldConfig
+        Background: WorldData
+        Target: WorldData
+        /// General pre-training corpus (the background world: language, not the target facts).
+        BackgroundCorpus: Passage[]
+        /// Intermediate pre-training corpus (the target world).
+        TargetCorpus: Passage[]
+        /// Target-world subjects whose facts fine-tuning asks about; the rest are asked only in evaluation.
+        TrainSubjects: Set<int>
+        DevSubjects: Set<int>
+        TestSubjects: Set<int>
+    }
 
 /// The tasks derived from the target world, one per family.
 module WorldTasks =
@@ -37,7 +39,10 @@ module WorldTasks =
         let rng = Rng(Seeds.salt "world-corpus" config.Seed)
         let backgroundCorpus = Render.corpus background rng config.Paraphrases
         let targetCorpus = Render.corpus target rng config.Paraphrases
-        let subjects = target.Facts |> Array.map (fun f -> f.Subject) |> Array.distinct |> Array.sort
+
+        let subjects =
+            target.Facts |> Array.map (fun f -> f.Subject) |> Array.distinct |> Array.sort
+
         let split = Rng(Seeds.salt "world-split" config.Seed)
 
         for i in subjects.Length - 1 .. -1 .. 1 do
@@ -110,7 +115,13 @@ module WorldTasks =
 
               if others.Length > 0 then
                   let distractor = others[rng.NextInt others.Length]
-                  let options = if rng.NextDouble() < 0.5 then [ answer; distractor ] else [ distractor; answer ]
+
+                  let options =
+                      if rng.NextDouble() < 0.5 then
+                          [ answer; distractor ]
+                      else
+                          [ distractor; answer ]
+
                   let paragraph = (Render.passage w.Target rng f.Subject).Text
                   let question = fill (questions f.Relation).Head w.Target.Entities[f.Subject].Name
 
@@ -137,6 +148,13 @@ module WorldTasks =
         for task in [ closedBook; slotFilling; contextQA ] do
             for split in [ Train; Dev; Test ] do
                 for e in task w split do
-                    sb.Append(e.Id).Append('\t').Append(e.Source).Append('\t').Append(String.Join("|", e.Targets)).Append('\n') |> ignore
+                    sb
+                        .Append(e.Id)
+                        .Append('\t')
+                        .Append(e.Source)
+                        .Append('\t')
+                        .Append(String.Join("|", e.Targets))
+                        .Append('\n')
+                    |> ignore
 
         Convert.ToHexString(sha.ComputeHash(Text.Encoding.UTF8.GetBytes(sb.ToString()))).ToLowerInvariant()
