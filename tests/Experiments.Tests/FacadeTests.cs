@@ -70,3 +70,40 @@ public class FacadeTests
         Assert.NotEqual(MaskSeeds.Derive(1, 2, 3), MaskSeeds.Derive(1, 3, 3));
     }
 }
+
+public class TaskFacadeTests
+{
+    [Fact]
+    public void Lists_the_paper_tasks_and_the_world_tasks()
+    {
+        Assert.Equal(
+            new[] { "tqa", "nq", "wq", "ay2", "zsre", "wow", "wiqa", "quartz", "ropes", "world-cbqa", "world-slot", "world-cqa" },
+            TaskCatalog.All.Select(t => t.Name));
+        Assert.Equal(new[] { "em", "f1" }, TaskCatalog.All.Single(t => t.Name == "nq").Metrics);
+        Assert.Equal("context QA", TaskCatalog.All.Single(t => t.Name == "ropes").Family);
+    }
+
+    [Fact]
+    public void Loads_a_split_and_scores_it()
+    {
+        var dev = TaskCatalog.Load("ropes", "dev", CliRunner.DataRoot);
+        Assert.Equal(1092, dev.Count);
+        Assert.NotNull(dev[0].Context);
+        Assert.Equal(1.0, AnswerMetrics.ExactMatch(dev[0].Targets[0].ToUpperInvariant(), dev[0].Targets));
+        Assert.Throws<ArgumentException>(() => TaskCatalog.Load("ropes", "validation", CliRunner.DataRoot));
+        var e = Assert.Throws<ArgumentException>(() => TaskCatalog.Load("ropes", "dev", "/nonexistent"));
+        Assert.StartsWith("/nonexistent/ropes/train-v1.0.json:0:", e.Message);
+    }
+
+    [Fact]
+    public void Answer_metrics_and_seed_statistics()
+    {
+        Assert.Equal("eiffel tower", AnswerMetrics.Normalize("The Eiffel Tower!"));
+        Assert.Equal(0.5, AnswerMetrics.F1("red blue", ["red green", "blue green"]), 6);
+        Assert.Equal(0.0, AnswerMetrics.StrictAccuracy("germany", ["Germany"]));
+        var (mean, std) = SeedStatistics.Summarize([1, 2, 3, 4]);
+        Assert.Equal(2.5, mean, 9);
+        Assert.Equal(Math.Sqrt(5.0 / 3.0), std, 9);
+        Assert.True(SeedStatistics.Welch([10, 10.5, 9.5], [1, 1.5, 0.5]).PValue < 1e-3);
+    }
+}
