@@ -12,6 +12,11 @@ public static class Program
         "  score --task TASK --gold FILE --pred FILE    the task's metrics over KILT-format JSONL\n" +
         "  world [--seed N] [--people N] [--paraphrases N] --out DIR    write the generated world\n" +
         "  data download TASK|all --data DIR [--manifest FILE] | data list   fetch task files (resumable, SHA-256)\n" +
+        "  pretrain --out DIR [--preset tiny] [--corpus world-background|FILE] [--steps N] [--policy orig]\n" +
+        "  intermediate --from DIR --policy SPEC --out DIR [--corpus world-target|FILE] [--steps N]\n" +
+        "  finetune --from DIR --task TASK --out DIR [--steps N] [--eval-every N] [--patience N]\n" +
+        "  evaluate --from DIR [--split test] [--beam 4] [--out DIR]\n" +
+        "    (training options: --seed --batch-size --lr --warmup --clip --device cpu|cuda --threads N)\n" +
         "  bench mask --policy SPEC [--input FILE] [--seq-len 128] [--seconds 3] [--warmup 1]\n" +
         "  tokenizer train --input FILE --vocab-size N --out FILE | tokenizer encode --text TEXT\n" +
         "  run --preset demo                         (not available yet: the full protocol lands with issue #7)\n" +
@@ -40,13 +45,14 @@ public static class Program
                 "score" => ScoreCommand.Run(args, stdout),
                 "world" => WorldCommand.Run(args, stdout, stderr),
                 "data" => DataCommand.Run(args, stdout, stderr),
+                "pretrain" or "intermediate" or "finetune" or "evaluate" => TrainCommands.Run(command, args, stderr),
                 "bench" when args.Positional.Count > 1 && args.Positional[1] == "mask" => BenchMaskCommand.Run(args, stdout, stderr),
                 "bench" => throw new CliError("bench: expected `bench mask` (`bench train` lands with issue #4)"),
                 "tokenizer" => TokenizerCommand.Run(args, stdout, stderr),
                 "run" => NotYet(stderr, "run: the full protocol (masking run --preset demo) lands with issue #7; not available in this version"),
                 "help" or "--help" or "-h" => Help(stdout),
                 "" => throw new CliError("expected a command; try `masking help`"),
-                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, bench mask, tokenizer, run, help"),
+                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, pretrain, intermediate, finetune, evaluate, bench mask, tokenizer, run, help"),
             };
         }
         catch (CliError e)

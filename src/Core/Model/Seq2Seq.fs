@@ -1,0 +1,211 @@
+namespace Masking.Model
+
+open System
+open TorchSharp
+
+type private F = TorchSharp.torch.nn.functional
+
+/// The BART-style forward pass as a function of explicit parameters, so that the meta-learned policy can
+/// run it with θ' = θ − α∇θ (a new set of tensors through which gradients flow). Batch-first throughout.
+module Seq2Seq =
+    let private layerNormEps = 1e-5
+    let private negative = Single.MinValue
+
+    let private linear (p: Parameters) (name: string) (x: torch.Tensor) =
+        F.linear (x, p[name + ".weight"], p[name + ".bias"])
+
+    let private norm (p: Parameters) (name: string) (x: torch.Tensor) =
+        let w = p[name + ".weight"]
+        F.layer_norm (x, [| w.shape[0] |], w, p[name + ".bias"], layerNormEps)
+
+    let private dropout (rate: float) (training: bool) (x: torch.Tensor) =
+        if training && rate > 0.0 then
+            F.dropout (x, rate, true)
+        else
+            x
+
+    /// An additive mask hiding padded keys: [B, 1, 1, S], 0 where visible, the float minimum where padded.
+    let paddingMask (c: ModelConfig) (ids: torch.Tensor) =
+        let pad =
+            ids.eq(TorchSharp.Scalar.op_Implicit (int64 c.PadId)).unsqueeze(1L).unsqueeze (2L)
+
+        torch
+            .zeros(pad.shape, dtype = torch.float32, device = ids.device)
+            .masked_fill (pad, TorchSharp.Scalar.op_Implicit negative)
+
+    /// An additive causal mask [1, 1, T, T].
+    let causalMask (t: int64) (device: torch.Device) =
+        torch
+            .triu(
+                torch.full ([| t; t |], TorchSharp.Scalar.op_Implicit negative, dtype = torch.float32, device = device),
+                1L
+            )
+            .unsqueeze(0L)
+            .unsqueeze (0L)
+
+    let private attention
+        (c: ModelConfig)
+        (p: Parameters)
+        (name: string)
+        training
+        (query: torch.Tensor)
+        (keyValue: torch.Tensor)
+        (mask: torch.Tensor)
+        =
+        let b, tq, tk = query.shape[0], query.shape[1], keyValue.shape[1]
+        let h = int64 c.Heads
+        let hd = int64 c.DModel / h
+        let scaling = Math.Pow(float hd, -0.5)
+        let split (x: torch.Tensor) (t: int64) = x.view(b, t, h, hd).transpose (1L, 2L)
+
+        let q =
+            split ((linear p (name + ".q_proj") query).mul (TorchSharp.Scalar.op_Implicit scaling)) tq
+
+        let k = split (linear p (name + ".k_proj") keyValue) tk
+        let v = split (linear p (name + ".v_proj") keyValue) tk
+        let scores = q.matmul (k.transpose (-2L, -1L)) + mask
+        let probs = F.softmax (scores, -1L) |> dropout c.AttentionDropout training
+        let out = probs.matmul(v).transpose(1L, 2L).reshape (b, tq, int64 c.DModel)
+        linear p (name + ".out_proj") out
+
+    /// Residual sub-layer, post-norm (BART) or pre-norm.
+    let private sublayer
+        (c: ModelConfig)
+        (p: Parameters)
+        (normName: string)
+        training
+        (f: torch.Tensor -> torch.Tensor)
+        (x: torch.Tensor)
+        =
+        if c.PreNorm then
+            x + (norm p normName x |> f |> dropout c.Dropout training)
+        else
+            norm p normName (x + (f x |> dropout c.Dropout training))
+
+    let private feedForward (c: ModelConfig) (p: Parameters) (layer: string) training (x: torch.Tensor) =
+        linear p (layer + ".fc1") x
+        |> F.gelu
+        |> dropout c.ActivationDropout training
+        |> linear p (layer + ".fc2")
+
+    let private embed (c: ModelConfig) (p: Parameters) (stack: string) training (ids: torch.Tensor) =
+        let b, t = ids.shape[0], ids.shape[1]
+
+        let tokens =
+            p["model.shared.weight"].index_select(0L, ids.reshape (-1L)).view (b, t, int64 c.DModel)
+
+        let tokens =
+            if c.ScaleEmbedding then
+                tokens.mul (TorchSharp.Scalar.op_Implicit (sqrt (float c.DModel)))
+            else
+                tokens
+
+        let positions = torch.arange (2L, t + 2L, dtype = torch.int64, device = ids.device)
+
+        let x =
+            tokens
+            + p["model." + stack + ".embed_positions.weight"].index_select (0L, positions)
+
+        norm p ("model." + stack + ".layernorm_embedding") x
+        |> dropout c.Dropout training
+
+    /// Encoder states [B, S, d] for source ids [B, S].
+    let encode (c: ModelConfig) (p: Parameters) (training: bool) (source: torch.Tensor) =
+        let mask = paddingMask c source
+        let mutable x = embed c p "encoder" training source
+
+        for i in 0 .. c.EncoderLayers - 1 do
+            let l = sprintf "model.encoder.layers.%d" i
+
+            x <-
+                sublayer
+                    c
+                    p
+                    (l + ".self_attn_layer_norm")
+                    training
+                    (fun h -> attention c p (l + ".self_attn") training h h mask)
+                    x
+
+            x <- sublayer c p (l + ".final_layer_norm") training (feedForward c p l training) x
+
+        if c.PreNorm then norm p "model.encoder.layer_norm" x else x
+
+    /// Logits [B, T, V] for decoder inputs [B, T] given encoder states and the source ids (for its padding).
+    let decode
+        (c: ModelConfig)
+        (p: Parameters)
+        (training: bool)
+        (encoded: torch.Tensor)
+        (source: torch.Tensor)
+        (decoderInput: torch.Tensor)
+        =
+        let sourceMask = paddingMask c source
+
+        let selfMask =
+            causalMask decoderInput.shape[1] decoderInput.device
+            + paddingMask c decoderInput
+
+        let mutable x = embed c p "decoder" training decoderInput
+
+        for i in 0 .. c.DecoderLayers - 1 do
+            let l = sprintf "model.decoder.layers.%d" i
+
+            x <-
+                sublayer
+                    c
+                    p
+                    (l + ".self_attn_layer_norm")
+                    training
+                    (fun h -> attention c p (l + ".self_attn") training h h selfMask)
+                    x
+
+            x <-
+                sublayer
+                    c
+                    p
+                    (l + ".encoder_attn_layer_norm")
+                    training
+                    (fun h -> attention c p (l + ".encoder_attn") training h encoded sourceMask)
+                    x
+
+            x <- sublayer c p (l + ".final_layer_norm") training (feedForward c p l training) x
+
+        let x = if c.PreNorm then norm p "model.decoder.layer_norm" x else x
+        // The output projection is tied to the token embeddings.
+        F.linear (x, p["model.shared.weight"]) + p["final_logits_bias"]
+
+    let forward (c: ModelConfig) (p: Parameters) (training: bool) (source: torch.Tensor) (decoderInput: torch.Tensor) =
+        decode c p training (encode c p training source) source decoderInput
+
+/// The seq2seq objective: label-smoothed cross-entropy over non-pad target tokens.
+module Loss =
+    /// CrossFit's label smoothing (its BART wrapper): (1 − ε)·NLL + (ε / V)·Σ_v −log p_v per token, summed over
+    /// non-pad targets and divided by their number. Optional per-token weights (same shape as target) scale
+    /// each token's loss, for the meta-learned policy's probability-weighted MLM loss.
+    let labelSmoothed
+        (epsilon: float)
+        (padId: int)
+        (logits: torch.Tensor)
+        (target: torch.Tensor)
+        (weights: torch.Tensor option)
+        =
+        let vocab = logits.shape[logits.shape.Length - 1]
+        let lprobs = F.log_softmax (logits, -1L)
+        let nll = lprobs.gather(-1L, target.unsqueeze (-1L)).squeeze(-1L).neg ()
+        let smooth = lprobs.sum(-1L).neg ()
+        let keep = target.ne (TorchSharp.Scalar.op_Implicit (int64 padId))
+
+        let perToken =
+            nll.mul (TorchSharp.Scalar.op_Implicit (1.0 - epsilon))
+            + smooth.mul (TorchSharp.Scalar.op_Implicit (epsilon / float vocab))
+
+        let perToken =
+            perToken.masked_fill (keep.logical_not (), TorchSharp.Scalar.op_Implicit 0.0)
+
+        let perToken =
+            match weights with
+            | Some w -> perToken * w
+            | None -> perToken
+
+        perToken.sum ()
+        / keep.sum().clamp_min(TorchSharp.Scalar.op_Implicit 1L).to_type (torch.float32)

@@ -1,0 +1,78 @@
+using Masking.Experiments.Cli;
+using Masking.Experiments.Training;
+using TorchSharp;
+
+namespace Masking.Experiments.Commands;
+
+/// <summary>
+/// <c>masking pretrain | intermediate | finetune | evaluate</c>. Each stage writes a run directory (--out);
+/// running the same command again resumes an interrupted run from its last checkpoint.
+/// </summary>
+public static class TrainCommands
+{
+    public static int Run(string stage, Args args, TextWriter stderr)
+    {
+        var env = Environment(args, stderr);
+        if (stage == "evaluate")
+        {
+            var from = args.Required("from", "a finetune run directory");
+            var split = args.Optional("split") ?? "test";
+            var beam = args.Int("beam", 4, min: 1);
+            var outDir = args.Optional("out");
+            args.EnsureAllUsed("evaluate");
+            return Stages.Evaluate(from, split, beam, outDir, env);
+        }
+
+        var defaults = new RunConfig { Stage = stage };
+        var run = new RunConfig
+        {
+            Stage = stage,
+            From = stage == "pretrain" ? null : Path.GetFullPath(args.Required("from", "the run directory this stage starts from")),
+            Preset = stage == "pretrain" ? args.Optional("preset") ?? "tiny" : "inherited",
+            Corpus = stage == "finetune" ? "" : CorpusOption(args, stage),
+            Policy = stage == "finetune" ? null : args.Optional("policy") ?? (stage == "pretrain" ? "orig" : throw new CliError("intermediate: expected --policy SPEC")),
+            Task = stage == "finetune" ? args.Required("task", "the task to fine-tune on") : null,
+            Steps = args.Int("steps", stage == "finetune" ? 2000 : 1000, min: 1),
+            BatchSize = args.Int("batch-size", defaults.BatchSize, min: 1),
+            LearningRate = args.Double("lr", stage == "finetune" ? 3e-4 : defaults.LearningRate, min: 0),
+            WarmupFraction = args.Double("warmup", defaults.WarmupFraction, min: 0),
+            WeightDecay = args.Double("weight-decay", defaults.WeightDecay, min: 0),
+            LabelSmoothing = args.Double("label-smoothing", defaults.LabelSmoothing, min: 0),
+            ClipNorm = args.Double("clip", defaults.ClipNorm, min: 0),
+            MaxSourceLength = args.Int("max-source-length", defaults.MaxSourceLength, min: 3),
+            MaxTargetLength = args.Int("max-target-length", defaults.MaxTargetLength, min: 2),
+            VocabSize = stage == "pretrain" ? args.Int("vocab-size", defaults.VocabSize, min: 400) : 0,
+            Seed = args.UInt64("seed", 0),
+            CheckpointEvery = args.Int("checkpoint-every", defaults.CheckpointEvery, min: 1),
+            LogEvery = args.Int("log-every", defaults.LogEvery, min: 1),
+            EvalEvery = stage == "finetune" ? args.Int("eval-every", defaults.EvalEvery, min: 1) : 0,
+            Patience = stage == "finetune" ? args.Int("patience", defaults.Patience, min: 1) : 0,
+        };
+        var dir = new RunDirectory(args.Required("out", "the run directory to write"));
+        args.EnsureAllUsed(stage);
+        return stage switch
+        {
+            "pretrain" => Stages.Pretrain(run, dir, env),
+            "intermediate" => Stages.Intermediate(run, dir, env),
+            _ => Stages.Finetune(run, dir, env),
+        };
+    }
+
+    private static string CorpusOption(Args args, string stage)
+    {
+        var corpus = args.Optional("corpus") ?? (stage == "pretrain" ? "world-background" : "world-target");
+        return corpus.StartsWith("world-", StringComparison.Ordinal) ? corpus : Path.GetFullPath(corpus);
+    }
+
+    /// <summary>--device cpu|cuda (cuda when available), --threads N, --data DIR.</summary>
+    public static StageEnvironment Environment(Args args, TextWriter stderr)
+    {
+        var deviceName = args.Optional("device") ?? (torch.cuda.is_available() ? "cuda" : "cpu");
+        if (deviceName is not ("cpu" or "cuda")) throw new CliError($"--device: expected cpu or cuda, got '{deviceName}'");
+        if (deviceName == "cuda" && !torch.cuda.is_available()) throw new CliError("--device cuda: no CUDA device is available here");
+        var threads = args.Int("threads", 0, min: 0);
+        if (threads > 0) torch.set_num_threads(threads);
+        var data = args.Optional("data");
+        return new StageEnvironment(deviceName == "cuda" ? torch.CUDA : torch.CPU, stderr, !Console.IsErrorRedirected, data);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Masking.Experiments.Cli;
+using Masking.Model;
+using Microsoft.FSharp.Collections;
+using TorchSharp;
+
+namespace Masking.Experiments.Training;
+
+/// <summary>The trainable state: model configuration, parameters and AdamW moments, saved and loaded whole.</summary>
+public sealed class ModelState
+{
+    public ModelConfig Config { get; }
+    public FSharpMap<string, torch.Tensor> Parameters { get; private set; }
+    public AdamWState Optimizer { get; set; }
+
+    private ModelState(ModelConfig config, FSharpMap<string, torch.Tensor> parameters, AdamWState optimizer)
+    {
+        Config = config;
+        Parameters = parameters;
+        Optimizer = optimizer;
+    }
+
+    public static ModelState Fresh(ModelConfig config, long seed, torch.Device device)
+    {
+        var p = ParametersModule.init(config, seed, device);
+        return new ModelState(config, p, AdamW.init(p));
+    }
+
+    /// <summary>Parameters (and, for resuming, the optimizer's moments) with metadata, atomically.</summary>
+    public void Save(string path, IReadOnlyDictionary<string, string> meta, bool withOptimizer)
+    {
+        var tensors = new List<Tuple<string, torch.Tensor>>();
+        foreach (var kv in Parameters) tensors.Add(Tuple.Create("param/" + kv.Key, kv.Value));
+        if (withOptimizer)
+        {
+            foreach (var kv in Optimizer.M) tensors.Add(Tuple.Create("adam.m/" + kv.Key, kv.Value));
+            foreach (var kv in Optimizer.V) tensors.Add(Tuple.Create("adam.v/" + kv.Key, kv.Value));
+        }
+        var all = new Dictionary<string, string>(meta)
+        {
+            ["model_config"] = JsonSerializer.Serialize(Config),
+            ["adam_step"] = Optimizer.Step.ToString(),
+        };
+        Checkpoint.save(path, ListModule.OfSeq(tensors), MapModule.OfSeq(all.Select(kv => Tuple.Create(kv.Key, kv.Value))));
+    }
+
+    /// <summary>Loads a checkpoint; without its optimizer state the moments start at zero (a new stage).</summary>
+    public static (ModelState State, IReadOnlyDictionary<string, string> Meta) Load(string path, torch.Device device, bool withOptimizer)
+    {
+        var loaded = Checkpoint.load(path, device);
+        if (loaded.IsError) throw new CliError(loaded.ErrorValue);
+        var (tensors, meta) = loaded.ResultValue;
+        var config = JsonSerializer.Deserialize<ModelConfig>(meta["model_config"])
+            ?? throw new CliError($"{path}:0: expected a model configuration in the checkpoint");
+        var names = ParametersModule.shapes(config).Select(s => s.Item1).ToList();
+        var missing = names.FirstOrDefault(n => !tensors.ContainsKey("param/" + n));
+        if (missing is not null) throw new CliError($"{path}:0: expected parameter {missing} in the checkpoint");
+        var p = MapModule.OfSeq<string, torch.Tensor>(names.Select(n => Tuple.Create(n, tensors["param/" + n].requires_grad_(true))));
+        var optimizer = AdamW.init(p);
+        if (withOptimizer && tensors.ContainsKey("adam.m/" + names[0]))
+            optimizer = new AdamWState(
+                long.Parse(meta["adam_step"]),
+                MapModule.OfSeq<string, torch.Tensor>(names.Select(n => Tuple.Create(n, tensors["adam.m/" + n]))),
+                MapModule.OfSeq<string, torch.Tensor>(names.Select(n => Tuple.Create(n, tensors["adam.v/" + n]))));
+        return (new ModelState(config, p, optimizer), meta.ToDictionary(kv => kv.Key, kv => kv.Value));
+    }
+}

@@ -1,0 +1,41 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Masking.Experiments.Training;
+
+/// <summary>Everything a stage's result depends on, written to the run directory as config.json.</summary>
+public sealed record RunConfig
+{
+    public required string Stage { get; init; }
+    public string? From { get; init; }
+    public string Preset { get; init; } = "tiny";
+    public string Corpus { get; init; } = "";
+    public string? Policy { get; init; }
+    public string? Task { get; init; }
+    public int Steps { get; init; } = 1000;
+    public int BatchSize { get; init; } = 32;
+    public double LearningRate { get; init; } = 5e-4;
+    public double WarmupFraction { get; init; } = 0.06;
+    public double WeightDecay { get; init; } = 0.01;
+    public double LabelSmoothing { get; init; } = 0.1;
+    public double ClipNorm { get; init; } = 1.0;
+    public int MaxSourceLength { get; init; } = 128;
+    public int MaxTargetLength { get; init; } = 128;
+    public int VocabSize { get; init; } = 4000;
+    public ulong Seed { get; init; }
+    public int CheckpointEvery { get; init; } = 100;
+    public int LogEvery { get; init; } = 10;
+    public int EvalEvery { get; init; } = 100;
+    public int Patience { get; init; } = 5;
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    public static RunConfig? FromJson(string json) => JsonSerializer.Deserialize<RunConfig>(json, Options);
+}

@@ -1,0 +1,74 @@
+using System.Text;
+using Masking.Experiments.Cli;
+
+namespace Masking.Experiments.Training;
+
+/// <summary>
+/// A stage's run directory: config.json (the resolved configuration), metrics.jsonl (one line per log or
+/// evaluation), checkpoints/last.ckpt (for resuming), checkpoints/best.ckpt (fine-tuning), vocab.json,
+/// predictions.jsonl and final.json. Every file is written to a temporary name and renamed.
+/// </summary>
+public sealed class RunDirectory
+{
+    public string Path { get; }
+    public RunDirectory(string path) => Path = System.IO.Path.GetFullPath(path);
+
+    public string ConfigFile => System.IO.Path.Combine(Path, "config.json");
+    public string MetricsFile => System.IO.Path.Combine(Path, "metrics.jsonl");
+    public string LastCheckpoint => System.IO.Path.Combine(Path, "checkpoints", "last.ckpt");
+    public string BestCheckpoint => System.IO.Path.Combine(Path, "checkpoints", "best.ckpt");
+    public string VocabFile => System.IO.Path.Combine(Path, "vocab.json");
+    public string FinalFile => System.IO.Path.Combine(Path, "final.json");
+    public string PredictionsFile => System.IO.Path.Combine(Path, "predictions.jsonl");
+
+    /// <summary>
+    /// Starts a run or takes one up again: a directory with the same config.json resumes; one with another
+    /// configuration is refused (a run never mixes two configurations).
+    /// </summary>
+    public bool Open(RunConfig config)
+    {
+        Directory.CreateDirectory(System.IO.Path.Combine(Path, "checkpoints"));
+        var json = config.ToJson();
+        if (File.Exists(ConfigFile))
+        {
+            var existing = File.ReadAllText(ConfigFile);
+            if (existing != json)
+            {
+                var old = RunConfig.FromJson(existing);
+                var differs = old is null ? "everything" : Differences(old, config);
+                throw new CliError($"{ConfigFile}:1: expected the configuration of this run to resume it (differs in: {differs}); use another --out");
+            }
+            return true;
+        }
+        WriteAtomically(ConfigFile, json + "\n");
+        return false;
+    }
+
+    private static string Differences(RunConfig a, RunConfig b) =>
+        string.Join(", ", typeof(RunConfig).GetProperties()
+            .Where(p => !Equals(p.GetValue(a), p.GetValue(b)))
+            .Select(p => p.Name));
+
+    public void AppendMetrics(string jsonLine) => File.AppendAllText(MetricsFile, jsonLine + "\n");
+
+    /// <summary>On resume, drops log lines written after the checkpoint, so the log ends as an uninterrupted run's would.</summary>
+    public void TruncateMetricsAfter(long step)
+    {
+        if (!File.Exists(MetricsFile)) return;
+        var kept = File.ReadAllLines(MetricsFile).Where(l => StepOf(l) <= step).ToArray();
+        WriteAtomically(MetricsFile, kept.Length == 0 ? "" : string.Join("\n", kept) + "\n");
+    }
+
+    private static long StepOf(string line)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(line);
+        return doc.RootElement.GetProperty("step").GetInt64();
+    }
+
+    public static void WriteAtomically(string path, string content)
+    {
+        var tmp = path + ".tmp";
+        File.WriteAllText(tmp, content, new UTF8Encoding(false));
+        File.Move(tmp, path, overwrite: true);
+    }
+}

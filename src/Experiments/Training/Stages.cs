@@ -1,0 +1,314 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Masking.Experiments.Cli;
+using Masking.Metrics;
+using Masking.Model;
+using Masking.Policies;
+using Masking.Tasks;
+using Masking.Tokenizers;
+using TorchSharp;
+
+namespace Masking.Experiments.Training;
+
+/// <summary>Where a stage runs and how it reports.</summary>
+public sealed record StageEnvironment(torch.Device Device, TextWriter Log, bool Interactive, string? DataRoot);
+
+/// <summary>
+/// The three stages of the protocol and evaluation: general pre-training (random masking, full-sequence
+/// target), intermediate pre-training with one policy (same corpus, steps and seed for every policy),
+/// task fine-tuning with early stopping on the dev metric, and evaluation with beam search.
+/// </summary>
+public static class Stages
+{
+    private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    // ---- denoising stages -------------------------------------------------------------------------------
+
+    public static int Pretrain(RunConfig run, RunDirectory dir, StageEnvironment env)
+    {
+        var resumed = dir.Open(run);
+        ByteBpeTokenizer tokenizer;
+        if (File.Exists(dir.VocabFile)) tokenizer = LoadVocab(dir.VocabFile);
+        else
+        {
+            // The vocabulary covers both worlds' text (or the given corpus), so the target world's names
+            // are not strangers to the tokenizer; it carries no facts.
+            var texts = run.Corpus == "world-background"
+                ? Corpora.Texts("world-background").Concat(Corpora.Texts("world-target"))
+                : Corpora.Texts(run.Corpus);
+            tokenizer = new ByteBpeTokenizer(ByteBpeTrainer.train(texts, run.VocabSize, 100, 2));
+            ByteBpeModelModule.save(dir.VocabFile, tokenizer.Model);
+        }
+        var preset = ModelConfigModule.tryPreset(run.Preset)?.Value
+            ?? throw new CliError($"--preset: unknown preset '{run.Preset}'; known: {string.Join(", ", ModelConfigModule.presets.Select(p => p.Item1))}");
+        var vocab = (ITokenizer)tokenizer;
+        var config = ModelConfigModule.forVocabulary(preset, vocab.Specials.VocabSize, vocab.Specials.Pad, vocab.Specials.Eos,
+            Math.Max(run.MaxSourceLength, run.MaxTargetLength));
+        var state = resumed && File.Exists(dir.LastCheckpoint)
+            ? ModelState.Load(dir.LastCheckpoint, env.Device, withOptimizer: true).State
+            : ModelState.Fresh(config, (long)(run.Seed & 0x7FFFFFFF), env.Device);
+        return Denoise(run, dir, env, state, tokenizer, resumed);
+    }
+
+    public static int Intermediate(RunConfig run, RunDirectory dir, StageEnvironment env)
+    {
+        var from = new RunDirectory(run.From ?? throw new CliError("intermediate: expected --from DIR (a pretrain run)"));
+        var resumed = dir.Open(run);
+        var tokenizer = InheritVocab(from, dir);
+        var state = resumed && File.Exists(dir.LastCheckpoint)
+            ? ModelState.Load(dir.LastCheckpoint, env.Device, withOptimizer: true).State
+            : ModelState.Load(StartingPoint(from), env.Device, withOptimizer: false).State;
+        return Denoise(run, dir, env, state, tokenizer, resumed);
+    }
+
+    private static int Denoise(RunConfig run, RunDirectory dir, StageEnvironment env, ModelState state, ByteBpeTokenizer tokenizer, bool resumed)
+    {
+        if (File.Exists(dir.FinalFile)) return AlreadyDone(dir, env);
+        var vocab = (ITokenizer)tokenizer;
+        var resolved = PolicySpecModule.resolve(vocab.Specials, run.Policy ?? "orig");
+        if (resolved.IsError) throw new CliError(resolved.ErrorValue);
+        var policy = resolved.ResultValue;
+        var examples = Corpora.Examples(run.Corpus, vocab);
+        var specials = vocab.Specials;
+        long start = resumed && File.Exists(dir.LastCheckpoint) ? StepOf(dir.LastCheckpoint, env) : 0;
+        if (start > 0)
+        {
+            dir.TruncateMetricsAfter(start);
+            env.Log.WriteLine($"{run.Stage}: resuming {dir.Path} at step {start}");
+        }
+        var plans = new EpochCache(examples.Length, i => examples[i].Tokens.Length, run.BatchSize, run.Seed);
+
+        Batch BatchFor(long step)
+        {
+            var (epoch, indices) = plans.At(step);
+            var pairs = indices.Select(i =>
+            {
+                // The mask of example i in this epoch: seeded by (run seed, epoch, example index) only.
+                var m = policy.Apply.Invoke(new MaskContext(Seeds.derive(run.Seed, epoch, i), step)).Invoke(examples[i]);
+                return new SequencePair(
+                    Wrap(specials.Bos, m.Source, specials.Eos, run.MaxSourceLength),
+                    Wrap(-1, m.Target, specials.Eos, run.MaxTargetLength));
+            }).ToList();
+            return Batch.Create(pairs, specials.Pad, state.Config.DecoderStartId, env.Device);
+        }
+
+        var loss = RunLoop(run, dir, env, state, start, BatchFor, null, null);
+        Finish(dir, new Dictionary<string, object> { ["stage"] = run.Stage, ["steps"] = run.Steps, ["final_loss"] = loss });
+        env.Log.WriteLine($"{run.Stage}: done, final loss {loss:F4}; {dir.Path}");
+        return 0;
+    }
+
+    // ---- fine-tuning ------------------------------------------------------------------------------------
+
+    public static int Finetune(RunConfig run, RunDirectory dir, StageEnvironment env)
+    {
+        var from = new RunDirectory(run.From ?? throw new CliError("finetune: expected --from DIR (a pretrain or intermediate run)"));
+        var task = FindTask(run.Task);
+        var resumed = dir.Open(run);
+        if (File.Exists(dir.FinalFile)) return AlreadyDone(dir, env);
+        var tokenizer = InheritVocab(from, dir);
+        var vocab = (ITokenizer)tokenizer;
+        ModelState state;
+        IReadOnlyDictionary<string, string> meta = new Dictionary<string, string>();
+        if (resumed && File.Exists(dir.LastCheckpoint)) (state, meta) = ModelState.Load(dir.LastCheckpoint, env.Device, withOptimizer: true);
+        else state = ModelState.Load(StartingPoint(from), env.Device, withOptimizer: false).State;
+
+        var train = Pairs(LoadSplit(task, Split.Train, env), vocab, run);
+        var dev = LoadSplit(task, Split.Dev, env);
+        var metric = task.Metrics.Head;
+        var key = MetricModule.key(metric);
+        double best = meta.TryGetValue("best", out var b) ? double.Parse(b, CultureInfo.InvariantCulture) : double.NegativeInfinity;
+        long bestStep = meta.TryGetValue("best_step", out var bs) ? long.Parse(bs, CultureInfo.InvariantCulture) : 0;
+        int badEvals = meta.TryGetValue("bad_evals", out var be) ? int.Parse(be, CultureInfo.InvariantCulture) : 0;
+        long start = meta.TryGetValue("step", out var st) ? long.Parse(st, CultureInfo.InvariantCulture) : 0;
+        if (start > 0)
+        {
+            dir.TruncateMetricsAfter(start);
+            env.Log.WriteLine($"finetune: resuming {dir.Path} at step {start}");
+        }
+        var plans = new EpochCache(train.Count, i => train[i].Source.Length, run.BatchSize, run.Seed);
+        Batch BatchFor(long step) =>
+            Batch.Create(plans.At(step).Indices.Select(i => train[i]).ToList(), vocab.Specials.Pad, state.Config.DecoderStartId, env.Device);
+
+        bool AfterStep(long step)
+        {
+            if (step % run.EvalEvery != 0 && step != run.Steps) return false;
+            var predictions = Predict(state, vocab, dev, run, beam: 1);
+            var score = MetricModule.score(metric, Microsoft.FSharp.Collections.ListModule.OfSeq(
+                dev.Select((e, i) => Tuple.Create(predictions[i], e.Targets))));
+            dir.AppendMetrics(string.Create(CultureInfo.InvariantCulture, $"{{\"step\":{step},\"dev_{key}\":{score:R}}}"));
+            if (score > best)
+            {
+                best = score;
+                bestStep = step;
+                badEvals = 0;
+                state.Save(dir.BestCheckpoint, new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) }, withOptimizer: false);
+            }
+            else badEvals++;
+            return badEvals >= run.Patience;
+        }
+
+        IReadOnlyDictionary<string, string> EarlyStoppingState() => new Dictionary<string, string>
+        {
+            ["best"] = best.ToString("R", CultureInfo.InvariantCulture),
+            ["best_step"] = bestStep.ToString(CultureInfo.InvariantCulture),
+            ["bad_evals"] = badEvals.ToString(CultureInfo.InvariantCulture),
+        };
+
+        RunLoop(run, dir, env, state, start, BatchFor, AfterStep, EarlyStoppingState);
+        Finish(dir, new Dictionary<string, object> { ["stage"] = "finetune", ["task"] = task.Name, ["best_step"] = bestStep, ["dev_" + key] = best });
+        env.Log.WriteLine($"finetune: best dev {key} {best:F4} at step {bestStep}; {dir.Path}");
+        return 0;
+    }
+
+    // ---- evaluation -------------------------------------------------------------------------------------
+
+    public static int Evaluate(string fromPath, string splitName, int beam, string? outPath, StageEnvironment env)
+    {
+        var from = new RunDirectory(fromPath);
+        if (!File.Exists(from.ConfigFile)) throw new CliError($"{from.ConfigFile}:0: expected a finetune run directory");
+        var run = RunConfig.FromJson(File.ReadAllText(from.ConfigFile)) ?? throw new CliError($"{from.ConfigFile}:1: expected a run configuration");
+        var task = FindTask(run.Task);
+        var split = SplitModule.parse(splitName);
+        if (split.IsError) throw new CliError("--split: " + split.ErrorValue);
+        var checkpoint = File.Exists(from.BestCheckpoint) ? from.BestCheckpoint : from.LastCheckpoint;
+        if (!File.Exists(checkpoint)) throw new CliError($"{checkpoint}:0: expected a trained checkpoint (has the run finished?)");
+        var (state, _) = ModelState.Load(checkpoint, env.Device, withOptimizer: false);
+        var vocab = (ITokenizer)LoadVocab(from.VocabFile);
+        var examples = LoadSplit(task, split.ResultValue, env);
+        var predictions = Predict(state, vocab, examples, run, beam);
+        var pairs = Microsoft.FSharp.Collections.ListModule.OfSeq(examples.Select((e, i) => Tuple.Create(predictions[i], e.Targets)));
+        var scores = task.Metrics.Select(m => (Key: MetricModule.key(m), Value: MetricModule.score(m, pairs))).DistinctBy(s => s.Key).ToList();
+
+        var outDir = outPath ?? Path.Combine(from.Path, "eval-" + splitName);
+        Directory.CreateDirectory(outDir);
+        RunDirectory.WriteAtomically(Path.Combine(outDir, "predictions.jsonl"), string.Concat(examples.Select((e, i) =>
+            JsonSerializer.Serialize(new { id = e.Id, output = new[] { new { answer = predictions[i] } } }, Json) + "\n")));
+        var result = new Dictionary<string, object> { ["task"] = task.Name, ["split"] = splitName, ["count"] = examples.Count, ["beam"] = beam };
+        foreach (var (k, v) in scores) result[k] = Math.Round(v, 6);
+        var json = JsonSerializer.Serialize(result, Json);
+        RunDirectory.WriteAtomically(Path.Combine(outDir, "metrics.json"), json + "\n");
+        Console.Out.WriteLine(json);
+        env.Log.WriteLine($"evaluate: {examples.Count} predictions in {outDir}");
+        return 0;
+    }
+
+    // ---- shared -----------------------------------------------------------------------------------------
+
+    private static double RunLoop(RunConfig run, RunDirectory dir, StageEnvironment env, ModelState state, long start,
+        Func<long, Batch> batchFor, Func<long, bool>? afterStep, Func<IReadOnlyDictionary<string, string>>? meta)
+    {
+        double Body(IProgressSink sink)
+        {
+            var trainer = new Trainer(state, run, dir, sink) { AfterStep = afterStep, CheckpointMeta = meta };
+            try { return trainer.Run(start, batchFor); }
+            catch (TrainingDiverged e) { throw new CliError($"{run.Stage}: training diverged at {e.Message}"); }
+        }
+        return env.Interactive
+            ? LiveProgress.Run(run.Stage, run.Steps, start, Body)
+            : Body(new LineProgress(env.Log, run.Stage, Math.Max(run.LogEvery, run.Steps / 20)));
+    }
+
+    /// <summary>Decodes every example (greedy when beam = 1) and renders the answers as text.</summary>
+    public static List<string> Predict(ModelState state, ITokenizer vocab, IReadOnlyList<TaskExample> examples, RunConfig run, int beam)
+    {
+        var result = new List<string>(examples.Count);
+        const int chunk = 64;
+        for (var start = 0; start < examples.Count; start += chunk)
+        {
+            using var scope = torch.NewDisposeScope();
+            var pairs = examples.Skip(start).Take(chunk)
+                .Select(e => new SequencePair(Wrap(vocab.Specials.Bos, vocab.Encode(e.Source).Ids, vocab.Specials.Eos, run.MaxSourceLength), [vocab.Specials.Eos]))
+                .ToList();
+            using var batch = Batch.Create(pairs, vocab.Specials.Pad, state.Config.DecoderStartId, state.Parameters.First().Value.device);
+            var ids = beam <= 1
+                ? Decode.greedy(state.Config, state.Parameters, batch.Source, run.MaxTargetLength)
+                : Decode.beam(state.Config, state.Parameters, batch.Source, beam, run.MaxTargetLength, 1.0);
+            result.AddRange(ids.Select(t => vocab.Decode(t).Trim()));
+        }
+        return result;
+    }
+
+    private static List<SequencePair> Pairs(IReadOnlyList<TaskExample> examples, ITokenizer vocab, RunConfig run) =>
+        examples.Select(e => new SequencePair(
+            Wrap(vocab.Specials.Bos, vocab.Encode(e.Source).Ids, vocab.Specials.Eos, run.MaxSourceLength),
+            Wrap(-1, vocab.Encode(e.Targets.Head).Ids, vocab.Specials.Eos, run.MaxTargetLength))).ToList();
+
+    /// <summary>[bos] + body (cut to fit) + [eos]; bos &lt; 0 means none.</summary>
+    public static int[] Wrap(int bos, int[] body, int eos, int maxLength)
+    {
+        var room = maxLength - 1 - (bos >= 0 ? 1 : 0);
+        var list = new List<int>(maxLength);
+        if (bos >= 0) list.Add(bos);
+        list.AddRange(body.Take(Math.Max(0, room)));
+        list.Add(eos);
+        return list.ToArray();
+    }
+
+    private static IReadOnlyList<TaskExample> LoadSplit(TaskInfo task, Split split, StageEnvironment env)
+    {
+        var root = task.Name.StartsWith("world-", StringComparison.Ordinal) ? "" : DataRoot.Resolve(env.DataRoot);
+        var loaded = task.Load.Invoke(root).Invoke(split);
+        if (loaded.IsError) throw new CliError(loaded.ErrorValue);
+        return loaded.ResultValue.ToList();
+    }
+
+    private static TaskInfo FindTask(string? name)
+    {
+        var t = Registry.find(name ?? throw new CliError("expected --task TASK"));
+        return t.IsOk ? t.ResultValue : throw new CliError(t.ErrorValue);
+    }
+
+    private static ByteBpeTokenizer LoadVocab(string path)
+    {
+        var m = ByteBpeModelModule.load(path);
+        return m.IsOk ? new ByteBpeTokenizer(m.ResultValue) : throw new CliError(m.ErrorValue);
+    }
+
+    private static ByteBpeTokenizer InheritVocab(RunDirectory from, RunDirectory to)
+    {
+        if (!File.Exists(from.VocabFile)) throw new CliError($"{from.VocabFile}:0: expected the vocabulary of the run given by --from");
+        if (!File.Exists(to.VocabFile)) File.Copy(from.VocabFile, to.VocabFile);
+        return LoadVocab(to.VocabFile);
+    }
+
+    /// <summary>The checkpoint a later stage starts from: the best fine-tuned one, else the last.</summary>
+    private static string StartingPoint(RunDirectory from)
+    {
+        if (!File.Exists(from.FinalFile)) throw new CliError($"{from.FinalFile}:0: expected the run given by --from to have finished");
+        return File.Exists(from.BestCheckpoint) ? from.BestCheckpoint : from.LastCheckpoint;
+    }
+
+    private static long StepOf(string checkpoint, StageEnvironment env) =>
+        long.Parse(ModelState.Load(checkpoint, env.Device, withOptimizer: false).Meta["step"], CultureInfo.InvariantCulture);
+
+    private static void Finish(RunDirectory dir, Dictionary<string, object> result) =>
+        RunDirectory.WriteAtomically(dir.FinalFile, JsonSerializer.Serialize(result, Json) + "\n");
+
+    private static int AlreadyDone(RunDirectory dir, StageEnvironment env)
+    {
+        env.Log.WriteLine($"already finished: {File.ReadAllText(dir.FinalFile).Trim()} ({dir.Path})");
+        return 0;
+    }
+
+    /// <summary>Plans one epoch at a time; step s is batch (s mod n) of epoch (s div n).</summary>
+    private sealed class EpochCache(int count, Func<int, int> length, int batchSize, ulong seed)
+    {
+        private int _epoch = -1;
+        private IReadOnlyList<int[]> _batches = [];
+
+        public (int Epoch, int[] Indices) At(long step)
+        {
+            if (count == 0) throw new CliError("no training examples");
+            var perEpoch = (count + batchSize - 1) / batchSize;
+            var epoch = (int)(step / perEpoch);
+            if (epoch != _epoch)
+            {
+                _batches = EpochPlan.Batches(count, length, batchSize, seed, epoch);
+                _epoch = epoch;
+            }
+            return (epoch, _batches[(int)(step % _batches.Count)]);
+        }
+    }
+}

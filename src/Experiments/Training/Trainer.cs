@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Globalization;
+using Masking.Model;
+using Microsoft.FSharp.Core;
+using TorchSharp;
+
+namespace Masking.Experiments.Training;
+
+/// <summary>Training stopped because the loss or the gradient norm stopped being finite.</summary>
+public sealed class TrainingDiverged(string message) : Exception(message);
+
+/// <summary>
+/// The optimisation loop shared by every stage: one dispose scope per step (memory stays flat), dropout seeded
+/// from (run seed, step) so that a resumed run repeats the same draws, AdamW with warm-up and linear decay,
+/// gradient clipping, a NaN/Inf guard, periodic checkpoints of everything a resume needs.
+/// </summary>
+public sealed class Trainer(ModelState state, RunConfig run, RunDirectory dir, IProgressSink progress)
+{
+    public sealed record StepResult(double Loss, double GradNorm, int TargetTokens);
+
+    /// <summary>Evaluation hook: called after a step; returns true to stop early.</summary>
+    public Func<long, bool>? AfterStep { get; init; }
+
+    /// <summary>Extra metadata saved with each checkpoint (early-stopping state).</summary>
+    public Func<IReadOnlyDictionary<string, string>>? CheckpointMeta { get; init; }
+
+    public StepResult Step(Batch batch, long step, double lr)
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed((long)(Seeds.combine(run.Seed, (ulong)step) >> 1));
+        var logits = Seq2Seq.forward(state.Config, state.Parameters, true, batch.Source, batch.DecoderInput);
+        var loss = Loss.labelSmoothed(run.LabelSmoothing, state.Config.PadId, logits, batch.Target, FSharpOption<torch.Tensor>.None);
+        loss.backward();
+        var norm = Gradients.clip(run.ClipNorm, state.Parameters);
+        var value = loss.item<float>();
+        if (!double.IsFinite(value) || !double.IsFinite(norm))
+            throw new TrainingDiverged($"step {step}: the loss is {value} and the gradient norm {norm}; the last good checkpoint is {dir.LastCheckpoint}");
+        state.Optimizer = AdamW.step(new AdamWSettings(0.9, 0.999, 1e-8, run.WeightDecay), lr, state.Parameters, state.Optimizer);
+        Gradients.zero(state.Parameters);
+        return new StepResult(value, norm, batch.TargetTokens);
+    }
+
+    /// <summary>Runs steps [start, Steps): returns the last logged loss.</summary>
+    public double Run(long start, Func<long, Batch> batchFor)
+    {
+        var total = run.Steps;
+        var warmup = (long)Math.Round(run.WarmupFraction * total);
+        var clock = Stopwatch.StartNew();
+        long tokens = 0;
+        double lastLoss = double.NaN, sinceLog = 0;
+        var logged = 0;
+        for (var step = start; step < total; step++)
+        {
+            var lr = Schedule.linear(run.LearningRate, warmup, total, step);
+            StepResult result;
+            using (var batch = batchFor(step)) result = Step(batch, step, lr);
+            tokens += result.TargetTokens;
+            sinceLog += result.Loss;
+            logged++;
+            var done = step + 1;
+            var rate = tokens / Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
+            progress.Report(done, total, result.Loss, rate);
+            if (done % run.LogEvery == 0 || done == total)
+            {
+                lastLoss = sinceLog / logged;
+                dir.AppendMetrics(string.Create(CultureInfo.InvariantCulture,
+                    $"{{\"step\":{done},\"loss\":{lastLoss:R},\"lr\":{lr:R},\"grad_norm\":{result.GradNorm:R},\"tokens_per_second\":{rate:F0}}}"));
+                sinceLog = 0;
+                logged = 0;
+            }
+            var stop = AfterStep?.Invoke(done) ?? false;
+            if (done % run.CheckpointEvery == 0 || done == total || stop) SaveLast(done);
+            if (stop) break;
+        }
+        return lastLoss;
+    }
+
+    public void SaveLast(long step)
+    {
+        var meta = new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture), ["stage"] = run.Stage };
+        if (CheckpointMeta is not null) foreach (var kv in CheckpointMeta()) meta[kv.Key] = kv.Value;
+        state.Save(dir.LastCheckpoint, meta, withOptimizer: true);
+    }
+}
