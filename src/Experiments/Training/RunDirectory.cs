@@ -32,7 +32,7 @@ public sealed class RunDirectory
         if (File.Exists(ConfigFile))
         {
             var existing = File.ReadAllText(ConfigFile);
-            if (existing != json)
+            if (existing.TrimEnd() != json.TrimEnd())
             {
                 var old = RunConfig.FromJson(existing);
                 var differs = old is null ? "everything" : Differences(old, config);

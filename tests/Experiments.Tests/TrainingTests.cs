@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Masking.Experiments.Training;
+using Masking.Model;
+using Microsoft.FSharp.Core;
+using TorchSharp;
+using Xunit;
+
+namespace Masking.Experiments.Tests;
+
+/// <summary>The model against an independent PyTorch implementation (Debian's python3-torch).</summary>
+public class ParityTests
+{
+    private static string RepoRoot
+    {
+        get
+        {
+            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "Masking.sln"))) return d.FullName;
+            throw new InvalidOperationException("Masking.sln not found");
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Logits_and_loss_match_PyTorch_to_1e_4(bool preNorm)
+    {
+        var config = ModelConfigModule.forVocabulary(ModelConfigModule.tiny, 500, 1, 2, 64);
+        config = preNorm ? new ModelConfig(config.VocabSize, config.DModel, config.EncoderLayers, config.DecoderLayers, config.Heads,
+            config.FfnDim, config.MaxPositions, config.Dropout, config.AttentionDropout, config.ActivationDropout, true,
+            config.ScaleEmbedding, config.PadId, config.DecoderStartId, config.EosId) : config;
+        var state = ModelState.Fresh(config, 7, torch.CPU);
+        var checkpoint = CliRunner.TempPath(".ckpt");
+        state.Save(checkpoint, new Dictionary<string, string>(), withOptimizer: false);
+
+        var rng = new Random(3);
+        var pairs = Enumerable.Range(0, 4).Select(i => new SequencePair(
+            [0, .. Enumerable.Range(0, 5 + 3 * i).Select(_ => rng.Next(3, 500)), 2],
+            [.. Enumerable.Range(0, 3 + 2 * i).Select(_ => rng.Next(3, 500)), 2])).ToList();
+        using var batch = Batch.Create(pairs, 1, 2, torch.CPU);
+        var batchFile = CliRunner.TempFile(JsonSerializer.Serialize(new
+        {
+            source = Rows(batch.Source),
+            decoder_input = Rows(batch.DecoderInput),
+            target = Rows(batch.Target),
+            label_smoothing = 0.1,
+        }), ".json");
+
+        float[] ours;
+        double ourLoss;
+        using (torch.no_grad())
+        {
+            var logits = Seq2Seq.forward(config, state.Parameters, false, batch.Source, batch.DecoderInput);
+            ours = logits.data<float>().ToArray();
+            ourLoss = Loss.labelSmoothed(0.1, 1, logits, batch.Target, FSharpOption<torch.Tensor>.None).item<float>();
+        }
+
+        var output = CliRunner.TempPath(".json");
+        var python = Process.Start(new ProcessStartInfo("/usr/bin/python3",
+            [Path.Combine(RepoRoot, "tests", "parity", "bart_reference.py"), checkpoint, batchFile, output])
+        { RedirectStandardError = true })!;
+        var stderr = python.StandardError.ReadToEnd();
+        python.WaitForExit();
+        Assert.True(python.ExitCode == 0, "the PyTorch reference failed (is python3-torch installed? .ci/run installs it): " + stderr);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(output));
+        var theirs = doc.RootElement.GetProperty("logits").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        Assert.Equal(ours.Length, theirs.Length);
+        var maxDiff = ours.Zip(theirs, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(maxDiff < 1e-4, $"max |logit difference| = {maxDiff}");
+        Assert.Equal(doc.RootElement.GetProperty("loss").GetDouble(), ourLoss, 4);
+    }
+
+    private static long[][] Rows(torch.Tensor t)
+    {
+        var data = t.data<long>().ToArray();
+        var cols = (int)t.shape[1];
+        return Enumerable.Range(0, (int)t.shape[0]).Select(r => data.Skip(r * cols).Take(cols).ToArray()).ToArray();
+    }
+}
+
+/// <summary>The stages end to end on the generated world, and resuming after kill -9.</summary>
+public class StageTests
+{
+    private static readonly string Masking = Path.Combine(AppContext.BaseDirectory, "masking");
+
+    private static (int Code, string Err) Run(params string[] args)
+    {
+        var p = Process.Start(new ProcessStartInfo(Masking, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        var err = p.StandardError.ReadToEndAsync();
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, err.Result);
+    }
+
+    private static string[] Pretrain(string outDir, int steps) =>
+        ["pretrain", "--preset", "micro", "--vocab-size", "600", "--lr", "0.003", "--steps", steps.ToString(), "--batch-size", "8",
+         "--checkpoint-every", "5", "--log-every", "5", "--threads", "1", "--seed", "3", "--out", outDir];
+
+    private static double[] Losses(string dir) =>
+        File.ReadAllLines(Path.Combine(dir, "metrics.jsonl"))
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.TryGetProperty("loss", out _))
+            .Select(e => e.GetProperty("loss").GetDouble()).ToArray();
+
+    [Fact]
+    public void Pretrain_intermediate_finetune_evaluate_run_end_to_end_and_the_loss_falls()
+    {
+        var root = CliRunner.TempPath("");
+        var (code, err) = Run(Pretrain(Path.Combine(root, "pre"), 60));
+        Assert.True(code == 0, err);
+        var losses = Losses(Path.Combine(root, "pre"));
+        Assert.True(losses[^1] < losses[0] - 0.5, $"pre-training loss {losses[0]} → {losses[^1]}");
+
+        (code, err) = Run("intermediate", "--from", Path.Combine(root, "pre"), "--policy", "rand", "--steps", "20", "--batch-size", "8",
+            "--threads", "1", "--out", Path.Combine(root, "ipt"));
+        Assert.True(code == 0, err);
+        (code, err) = Run("finetune", "--from", Path.Combine(root, "ipt"), "--task", "world-cbqa", "--steps", "30", "--batch-size", "8",
+            "--eval-every", "10", "--max-target-length", "16", "--threads", "1", "--out", Path.Combine(root, "ft"));
+        Assert.True(code == 0, err);
+        Assert.True(File.Exists(Path.Combine(root, "ft", "checkpoints", "best.ckpt")));
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(root, "ft", "metrics.jsonl")).Count(l => l.Contains("dev_em")));
+        (code, err) = Run("evaluate", "--from", Path.Combine(root, "ft"), "--split", "dev", "--beam", "2");
+        Assert.True(code == 0, err);
+        var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "ft", "eval-dev", "metrics.json"))).RootElement;
+        Assert.Equal(98, metrics.GetProperty("count").GetInt32());
+        Assert.Equal(98, File.ReadAllLines(Path.Combine(root, "ft", "eval-dev", "predictions.jsonl")).Length);
+    }
+
+    [Fact]
+    public void A_run_killed_with_SIGKILL_resumes_and_ends_exactly_like_an_uninterrupted_run()
+    {
+        var root = CliRunner.TempPath("");
+        const int steps = 150;
+        var whole = Path.Combine(root, "whole");
+        var (code, err) = Run(Pretrain(whole, steps));
+        Assert.True(code == 0, err);
+
+        var killed = Path.Combine(root, "killed");
+        var p = Process.Start(new ProcessStartInfo(Masking, Pretrain(killed, steps)) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        _ = p.StandardError.ReadToEndAsync();
+        _ = p.StandardOutput.ReadToEndAsync();
+        var metrics = Path.Combine(killed, "metrics.jsonl");
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60) && (!File.Exists(metrics) || File.ReadAllLines(metrics).Length < 4)) Thread.Sleep(20);
+        p.Kill(entireProcessTree: true); // SIGKILL
+        p.WaitForExit();
+        Assert.False(File.Exists(Path.Combine(killed, "final.json")), "the run finished before it could be killed; raise the step count");
+        Assert.True(File.Exists(Path.Combine(killed, "checkpoints", "last.ckpt")));
+
+        (code, err) = Run(Pretrain(killed, steps));
+        Assert.True(code == 0, err);
+        Assert.Contains("resuming", err);
+        Assert.Equal(File.ReadAllText(Path.Combine(whole, "final.json")), File.ReadAllText(Path.Combine(killed, "final.json")));
+        Assert.Equal(File.ReadAllText(Path.Combine(whole, "metrics.jsonl")).Split('\n').Select(StripRate), File.ReadAllText(metrics).Split('\n').Select(StripRate));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "checkpoints", "last.ckpt")), File.ReadAllBytes(Path.Combine(killed, "checkpoints", "last.ckpt")));
+    }
+
+    // Throughput differs between runs; everything else must not.
+    private static string StripRate(string line) => System.Text.RegularExpressions.Regex.Replace(line, ",\"tokens_per_second\":\\d+", "");
+
+    [Fact]
+    public void A_run_directory_refuses_another_configuration()
+    {
+        var dir = CliRunner.TempPath("");
+        Assert.Equal(0, Run(Pretrain(dir, 5)).Code);
+        var (code, err) = Run(Pretrain(dir, 6));
+        Assert.Equal(2, code);
+        Assert.Contains("expected the configuration of this run to resume it (differs in: Steps)", err);
+    }
+}
