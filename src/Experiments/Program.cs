@@ -18,6 +18,7 @@ public static class Program
         "  evaluate --from DIR [--split test] [--beam 4] [--out DIR]\n" +
         "    (training options: --seed --batch-size --lr --warmup --clip --device cpu|cuda --threads N)\n" +
         "  bench mask --policy SPEC [--input FILE] [--seq-len 128] [--seconds 3] [--warmup 1]\n" +
+        "  bench train [--preset tiny] [--threads N] [--seconds 10] [--peak] [--memory-steps 1000]\n" +
         "  tokenizer train --input FILE --vocab-size N --out FILE | tokenizer encode --text TEXT\n" +
         "  run --preset demo                         (not available yet: the full protocol lands with issue #7)\n" +
         "options common to all: --data DIR (or MASKING_DATA) for the datasets";
@@ -47,7 +48,8 @@ public static class Program
                 "data" => DataCommand.Run(args, stdout, stderr),
                 "pretrain" or "intermediate" or "finetune" or "evaluate" => TrainCommands.Run(command, args, stderr),
                 "bench" when args.Positional.Count > 1 && args.Positional[1] == "mask" => BenchMaskCommand.Run(args, stdout, stderr),
-                "bench" => throw new CliError("bench: expected `bench mask` (`bench train` lands with issue #4)"),
+                "bench" when args.Positional.Count > 1 && args.Positional[1] == "train" => BenchTrainCommand.Run(args, stdout, stderr),
+                "bench" => throw new CliError("bench: expected `bench mask` or `bench train`"),
                 "tokenizer" => TokenizerCommand.Run(args, stdout, stderr),
                 "run" => NotYet(stderr, "run: the full protocol (masking run --preset demo) lands with issue #7; not available in this version"),
                 "help" or "--help" or "-h" => Help(stdout),

@@ -35,10 +35,14 @@ def read_checkpoint(path):
 class Reference:
     """BART: learned positions (offset 2), layernorm_embedding, post-norm (or pre-norm), GELU, tied output."""
 
-    def __init__(self, params, config):
+    def __init__(self, params, config, training=False):
         self.p = params
         self.c = config
         self.min = torch.finfo(torch.float32).min
+        self.rate = config["Dropout"] if training else 0.0
+
+    def dropout(self, x):
+        return F.dropout(x, self.rate, True) if self.rate > 0 else x
 
     def linear(self, name, x):
         return F.linear(x, self.p[name + ".weight"], self.p[name + ".bias"])
@@ -63,8 +67,8 @@ class Reference:
 
     def residual(self, norm_name, f, x):
         if self.c["PreNorm"]:
-            return x + f(self.norm(norm_name, x))
-        return self.norm(norm_name, x + f(x))
+            return x + self.dropout(f(self.norm(norm_name, x)))
+        return self.norm(norm_name, x + self.dropout(f(x)))
 
     def embed(self, stack, ids):
         t = ids.shape[1]
@@ -72,7 +76,7 @@ class Reference:
         if self.c["ScaleEmbedding"]:
             x = x * math.sqrt(self.c["DModel"])
         x = x + self.p[f"model.{stack}.embed_positions.weight"][torch.arange(2, t + 2)]
-        return self.norm(f"model.{stack}.layernorm_embedding", x)
+        return self.dropout(self.norm(f"model.{stack}.layernorm_embedding", x))
 
     def ffn(self, layer, x):
         return self.linear(layer + ".fc2", F.gelu(self.linear(layer + ".fc1", x)))

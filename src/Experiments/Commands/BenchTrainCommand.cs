@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Globalization;
+using Masking.Experiments.Cli;
+using Masking.Experiments.Training;
+using Masking.Model;
+using TorchSharp;
+
+namespace Masking.Experiments.Commands;
+
+/// <summary>
+/// <c>masking bench train --preset tiny</c>: forward + backward + AdamW on random batches (batch 32, source 64,
+/// target 64, vocab 8000 by default); prints <c>target_tokens_per_second=N</c>, the achieved FLOP/s and, with
+/// <c>--peak</c>, the FLOP/s of a large matmul for comparison. <c>--memory-steps N</c> prints the process's
+/// resident memory every N/10 steps. bench/train_step_torch.py runs the same model and step in PyTorch.
+/// </summary>
+public static class BenchTrainCommand
+{
+    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    {
+        var presetName = args.Optional("preset") ?? "tiny";
+        var batchSize = args.Int("batch-size", 32, min: 1);
+        var sourceLength = args.Int("source-length", 64, min: 2);
+        var targetLength = args.Int("target-length", 64, min: 2);
+        var vocab = args.Int("vocab", 8000, min: 16);
+        var seconds = args.Double("seconds", 10, min: 0.1);
+        var threads = args.Int("threads", 0, min: 0);
+        var memorySteps = args.Int("memory-steps", 0, min: 0);
+        var peak = args.Optional("peak") is not null;
+        args.EnsureAllUsed("bench train");
+        if (threads > 0) torch.set_num_threads(threads);
+        var preset = ModelConfigModule.tryPreset(presetName)?.Value ?? throw new CliError($"--preset: unknown preset '{presetName}'");
+        var config = ModelConfigModule.forVocabulary(preset, vocab, 1, 2, Math.Max(sourceLength, targetLength));
+        var state = ModelState.Fresh(config, 0, torch.CPU);
+        var run = new RunConfig { Stage = "bench", Steps = int.MaxValue, LearningRate = 1e-4 };
+        var trainer = new Trainer(state, run, new RunDirectory(Path.GetTempPath()), new LineProgress(TextWriter.Null, "bench", int.MaxValue));
+
+        var rng = new Random(0);
+        SequencePair Pair() => new(
+            Enumerable.Range(0, sourceLength).Select(_ => rng.Next(3, vocab)).ToArray(),
+            Enumerable.Range(0, targetLength).Select(_ => rng.Next(3, vocab)).ToArray());
+        using var batch = Batch.Create(Enumerable.Range(0, batchSize).Select(_ => Pair()).ToList(), 1, 2, torch.CPU);
+
+        // Warm-up (allocator, JIT), then timed steps.
+        for (var i = 0; i < 3; i++) trainer.Step(batch, i, 1e-4);
+        if (memorySteps > 0)
+        {
+            var every = Math.Max(1, memorySteps / 10);
+            for (var i = 1; i <= memorySteps; i++)
+            {
+                trainer.Step(batch, i, 1e-4);
+                if (i == 1 || i % every == 0)
+                {
+                    using var self = Process.GetCurrentProcess();
+                    stdout.WriteLine($"step={i} rss_mib={self.WorkingSet64 / 1048576.0:F1}");
+                }
+            }
+        }
+        var clock = Stopwatch.StartNew();
+        var steps = 0;
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            trainer.Step(batch, steps, 1e-4);
+            steps++;
+        }
+        var perStep = clock.Elapsed.TotalSeconds / steps;
+        var flops = TrainingFlops(config, batchSize, sourceLength, targetLength);
+        stderr.WriteLine($"bench train: {presetName} d={config.DModel} layers={config.EncoderLayers}+{config.DecoderLayers} vocab={vocab} batch={batchSize}x{sourceLength}->{targetLength} threads={torch.get_num_threads()} steps={steps} {perStep * 1000:F1} ms/step");
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"achieved_gflops={flops / perStep / 1e9:F1}"));
+        if (peak) stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"matmul_peak_gflops={MatmulPeak():F1}"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"target_tokens_per_second={batchSize * targetLength / perStep:F0}"));
+        return 0;
+    }
+
+    /// <summary>2 × multiply-adds of the forward pass × 3 (forward + backward), counting matmuls only.</summary>
+    public static double TrainingFlops(ModelConfig c, int b, int s, int t)
+    {
+        double d = c.DModel, f = c.FfnDim, v = c.VocabSize;
+        double enc = b * s, dec = b * t;
+        var encoder = c.EncoderLayers * (enc * (4 * d * d + 2 * d * f) + enc * 2 * s * d);
+        var decoder = c.DecoderLayers * (dec * (4 * d * d + 2 * d * f) + dec * 2 * t * d   // self-attention and FFN
+                                         + dec * 2 * d * d + enc * 2 * d * d + dec * 2 * s * d); // cross-attention
+        var output = dec * d * v;
+        return 3 * 2 * (encoder + decoder + output);
+    }
+
+    private static double MatmulPeak()
+    {
+        using var a = torch.randn(1024, 1024);
+        using var b = torch.randn(1024, 1024);
+        for (var i = 0; i < 3; i++) torch.matmul(a, b).Dispose();
+        var clock = Stopwatch.StartNew();
+        var n = 0;
+        while (clock.Elapsed.TotalSeconds < 2) { torch.matmul(a, b).Dispose(); n++; }
+        return 2.0 * 1024 * 1024 * 1024 * n / clock.Elapsed.TotalSeconds / 1e9;
+    }
+}
