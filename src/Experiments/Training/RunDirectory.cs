@@ -49,7 +49,30 @@ public sealed class RunDirectory
             .Where(p => !Equals(p.GetValue(a), p.GetValue(b)))
             .Select(p => p.Name));
 
-    public void AppendMetrics(string jsonLine) => File.AppendAllText(MetricsFile, jsonLine + "\n");
+    public string TensorBoardDirectory => System.IO.Path.Combine(Path, "tensorboard");
+
+    private TorchSharp.Modules.SummaryWriter? _writer;
+    private bool _writerFailed;
+
+    /// <summary>Appends a log line; its numeric fields also go to TensorBoard scalars (when the writer works).</summary>
+    public void AppendMetrics(string jsonLine)
+    {
+        File.AppendAllText(MetricsFile, jsonLine + "\n");
+        if (_writerFailed) return;
+        try
+        {
+            _writer ??= TorchSharp.torch.utils.tensorboard.SummaryWriter(TensorBoardDirectory);
+            using var doc = System.Text.Json.JsonDocument.Parse(jsonLine);
+            var step = (int)doc.RootElement.GetProperty("step").GetInt64();
+            foreach (var field in doc.RootElement.EnumerateObject())
+                if (field.Name != "step" && field.Value.ValueKind == System.Text.Json.JsonValueKind.Number)
+                    _writer.add_scalar(field.Name, (float)field.Value.GetDouble(), step);
+        }
+        catch (Exception)
+        {
+            _writerFailed = true; // TensorBoard is a convenience; metrics.jsonl is the record.
+        }
+    }
 
     /// <summary>On resume, drops log lines written after the checkpoint, so the log ends as an uninterrupted run's would.</summary>
     public void TruncateMetricsAfter(long step)

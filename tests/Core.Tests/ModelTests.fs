@@ -1,0 +1,146 @@
+module Masking.Tests.ModelTests
+
+open System
+open System.IO
+open Xunit
+open TorchSharp
+open Masking.Model
+
+let private sc (x: float) : Scalar = Scalar.op_Implicit x
+
+let private ids (values: int64[]) (shape: int64[]) =
+    torch.tensor(values, dtype = torch.int64).reshape shape
+
+let private micro = ModelConfig.forVocabulary ModelConfig.micro 50 1 2 32
+
+[<Fact>]
+let ``parameter names follow facebook/bart-base`` () =
+    let names = Parameters.shapes ModelConfig.bartBase |> List.map fst
+    Assert.Contains("model.shared.weight", names)
+    Assert.Contains("model.encoder.layers.5.self_attn.k_proj.weight", names)
+    Assert.Contains("model.decoder.layers.5.encoder_attn_layer_norm.bias", names)
+    Assert.Contains("model.decoder.embed_positions.weight", names)
+
+    let count =
+        Parameters.shapes ModelConfig.bartBase
+        |> List.sumBy (fun (_, s) -> Array.fold (*) 1L s)
+    // facebook/bart-base has 139.4M parameters plus the 50,265 final_logits_bias entries.
+    Assert.InRange(count, 139_000_000L, 140_000_000L)
+
+[<Fact>]
+let ``uniform logits give a label-smoothed loss of ln V`` () =
+    let logits = torch.zeros (2L, 3L, 50L)
+    let target = ids [| 5L; 6L; 1L; 7L; 1L; 1L |] [| 2L; 3L |]
+    let loss = Loss.labelSmoothed 0.1 1 logits target None
+    Assert.Equal(log 50.0, float (loss.item<float32> ()), 5)
+
+[<Fact>]
+let ``padding positions do not count in the loss`` () =
+    torch.manual_seed 1L |> ignore
+    let logits = torch.randn (1L, 3L, 50L)
+
+    let withPad =
+        Loss.labelSmoothed 0.1 1 logits (ids [| 5L; 6L; 1L |] [| 1L; 3L |]) None
+
+    let cut =
+        Loss.labelSmoothed 0.1 1 (logits.narrow (1L, 0L, 2L)) (ids [| 5L; 6L |] [| 1L; 2L |]) None
+
+    Assert.Equal(float (cut.item<float32> ()), float (withPad.item<float32> ()), 5)
+
+[<Fact>]
+let ``gradients flow through explicit parameters, including θ' = θ − α∇θ`` () =
+    let p = Parameters.init micro 0L torch.CPU
+    let source = ids [| 0L; 7L; 8L; 9L; 2L |] [| 1L; 5L |]
+    let input = ids [| 2L; 10L; 11L |] [| 1L; 3L |]
+    let target = ids [| 10L; 11L; 2L |] [| 1L; 3L |]
+
+    let loss =
+        Loss.labelSmoothed 0.0 1 (Seq2Seq.forward micro p false source input) target None
+
+    let names = p |> Map.toList |> List.map fst
+
+    let grads =
+        torch.autograd.grad ([| loss |], [| for n in names -> p[n] |], create_graph = true, retain_graph = true)
+    // A second forward pass through θ' keeps the graph back to θ (what the meta-learned policy needs).
+    let updated =
+        List.zip names (List.ofSeq grads)
+        |> List.map (fun (n, g) -> n, p[n] - g.mul (sc 0.1))
+        |> Map.ofList
+
+    let loss2 =
+        Loss.labelSmoothed 0.0 1 (Seq2Seq.forward micro updated false source input) target None
+
+    loss2.backward ()
+    Assert.NotNull(p["model.shared.weight"].grad)
+    Assert.True(float (loss2.item<float32> ()) < float (loss.item<float32> ()))
+
+[<Fact>]
+let ``AdamW with the schedule drives a tiny model's loss down`` () =
+    let p = Parameters.init micro 0L torch.CPU
+    let source = ids [| 0L; 7L; 8L; 9L; 2L |] [| 1L; 5L |]
+    let input = ids [| 2L; 10L; 11L |] [| 1L; 3L |]
+    let target = ids [| 10L; 11L; 2L |] [| 1L; 3L |]
+
+    let lossOf () =
+        Loss.labelSmoothed 0.1 1 (Seq2Seq.forward micro p false source input) target None
+
+    let first = float ((lossOf ()).item<float32> ())
+    let mutable state = AdamW.init p
+
+    for step in 0L .. 49L do
+        let loss = lossOf ()
+        loss.backward ()
+        Gradients.clip 1.0 p |> ignore
+        state <- AdamW.step AdamW.defaults (Schedule.linear 1e-2 5L 50L step) p state
+        Gradients.zero p
+
+    Assert.Equal(50L, state.Step)
+    Assert.True(float ((lossOf ()).item<float32> ()) < first / 3.0)
+    // After training, greedy decoding reproduces the target.
+    Assert.Equal<int[]>([| 10; 11 |], (Decode.greedy micro p source 5)[0])
+    Assert.Equal<int[]>([| 10; 11 |], (Decode.beam micro p source 3 5 1.0)[0])
+
+[<Fact>]
+let ``the schedule warms up linearly and decays to zero`` () =
+    Assert.Equal(0.25, Schedule.linear 1.0 4L 10L 0L, 9)
+    Assert.Equal(1.0, Schedule.linear 1.0 4L 10L 3L, 9)
+    Assert.Equal(0.5, Schedule.linear 1.0 4L 10L 7L, 9)
+    Assert.Equal(0.0, Schedule.linear 1.0 4L 10L 10L, 9)
+
+[<Fact>]
+let ``checkpoints round-trip bit for bit and a truncated one is an error`` () =
+    let p = Parameters.init micro 3L torch.CPU
+
+    let path =
+        Path.Combine(Path.GetTempPath(), sprintf "masking-%s.ckpt" (Guid.NewGuid().ToString "N"))
+
+    Checkpoint.save path (p |> Map.toList) (Map.ofList [ "step", "7" ])
+
+    match Checkpoint.load path torch.CPU with
+    | Error e -> failwith e
+    | Ok(tensors, meta) ->
+        Assert.Equal("7", meta["step"])
+
+        for KeyValue(name, t) in p do
+            Assert.True(tensors[name].eq(t).all().item<bool> (), name)
+
+    let bytes = File.ReadAllBytes path
+    File.WriteAllBytes(path, bytes[.. bytes.Length - 100])
+
+    match Checkpoint.load path torch.CPU with
+    | Ok _ -> failwith "a truncated checkpoint must not load"
+    | Error e -> Assert.StartsWith(path + ":0:", e)
+
+    File.WriteAllText(path, "not a checkpoint")
+    Assert.True((Checkpoint.load path torch.CPU).IsError)
+    File.Delete path
+
+[<Fact>]
+let ``the same seed initialises the same parameters`` () =
+    let a = Parameters.init micro 5L torch.CPU
+    let b = Parameters.init micro 5L torch.CPU
+    let c = Parameters.init micro 6L torch.CPU
+    Assert.True(a["model.shared.weight"].eq(b["model.shared.weight"]).all().item<bool> ())
+    Assert.False(a["model.shared.weight"].eq(c["model.shared.weight"]).all().item<bool> ())
+    // BART zeroes the padding row of the embeddings.
+    Assert.Equal(0.0f, a["model.shared.weight"].select(0L, 1L).abs().sum().item<float32> ())
