@@ -170,3 +170,31 @@ public class StageTests
         Assert.Contains("expected the configuration of this run to resume it (differs in: Steps)", err);
     }
 }
+
+public class ModuleTests
+{
+    [Fact]
+    public void The_module_registers_every_parameter_and_trains_with_TorchSharp_optimisers()
+    {
+        var config = Masking.Model.ModelConfigModule.forVocabulary(Masking.Model.ModelConfigModule.micro, 60, 1, 2, 16);
+        var module = Seq2SeqModule.Create(config, 1);
+        Assert.Equal(Masking.Model.ParametersModule.shapes(config).Length, module.parameters().Count());
+        Assert.Contains(module.named_parameters(), p => p.name == "model_encoder_layers_0_self_attn_q_proj_weight");
+        module.eval();
+        var source = torch.tensor(new long[] { 0, 5, 6, 7, 2 }).reshape(1, 5);
+        var input = torch.tensor(new long[] { 2, 8, 9 }).reshape(1, 3);
+        var target = torch.tensor(new long[] { 8, 9, 2 }).reshape(1, 3);
+        // The module and the functional forward are the same computation.
+        Assert.True(module.forward(source, input).allclose(Masking.Model.Seq2Seq.forward(config, module.Parameters, false, source, input)));
+        var optimizer = torch.optim.AdamW(module.parameters(), lr: 0.01);
+        double Loss() => Masking.Model.Loss.labelSmoothed(0.0, 1, module.forward(source, input), target, null).item<float>();
+        var first = Loss();
+        for (var i = 0; i < 30; i++)
+        {
+            optimizer.zero_grad();
+            Masking.Model.Loss.labelSmoothed(0.0, 1, module.forward(source, input), target, null).backward();
+            optimizer.step();
+        }
+        Assert.True(Loss() < first / 3, $"{first} → {Loss()}");
+    }
+}
