@@ -120,6 +120,7 @@ public class StageTests
             "--eval-every", "10", "--max-target-length", "16", "--threads", "1", "--out", Path.Combine(root, "ft"));
         Assert.True(code == 0, err);
         Assert.True(File.Exists(Path.Combine(root, "ft", "checkpoints", "best.ckpt")));
+        Assert.Equal(98, File.ReadAllLines(Path.Combine(root, "ft", "predictions.jsonl")).Length); // dev predictions of the best checkpoint
         Assert.Equal(3, File.ReadAllLines(Path.Combine(root, "ft", "metrics.jsonl")).Count(l => l.Contains("dev_em")));
         (code, err) = Run("evaluate", "--from", Path.Combine(root, "ft"), "--split", "dev", "--beam", "2");
         Assert.True(code == 0, err);

@@ -144,6 +144,8 @@ public static class Stages
                 bestStep = step;
                 badEvals = 0;
                 state.Save(dir.BestCheckpoint, new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) }, withOptimizer: false);
+                RunDirectory.WriteAtomically(dir.PredictionsFile, string.Concat(dev.Select((e, i) =>
+                    JsonSerializer.Serialize(new { id = e.Id, output = new[] { new { answer = predictions[i] } } }, Json) + "\n")));
             }
             else badEvals++;
             return badEvals >= run.Patience;
