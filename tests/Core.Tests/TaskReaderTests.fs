@@ -189,3 +189,20 @@ let ``a missing file is an error, not an exception`` () =
     match TaskExample.attempt Readers.ropes "/nonexistent/ropes.json" with
     | Error e -> Assert.Equal("/nonexistent/ropes.json:0: expected a readable file", e)
     | Ok _ -> failwith "should not read"
+
+[<Theory>]
+[<InlineData("kilt_samples/aidayago2-train-kilt.jsonl", "train")>]
+[<InlineData("kilt_samples/aidayago2-dev-kilt.jsonl", "dev")>]
+let ``the rebuilt AY2 reproduces KILT's own records exactly`` (sample: string, split: string) =
+    let ay2 = Registry.find "ay2" |> Result.defaultWith failwith
+
+    let ours =
+        ay2.Load dataRoot.Value (Split.parse split |> Result.defaultWith failwith)
+        |> Result.defaultWith failwith
+
+    let bySource = ours |> List.groupBy (fun e -> e.Source) |> Map.ofList
+
+    for k in Readers.kilt (path sample) do
+        match bySource.TryFind k.Source with
+        | None -> failwithf "KILT record %s is not among ours" k.Id
+        | Some matches -> Assert.Contains(matches, fun m -> m.Targets = k.Targets)

@@ -179,25 +179,29 @@ module Aida =
                             && sentenceOf[stop] = sentenceOf[m.Token] do
                           stop <- stop + 1
 
-                      let words =
-                          tokens
-                          |> Array.mapi (fun i t ->
-                              if i = m.Token then "[START_ENT] " + t.Word
-                              elif i = stop - 1 then t.Word + " [END_ENT]"
-                              else t.Word)
+                      // KILT's construction: tokens joined by spaces with an empty token between sentences;
+                      // the text left and right of the mention is trimmed before the markers go in.
+                      let flat = ResizeArray<string>()
+                      let position = Array.zeroCreate tokens.Length
+                      let mutable k = 0
 
-                      let words =
-                          if stop - 1 = m.Token then
-                              words |> Array.mapi (fun i w -> if i = m.Token then w + " [END_ENT]" else w)
-                          else
-                              words
+                      conll.Sentences
+                      |> Array.iteri (fun si sentence ->
+                          if si > 0 then
+                              flat.Add ""
 
-                      let text =
-                          conll.Sentences
-                          |> Array.mapi (fun si s ->
-                              let first = Array.findIndex (fun x -> x = si) sentenceOf
-                              String.Join(" ", words[first .. first + s.Length - 1]))
-                          |> fun ss -> String.Join("  ", ss)
+                          for t in sentence do
+                              position[k] <- flat.Count
+                              flat.Add t.Word
+                              k <- k + 1)
+
+                      let first, last = position[m.Token], position[stop - 1] + 1
+                      let join (xs: string seq) = (String.Join(" ", xs)).Trim(' ')
+                      let left = join (Seq.take first flat)
+                      let mention = join (flat |> Seq.skip first |> Seq.take (last - first))
+                      let right = join (Seq.skip last flat)
+
+                      let text = (left + " [START_ENT] " + mention + " [END_ENT] " + right).Trim(' ')
 
                       yield
                           { TaskExample.create (sprintf "%s:%d" doc.Header m.Token) text [ title ] with
