@@ -20,6 +20,7 @@ public static class Program
         "  bench mask --policy SPEC [--input FILE] [--seq-len 128] [--seconds 3] [--warmup 1]\n" +
         "  bench train [--preset tiny] [--threads N] [--seconds 10] [--peak] [--memory-steps 1000]\n" +
         "  tokenizer train --input FILE --vocab-size N --out FILE | tokenizer encode --text TEXT\n" +
+        "  tag train --kind pos|ner | tag eval --kind pos|ner --data FILE | tag annotate --input FILE --out FILE\n" +
         "  run --preset demo                         (not available yet: the full protocol lands with issue #7)\n" +
         "options common to all: --data DIR (or MASKING_DATA) for the datasets";
 
@@ -51,10 +52,11 @@ public static class Program
                 "bench" when args.Positional.Count > 1 && args.Positional[1] == "train" => BenchTrainCommand.Run(args, stdout, stderr),
                 "bench" => throw new CliError("bench: expected `bench mask` or `bench train`"),
                 "tokenizer" => TokenizerCommand.Run(args, stdout, stderr),
+                "tag" => TagCommand.Run(args, stdout, stderr),
                 "run" => NotYet(stderr, "run: the full protocol (masking run --preset demo) lands with issue #7; not available in this version"),
                 "help" or "--help" or "-h" => Help(stdout),
                 "" => throw new CliError("expected a command; try `masking help`"),
-                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, pretrain, intermediate, finetune, evaluate, bench mask, tokenizer, run, help"),
+                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, tag, pretrain, intermediate, finetune, evaluate, bench mask, tokenizer, run, help"),
             };
         }
         catch (CliError e)

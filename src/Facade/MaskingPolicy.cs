@@ -70,6 +70,10 @@ public sealed class MaskingPolicy
     public MaskResult MaskText(string text, ulong seed, long step = 0) =>
         ToResult(_policy.Apply.Invoke(new MaskContext(seed, step)).Invoke(SalientSpans.annotate(_tokenizer.Inner, text)));
 
+    /// <summary>Masks an example built by the core (e.g. annotated by a tagger); for the harness, not for C# callers.</summary>
+    internal MaskResult MaskExample(Example example, ulong seed, long step = 0) =>
+        ToResult(_policy.Apply.Invoke(new MaskContext(seed, step)).Invoke(example));
+
     /// <summary>Recovers the original tokens from a result, or null when this policy keeps no parts to check
     /// with (mixtures and schedules).</summary>
     public IReadOnlyList<int>? Recover(MaskResult result)

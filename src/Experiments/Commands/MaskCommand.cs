@@ -22,6 +22,10 @@ public static class MaskCommand
         var epoch = args.Int("epoch", 0, min: 0);
         var dataOption = args.Optional("data");
         var tokenizer = Inputs.Tokenizer(args.Optional("tokenizer"), () => DataRoot.Resolve(dataOption));
+        // Salient spans: the shipped NER model (entities) plus date/number rules; `rules` uses rules alone.
+        var annotator = args.Optional("annotator") ?? (TagCommand.DefaultModel("ner") is null ? "rules" : "ner");
+        if (annotator is not ("ner" or "rules")) throw new CliError($"--annotator: expected ner or rules, got '{annotator}'");
+        var ner = annotator == "ner" ? TagCommand.LoadModel("ner", args.Optional("ner-model")) : null;
         args.EnsureAllUsed("mask");
 
         if (!PolicyCatalog.TryParse(spec, tokenizer, out var policy, out var error)) throw new CliError(error!);
@@ -32,7 +36,13 @@ public static class MaskCommand
         foreach (var line in Inputs.Lines(input))
         {
             MaskResult m;
-            try { m = policy!.MaskText(line, MaskSeeds.Derive(seed, epoch, index)); }
+            try
+            {
+                m = ner is null
+                    ? policy!.MaskText(line, MaskSeeds.Derive(seed, epoch, index))
+                    : policy!.MaskExample(Masking.Taggers.Annotate.example(Microsoft.FSharp.Core.FSharpOption<Masking.Taggers.TaggerModel>.Some(ner), tokenizer.Inner, line),
+                        MaskSeeds.Derive(seed, epoch, index));
+            }
             catch (ArgumentException e) { throw new CliError($"{input}:{index + 1}: {e.Message.Split(" (Parameter")[0]}"); }
             json.WriteStartObject();
             json.WriteString("source", tokenizer.Decode(m.Source));

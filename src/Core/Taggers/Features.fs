@@ -1,0 +1,88 @@
+namespace Masking.Taggers
+
+open System
+
+/// Word features for the taggers, hashed straight into weight buckets (no strings allocated per token),
+/// so tagging stays fast.
+module Features =
+    /// FNV-1a over a template id and the characters of a span of text.
+    let inline private start (template: int) =
+        (14695981039346656037UL ^^^ uint64 template) * 1099511628211UL
+
+    let inline private addChar (h: uint64) (c: char) = (h ^^^ uint64 c) * 1099511628211UL
+
+    let hashSpan (template: int) (s: string) (from: int) (length: int) =
+        let mutable h = start template
+
+        for i in from .. from + length - 1 do
+            h <- addChar h s[i]
+
+        h
+
+    let hashString (template: int) (s: string) = hashSpan template s 0 s.Length
+
+    let hashLower (template: int) (s: string) =
+        let mutable h = start template
+
+        for c in s do
+            h <- addChar h (Char.ToLowerInvariant c)
+
+        h
+
+    let hashInts (template: int) (a: int) (b: int) =
+        let h = start template
+        let h = addChar h (char (a &&& 0xFFFF))
+        addChar h (char (b &&& 0xFFFF))
+
+    let combine (h: uint64) (x: uint64) = (h ^^^ x) * 1099511628211UL
+
+    /// The word's shape: X for upper case, x for lower, d for digits, other characters kept, runs cut at two
+    /// ("McDonald's" → "XxXxx'x", "1984" → "dd").
+    let shape (word: string) =
+        let sb = Text.StringBuilder(min word.Length 12)
+        let mutable last = ' '
+        let mutable run = 0
+
+        for c in word do
+            let k =
+                if Char.IsUpper c then 'X'
+                elif Char.IsLower c then 'x'
+                elif Char.IsDigit c then 'd'
+                else c
+
+            if k = last then run <- run + 1 else run <- 1
+            last <- k
+
+            if run <= 2 then
+                sb.Append k |> ignore
+
+        sb.ToString()
+
+    /// The shape with every run collapsed to one character ("Xx", "d.d", "X.X.").
+    let shortShape (word: string) =
+        let sb = Text.StringBuilder(8)
+        let mutable last = ' '
+
+        for c in word do
+            let k =
+                if Char.IsUpper c then 'X'
+                elif Char.IsLower c then 'x'
+                elif Char.IsDigit c then 'd'
+                else c
+
+            if k <> last then
+                sb.Append k |> ignore
+
+            last <- k
+
+        sb.ToString()
+
+    let isTitle (w: string) =
+        w.Length > 0 && Char.IsUpper w[0] && (w.Length = 1 || not (Char.IsUpper w[1]))
+
+    let isAllCaps (w: string) =
+        w.Length > 0
+        && w |> Seq.forall (fun c -> not (Char.IsLower c))
+        && w |> Seq.exists Char.IsUpper
+
+    let hasDigit (w: string) = w |> Seq.exists Char.IsDigit

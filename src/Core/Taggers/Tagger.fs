@@ -1,0 +1,734 @@
+namespace Masking.Taggers
+
+open System
+open System.Collections.Generic
+open System.IO
+open System.IO.Compression
+open System.Text
+open System.Text.Json
+open Masking
+
+type TaggerKind =
+    | PosTagger
+    | NerTagger
+
+/// A trained greedy left-to-right tagger: an averaged perceptron whose features include the two previous
+/// predicted tags. For NER it also keeps a lexicon of the entity types training words took.
+type TaggerModel =
+    {
+        Kind: TaggerKind
+        Tags: string[]
+        Perceptron: AveragedPerceptron
+        /// Lower-cased word → index of its most frequent entity type (NER only).
+        Lexicon: Dictionary<string, int>
+        /// Lower-cased word → gazetteer bits: 1 first name, 2 place, 4 nationality, 8 part of a longer place name.
+        Gazetteer: Dictionary<string, int>
+        /// NER's second pass: the same features plus the entity type the first pass gave each word elsewhere in
+        /// the document (stacking; trained on cross-validated first-pass output).
+        DocumentPass: AveragedPerceptron option
+        /// What the model was trained on, with which options, and its dev score.
+        Meta: Map<string, string>
+    }
+
+/// What a tagger may know beyond the sentence: the words its document uses in lower case (a capitalised
+/// word that also appears in lower case is probably not a name).
+type DocumentContext =
+    {
+        LowerCaseWords: HashSet<string>
+        /// For the second pass: lower-cased word → the entity type (1–4) the first pass gave it most often in
+        /// this document; null in the first pass.
+        FirstPassTypes: Dictionary<string, int>
+    }
+
+module DocumentContext =
+    let ofSentences (sentences: string[] seq) =
+        let set = HashSet<string>()
+
+        for s in sentences do
+            for w in s do
+                if w.Length > 0 && Char.IsLower w[0] then
+                    set.Add w |> ignore
+
+        { LowerCaseWords = set
+          FirstPassTypes = null }
+
+    /// The majority first-pass entity type of every capitalised word of the document.
+    let withFirstPass (sentences: string[] list) (tags: string[] list) (context: DocumentContext) =
+        let votes = Dictionary<string, int[]>()
+
+        for words, ts in List.zip sentences tags do
+            for w, t in Array.zip words ts do
+                if t <> "O" && w.Length > 0 && Char.IsUpper w[0] then
+                    let key = w.ToLowerInvariant()
+
+                    if not (votes.ContainsKey key) then
+                        votes[key] <- Array.zeroCreate 5
+
+                    let k =
+                        match t.Substring 2 with
+                        | "PER" -> 1
+                        | "ORG" -> 2
+                        | "LOC" -> 3
+                        | _ -> 4
+
+                    votes[key][k] <- votes[key][k] + 1
+
+        let types = Dictionary<string, int>()
+
+        for KeyValue(w, v) in votes do
+            types[w] <- [ 1..4 ] |> List.maxBy (fun k -> v[k], -k)
+
+        { context with FirstPassTypes = types }
+
+module Tagger =
+    let private maxFeatures = 56
+
+    let private lexiconTypes = [| "O"; "PER"; "ORG"; "LOC"; "MISC" |]
+
+    let private lexiconOf (lexicon: Dictionary<string, int>) (word: string) =
+        match lexicon.TryGetValue(word.ToLowerInvariant()) with
+        | true, t -> t
+        | _ -> -1
+
+    /// Hashed features of word i given the previous two predicted tags; returns how many were written.
+    /// A sentence without lower-case letters (CoNLL headlines): capitalisation says little there.
+    let isHeadline (words: string[]) =
+        words |> Array.forall (fun x -> not (x |> Seq.exists Char.IsLower))
+
+    let private gazetteerOf (gazetteer: Dictionary<string, int>) (word: string) =
+        match gazetteer.TryGetValue(word.ToLowerInvariant()) with
+        | true, bits -> bits
+        | _ -> 0
+
+    let features
+        (kind: TaggerKind)
+        (lexicon: Dictionary<string, int>)
+        (gazetteer: Dictionary<string, int>)
+        (context: DocumentContext)
+        (words: string[])
+        (headline: bool)
+        (i: int)
+        (prev: int)
+        (prev2: int)
+        (out: uint64[])
+        =
+        let mutable n = 0
+
+        let add (h: uint64) =
+            out[n] <- h
+            n <- n + 1
+
+        let w = words[i]
+
+        let word j =
+            if j < 0 then "<s>"
+            elif j >= words.Length then "</s>"
+            else words[j]
+
+        let lower = w.ToLowerInvariant()
+        add (Features.hashString 0 "bias")
+        add (Features.hashString 1 lower)
+        add (Features.hashInts 19 prev 0)
+        add (Features.hashInts 20 prev prev2)
+        add (Features.combine (Features.hashInts 28 prev 0) (Features.hashString 28 lower))
+        add (Features.hashLower 13 (word (i - 1)))
+        add (Features.hashLower 14 (word (i + 1)))
+        add (Features.hashLower 15 (word (i - 2)))
+        add (Features.hashLower 16 (word (i + 2)))
+        add (Features.hashString 3 (Features.shape w))
+
+        for k in 1..4 do
+            if lower.Length >= k then
+                add (Features.hashSpan (8 + k) lower (lower.Length - k) k)
+
+        for k in 1..3 do
+            if lower.Length >= k then
+                add (Features.hashSpan (4 + k) lower 0 k)
+
+        let flags =
+            (if Features.isTitle w then 1 else 0)
+            ||| (if Features.isAllCaps w then 2 else 0)
+            ||| (if Features.hasDigit w then 4 else 0)
+            ||| (if w.Contains '-' then 8 else 0)
+            ||| (if i = 0 then 16 else 0)
+
+        add (Features.hashInts 22 flags 0)
+        let p = word (i - 1)
+        let nx = word (i + 1)
+
+        if p.Length >= 3 then
+            add (Features.hashSpan 30 (p.ToLowerInvariant()) (p.Length - 3) 3)
+
+        if nx.Length >= 3 then
+            add (Features.hashSpan 31 (nx.ToLowerInvariant()) (nx.Length - 3) 3)
+
+        match kind with
+        | PosTagger ->
+            add (Features.hashString 2 w)
+
+            let suffix3 =
+                if lower.Length >= 3 then
+                    Features.hashSpan 41 lower (lower.Length - 3) 3
+                else
+                    Features.hashString 41 lower
+
+            add (Features.combine suffix3 (Features.hashInts 41 prev 0))
+            add (Features.combine (Features.hashLower 42 w) (Features.hashLower 42 nx))
+            add (Features.combine (Features.hashLower 43 p) (Features.hashLower 43 w))
+            add (Features.hashString 44 (Features.shape nx))
+            add (Features.combine (Features.hashInts 45 prev 0) (Features.hashLower 45 nx))
+        | NerTagger ->
+            add (Features.hashString 2 w)
+            let short = Features.shortShape w
+            add (Features.hashString 4 short)
+            add (Features.hashString 17 (Features.shortShape p))
+            add (Features.hashString 18 (Features.shortShape nx))
+            add (Features.combine (Features.hashInts 21 prev 0) (Features.hashString 21 short))
+            add (Features.combine (Features.hashLower 26 w) (Features.hashLower 26 nx))
+            add (Features.combine (Features.hashLower 27 p) (Features.hashLower 27 w))
+            add (Features.hashInts 23 (lexiconOf lexicon w) 0)
+            add (Features.hashInts 24 (lexiconOf lexicon p) (lexiconOf lexicon w))
+            add (Features.hashInts 25 (lexiconOf lexicon nx) (lexiconOf lexicon w))
+            add (Features.combine (Features.hashInts 32 (lexiconOf lexicon w) flags) (Features.hashInts 32 prev 0))
+
+            add (
+                Features.combine (Features.hashInts 29 (if headline then 1 else 0) flags) (Features.hashString 29 short)
+            )
+
+            let seenLower = context.LowerCaseWords.Contains lower
+            add (Features.hashInts 33 (if seenLower then 1 else 0) flags)
+
+            add (
+                Features.combine
+                    (Features.hashInts 34 (if seenLower then 1 else 0) (lexiconOf lexicon w))
+                    (Features.hashString 34 short)
+            )
+
+            add (Features.hashString 35 (Features.shape p + "|" + Features.shape w + "|" + Features.shape nx))
+            let g = gazetteerOf gazetteer w
+
+            if not (isNull context.FirstPassTypes) then
+                let typeOf (x: string) =
+                    match context.FirstPassTypes.TryGetValue(x.ToLowerInvariant()) with
+                    | true, t -> t
+                    | _ -> 0
+
+                add (Features.hashInts 39 (typeOf w) flags)
+                add (Features.hashInts 40 (typeOf w) (typeOf nx))
+                add (Features.combine (Features.hashInts 46 (typeOf w) prev) (Features.hashString 46 short))
+
+            add (Features.hashInts 36 g flags)
+            add (Features.hashInts 37 g (gazetteerOf gazetteer nx))
+            add (Features.hashInts 38 g (gazetteerOf gazetteer p))
+
+        n
+
+    /// IOB2: I-X may only follow B-X or I-X; otherwise it is read as B-X.
+    let private repair (tags: string[]) (prev: int) (best: int) (index: Dictionary<string, int>) =
+        let t = tags[best]
+
+        if t.StartsWith "I-" then
+            let entity = t.Substring 2
+            let before = if prev >= 0 && prev < tags.Length then tags[prev] else "O"
+
+            if before = "B-" + entity || before = "I-" + entity then
+                best
+            else
+                match index.TryGetValue("B-" + entity) with
+                | true, b -> b
+                | _ -> best
+        else
+            best
+
+    let private tagIndex (model: TaggerModel) =
+        let d = Dictionary<string, int>()
+        model.Tags |> Array.iteri (fun i t -> d[t] <- i)
+        d
+
+    /// Tags one sentence with a given perceptron (first or second pass).
+    let private tagPass
+        (model: TaggerModel)
+        (perceptron: AveragedPerceptron)
+        (index: Dictionary<string, int>)
+        (context: DocumentContext)
+        (words: string[])
+        : string[] =
+        let buffer = Array.zeroCreate<uint64> maxFeatures
+        let buckets = Array.zeroCreate<int> maxFeatures
+        let scores = Array.zeroCreate<float32> model.Tags.Length
+        let result = Array.zeroCreate<string> words.Length
+        let headline = isHeadline words
+        let mutable prev, prev2 = -1, -1
+
+        for i in 0 .. words.Length - 1 do
+            let n =
+                features model.Kind model.Lexicon model.Gazetteer context words headline i prev prev2 buffer
+
+            for k in 0 .. n - 1 do
+                buckets[k] <- perceptron.Bucket buffer[k]
+
+            perceptron.Score(ReadOnlySpan(buckets, 0, n), scores)
+            let mutable best = 0
+
+            for c in 1 .. scores.Length - 1 do
+                if scores[c] > scores[best] then
+                    best <- c
+
+            let best =
+                if model.Kind = NerTagger then
+                    repair model.Tags prev best index
+                else
+                    best
+
+            result[i] <- model.Tags[best]
+            prev2 <- prev
+            prev <- best
+
+        result
+
+    /// Tags the sentences of one document together: document-level features see all of them, and NER's
+    /// second pass sees the first pass's types.
+    let tagDocument (model: TaggerModel) (sentences: string[] list) =
+        let index = tagIndex model
+        let context = DocumentContext.ofSentences sentences
+        let first = sentences |> List.map (tagPass model model.Perceptron index context)
+
+        match model.DocumentPass with
+        | None -> first
+        | Some second ->
+            let context = DocumentContext.withFirstPass sentences first context
+            sentences |> List.map (tagPass model second index context)
+
+    let tag (model: TaggerModel) (words: string[]) = (tagDocument model [ words ]).Head
+
+    /// The lexicon for NER: each lower-cased training word's most frequent entity type, when it is inside an
+    /// entity at least half of the times it occurs.
+    let buildLexicon (sentences: TaggedSentence list) =
+        let counts = Dictionary<string, int[]>()
+
+        for s in sentences do
+            for w, t in Array.zip s.Words s.Tags do
+                let key = w.ToLowerInvariant()
+
+                if not (counts.ContainsKey key) then
+                    counts[key] <- Array.zeroCreate lexiconTypes.Length
+
+                let entity = if t = "O" then "O" else t.Substring 2
+                let k = max 0 (Array.IndexOf(lexiconTypes, entity))
+                counts[key][k] <- counts[key][k] + 1
+
+        let lexicon = Dictionary<string, int>()
+
+        for KeyValue(word, c) in counts do
+            let total = Array.sum c
+            let best = [ 1 .. c.Length - 1 ] |> List.maxBy (fun k -> c[k])
+
+            if c[best] * 2 >= total && c[best] > 0 then
+                lexicon[word] <- best
+
+        lexicon
+
+    /// One perceptron trained with `iterations` passes over the sentences in a seeded order; greedy decoding
+    /// with predicted history, as at tagging time.
+    let private trainPass
+        kind
+        (tags: string[])
+        (index: Dictionary<string, int>)
+        (data: TaggedSentence[])
+        (lexicons: int -> Dictionary<string, int>)
+        gazetteer
+        (contextOf: TaggedSentence -> DocumentContext)
+        iterations
+        (seed: uint64)
+        bucketBits
+        (progress: int -> float -> unit)
+        =
+        let perceptron = AveragedPerceptron(tags.Length, bucketBits)
+        let buffer = Array.zeroCreate<uint64> maxFeatures
+        let buckets = Array.zeroCreate<int> maxFeatures
+        let scores = Array.zeroCreate<float32> tags.Length
+
+        for iteration in 1..iterations do
+            let rng = Rng(Seeds.derive seed iteration 0L)
+            let order = Array.init data.Length id
+
+            for i in order.Length - 1 .. -1 .. 1 do
+                let j = rng.NextInt(i + 1)
+                let t = order[i]
+                order[i] <- order[j]
+                order[j] <- t
+
+            let mutable correct, total = 0, 0
+
+            for si in order do
+                let s = data[si]
+                let context = contextOf s
+                let lexicon = lexicons si
+                let headline = isHeadline s.Words
+                let mutable prev, prev2 = -1, -1
+
+                for i in 0 .. s.Words.Length - 1 do
+                    let n = features kind lexicon gazetteer context s.Words headline i prev prev2 buffer
+
+                    for k in 0 .. n - 1 do
+                        buckets[k] <- perceptron.Bucket buffer[k]
+
+                    let span = ReadOnlySpan(buckets, 0, n)
+                    perceptron.Score(span, scores)
+                    let mutable guess = 0
+
+                    for c in 1 .. scores.Length - 1 do
+                        if scores[c] > scores[guess] then
+                            guess <- c
+
+                    let truth = index[s.Tags[i]]
+                    perceptron.Update(span, truth, guess)
+
+                    if guess = truth then
+                        correct <- correct + 1
+
+                    total <- total + 1
+                    prev2 <- prev
+                    prev <- guess
+
+            progress iteration (float correct / float (max 1 total))
+
+        perceptron.Average()
+        perceptron
+
+    /// Trains a tagger. NER adds a second pass trained on 5-fold cross-validated first-pass output, and
+    /// its lexicon features in training come from the other folds, as unseen text will see them.
+    let train
+        (kind: TaggerKind)
+        (sentences: TaggedSentence list)
+        (gazetteer: Dictionary<string, int>)
+        (iterations: int)
+        (seed: uint64)
+        (bucketBits: int)
+        (progress: string -> int -> float -> unit)
+        : TaggerModel =
+        let tags =
+            sentences
+            |> Seq.collect (fun s -> s.Tags)
+            |> Seq.distinct
+            |> Seq.sort
+            |> Array.ofSeq
+
+        let index = Dictionary<string, int>()
+        tags |> Array.iteri (fun i t -> index[t] <- i)
+        let data = Array.ofList sentences
+        let folds = 5
+
+        let foldOf (s: TaggedSentence) (i: int) =
+            (if s.Document >= 0 then s.Document else i) % folds
+
+        let foldIndex = data |> Array.mapi (fun i s -> foldOf s i)
+
+        let lexicon =
+            if kind = NerTagger then
+                buildLexicon sentences
+            else
+                Dictionary<string, int>()
+
+        let foldLexicons =
+            if kind = NerTagger then
+                Array.init folds (fun f ->
+                    data
+                    |> Seq.indexed
+                    |> Seq.filter (fun (i, _) -> foldIndex[i] <> f)
+                    |> Seq.map snd
+                    |> List.ofSeq
+                    |> buildLexicon)
+            else
+                Array.create folds lexicon
+
+        let documents =
+            data
+            |> Array.indexed
+            |> Array.groupBy (fun (i, s) -> if s.Document >= 0 then s.Document else -1 - i)
+
+        let contexts =
+            documents
+            |> Array.map (fun (d, ss) -> d, DocumentContext.ofSentences (ss |> Array.map (fun (_, s) -> s.Words)))
+            |> dict
+
+        let docOf (i: int) (s: TaggedSentence) =
+            if s.Document >= 0 then s.Document else -1 - i
+
+        let contextOfIndex = data |> Array.mapi (fun i s -> contexts[docOf i s])
+        let positions = Dictionary<TaggedSentence, int>(HashIdentity.Reference)
+        data |> Array.iteri (fun i s -> positions[s] <- i)
+        let contextOf (s: TaggedSentence) = contextOfIndex[positions[s]]
+
+        let first =
+            trainPass
+                kind
+                tags
+                index
+                data
+                (fun i -> foldLexicons[foldIndex[i]])
+                gazetteer
+                contextOf
+                iterations
+                seed
+                bucketBits
+                (progress "pass 1")
+
+        let model =
+            { Kind = kind
+              Tags = tags
+              Perceptron = first
+              Lexicon = lexicon
+              Gazetteer = gazetteer
+              DocumentPass = None
+              Meta = Map.empty }
+
+        if kind = PosTagger then
+            model
+        else
+            // Cross-validated first-pass tags for every training document.
+            let predicted = Array.zeroCreate<string[]> data.Length
+
+            for f in 0 .. folds - 1 do
+                let inside =
+                    [| for i in 0 .. data.Length - 1 do
+                           if foldIndex[i] <> f then
+                               yield data[i] |]
+
+                let heldLexicon = inside |> List.ofArray |> buildLexicon
+
+                let foldModel =
+                    { model with
+                        Perceptron =
+                            trainPass
+                                kind
+                                tags
+                                index
+                                inside
+                                (fun _ -> heldLexicon)
+                                gazetteer
+                                contextOf
+                                iterations
+                                seed
+                                bucketBits
+                                (fun _ _ -> ())
+                        Lexicon = heldLexicon }
+
+                for _, members in documents do
+                    let members = members |> Array.filter (fun (i, _) -> foldIndex[i] = f)
+
+                    if members.Length > 0 then
+                        let words = members |> Array.map (fun (_, s) -> s.Words) |> List.ofArray
+                        let context = DocumentContext.ofSentences words
+                        let index' = tagIndex foldModel
+
+                        members
+                        |> Array.iter (fun (i, s) ->
+                            predicted[i] <- tagPass foldModel foldModel.Perceptron index' context s.Words)
+
+                progress (sprintf "cross-validation fold %d" (f + 1)) iterations 0.0
+
+            let secondContexts =
+                documents
+                |> Array.map (fun (d, ss) ->
+                    let words = ss |> Array.map (fun (_, s) -> s.Words) |> List.ofArray
+                    let tags' = ss |> Array.map (fun (i, _) -> predicted[i]) |> List.ofArray
+                    d, DocumentContext.withFirstPass words tags' contexts[d])
+                |> dict
+
+            let secondContextOf (s: TaggedSentence) =
+                let i = positions[s]
+                secondContexts[docOf i s]
+
+            let second =
+                trainPass
+                    kind
+                    tags
+                    index
+                    data
+                    (fun i -> foldLexicons[foldIndex[i]])
+                    gazetteer
+                    secondContextOf
+                    iterations
+                    seed
+                    bucketBits
+                    (progress "pass 2")
+
+            { model with
+                DocumentPass = Some second }
+
+    // ---- files ------------------------------------------------------------------------------------------
+
+    let private magic = "MASKTAG1"
+
+    /// A gzip file: a JSON header (kind, tags, options, training data, scores), the lexicon, and the
+    /// non-zero weight rows quantised to 16 bits. Written to a temporary name and renamed.
+    let save (path: string) (model: TaggerModel) =
+        let classes = model.Tags.Length
+        let passes = model.Perceptron :: Option.toList model.DocumentPass
+
+        let maxAbs =
+            passes
+            |> List.map (fun p -> p.Weights |> Array.fold (fun m x -> max m (abs x)) 1e-9f)
+            |> List.max
+
+        let scale = maxAbs / 32767.0f
+        let tmp = path + ".tmp"
+
+        do
+            use file = File.Create tmp
+            use gz = new GZipStream(file, CompressionLevel.SmallestSize)
+            use out = new BinaryWriter(gz, Encoding.UTF8)
+            out.Write magic
+
+            let header =
+                JsonSerializer.Serialize(
+                    {| kind = (if model.Kind = PosTagger then "pos" else "ner")
+                       tags = model.Tags
+                       bucketBits = model.Perceptron.BucketBits
+                       scale = scale
+                       passes = passes.Length
+                       meta = model.Meta |}
+                )
+
+            out.Write header
+
+            for table in [ model.Lexicon; model.Gazetteer ] do
+                out.Write table.Count
+
+                for KeyValue(word, t) in table |> Seq.sortBy (fun kv -> kv.Key) do
+                    out.Write word
+                    out.Write(byte t)
+
+            // Rows whose weights all round to zero are dropped; the rest are 16-bit integers times `scale`.
+            for p in passes do
+                let w = p.Weights
+                let rows = w.Length / classes
+
+                let kept =
+                    [| for r in 0 .. rows - 1 do
+                           if
+                               Seq.exists (fun c -> abs (w[r * classes + c] / scale) >= 0.5f) (seq { 0 .. classes - 1 })
+                           then
+                               yield r |]
+
+                out.Write kept.Length
+
+                for r in kept do
+                    out.Write r
+
+                    for c in 0 .. classes - 1 do
+                        out.Write(int16 (Math.Round(float (w[r * classes + c] / scale))))
+
+        File.Move(tmp, path, true)
+
+    let load (path: string) : Result<TaggerModel, string> =
+        try
+            use file = File.OpenRead path
+            use gz = new GZipStream(file, CompressionMode.Decompress)
+            use r = new BinaryReader(gz, Encoding.UTF8)
+
+            if r.ReadString() <> magic then
+                Error(sprintf "%s:0: expected a Masking tagger model (MASKTAG1)" path)
+            else
+                use doc = JsonDocument.Parse(r.ReadString())
+                let root = doc.RootElement
+                let tags = [| for t in root.GetProperty("tags").EnumerateArray() -> t.GetString() |]
+                let bits = root.GetProperty("bucketBits").GetInt32()
+                let scale = root.GetProperty("scale").GetSingle()
+                let passes = root.GetProperty("passes").GetInt32()
+
+                let meta =
+                    [ for p in root.GetProperty("meta").EnumerateObject() -> p.Name, p.Value.GetString() ]
+                    |> Map.ofList
+
+                let readTable () =
+                    let table = Dictionary<string, int>()
+
+                    for _ in 1 .. r.ReadInt32() do
+                        let word = r.ReadString()
+                        table[word] <- int (r.ReadByte())
+
+                    table
+
+                let lexicon = readTable ()
+                let gazetteer = readTable ()
+
+                let readPass () =
+                    let weights = Array.zeroCreate<float32> ((1 <<< bits) * tags.Length)
+
+                    for _ in 1 .. r.ReadInt32() do
+                        let row = r.ReadInt32()
+
+                        for c in 0 .. tags.Length - 1 do
+                            weights[row * tags.Length + c] <- float32 (r.ReadInt16()) * scale
+
+                    AveragedPerceptron.FromWeights(tags.Length, bits, weights)
+
+                let first = readPass ()
+                let second = if passes > 1 then Some(readPass ()) else None
+
+                Ok
+                    { Kind =
+                        (if root.GetProperty("kind").GetString() = "pos" then
+                             PosTagger
+                         else
+                             NerTagger)
+                      Tags = tags
+                      Perceptron = first
+                      Lexicon = lexicon
+                      Gazetteer = gazetteer
+                      DocumentPass = second
+                      Meta = meta }
+        with
+        | :? FileNotFoundException -> Error(sprintf "%s:0: expected a tagger model file" path)
+        | :? InvalidDataException as e -> Error(sprintf "%s:0: expected a gzip tagger model (%s)" path e.Message)
+        | :? EndOfStreamException -> Error(sprintf "%s:0: the tagger model is truncated" path)
+        | :? IOException as e -> Error(sprintf "%s:0: cannot read the tagger model (%s)" path e.Message)
+        | :? JsonException as e ->
+            Error(sprintf "%s:0: the tagger model's header is not valid JSON (%s)" path e.Message)
+        | :? KeyNotFoundException -> Error(sprintf "%s:0: the tagger model's header lacks a field" path)
+
+/// Gazetteers for NER from NLTK's data packages (first names, countries, cities, states, nationalities).
+module Gazetteer =
+    let private add (g: Dictionary<string, int>) (entry: string) (bit: int) =
+        let words = entry.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)
+
+        for w in words do
+            let key = w.ToLowerInvariant()
+            let extra = if words.Length > 1 then 8 else bit
+
+            g[key] <-
+                (match g.TryGetValue key with
+                 | true, b -> b
+                 | _ -> 0)
+                ||| extra
+
+    /// Reads nltk_data/gazetteers.zip and names.zip from the data root.
+    let fromNltk (nltkDirectory: string) : Result<Dictionary<string, int>, string> =
+        try
+            let g = Dictionary<string, int>()
+
+            let entries (zip: string) =
+                use archive = ZipFile.OpenRead(Path.Combine(nltkDirectory, zip))
+
+                [ for e in archive.Entries do
+                      if e.Name.EndsWith ".txt" && not (e.Name.StartsWith "LICENSE") then
+                          use reader = new StreamReader(e.Open())
+                          yield e.Name, reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries) ]
+
+            for name, lines in entries "names.zip" do
+                for l in lines do
+                    if not (l.StartsWith "#") then
+                        add g l 1
+
+            for name, lines in entries "gazetteers.zip" do
+                let bit = if name = "nationalities.txt" then 4 else 2
+
+                for l in lines do
+                    add g l bit
+
+            Ok g
+        with
+        | :? IOException as e -> Error(sprintf "%s:0: cannot read NLTK gazetteers (%s)" nltkDirectory e.Message)
+        | :? InvalidDataException as e -> Error(sprintf "%s:0: expected zip files (%s)" nltkDirectory e.Message)

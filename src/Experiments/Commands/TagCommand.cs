@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Masking.Experiments.Cli;
+using Masking.Taggers;
+using Masking.Tasks;
+
+namespace Masking.Experiments.Commands;
+
+/// <summary>
+/// <c>masking tag train --kind pos|ner</c> trains a tagger from the shared data (UD EWT for POS, CoNLL-2003
+/// for NER) and writes models/&lt;kind&gt;.tagger with its training data, options and dev score;
+/// <c>masking tag eval --kind pos|ner --data FILE</c> prints <c>accuracy=</c> (POS) or <c>f1=</c> (NER,
+/// entity level) and the tagging speed; <c>masking tag annotate --input FILE --out FILE</c> writes each line's
+/// words, POS tags and entity spans as JSONL.
+/// </summary>
+public static class TagCommand
+{
+    private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>The shipped models: models/pos.tagger and models/ner.tagger above the executable.</summary>
+    public static string? DefaultModel(string kind)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var path = Path.Combine(dir.FullName, "models", kind + ".tagger");
+            if (File.Exists(path)) return path;
+        }
+        return null;
+    }
+
+    public static TaggerModel LoadModel(string kind, string? path)
+    {
+        path ??= DefaultModel(kind) ?? throw new CliError($"no {kind} model: pass --model FILE or run `masking tag train --kind {kind}`");
+        var m = Tagger.load(path);
+        return m.IsOk ? m.ResultValue : throw new CliError(m.ErrorValue);
+    }
+
+    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    {
+        var verb = args.Positional.Count > 1 ? args.Positional[1] : throw new CliError("tag: expected train, eval or annotate");
+        return verb switch
+        {
+            "train" => Train(args, stdout, stderr),
+            "eval" => Eval(args, stdout, stderr),
+            "annotate" => AnnotateFile(args, stderr),
+            _ => throw new CliError($"tag: unknown verb '{verb}'; known: train, eval, annotate"),
+        };
+    }
+
+    private static string Kind(Args args)
+    {
+        var kind = args.Required("kind", "pos or ner");
+        return kind is "pos" or "ner" ? kind : throw new CliError($"--kind: expected pos or ner, got '{kind}'");
+    }
+
+    private static List<TaggedSentence> Read(string kind, string path, bool xpos)
+    {
+        var r = TaskExampleModule.attempt(
+            Microsoft.FSharp.Core.FuncConvert.FromFunc<string, Microsoft.FSharp.Collections.FSharpList<TaggedSentence>>(p =>
+                kind == "pos" ? TaggedCorpora.conllu(p, xpos)
+                : p.EndsWith(".iob2", StringComparison.Ordinal) ? TaggedCorpora.iob2(p) : TaggedCorpora.conllNer(p)),
+            path);
+        return r.IsOk ? r.ResultValue.ToList() : throw new CliError(r.ErrorValue);
+    }
+
+    private static int Train(Args args, TextWriter stdout, TextWriter stderr)
+    {
+        var kind = Kind(args);
+        var root = DataRoot.Resolve(args.Optional("data"));
+        var iterations = args.Int("iterations", kind == "pos" ? 10 : 16, min: 1);
+        var seed = args.UInt64("seed", 0);
+        var bits = args.Int("bucket-bits", 20, min: 10);
+        var xpos = args.Optional("xpos") is not null;
+        var output = args.Optional("out") ?? Path.Combine(Directory.GetCurrentDirectory(), "models", kind + ".tagger");
+        args.EnsureAllUsed("tag train");
+
+        var (trainFile, devFile) = kind == "pos"
+            ? (Path.Combine(root, "ud_english_ewt", "en_ewt-ud-train.conllu.gz"), Path.Combine(root, "ud_english_ewt", "en_ewt-ud-dev.conllu"))
+            : (Path.Combine(root, "conll2003", "train.txt"), Path.Combine(root, "conll2003", "valid.txt"));
+        var train = Read(kind, trainFile, xpos);
+        var dev = Read(kind, devFile, xpos);
+        var gazetteer = new Dictionary<string, int>();
+        if (kind == "ner")
+        {
+            var g = Gazetteer.fromNltk(Path.Combine(root, "nltk_data"));
+            gazetteer = g.IsOk ? g.ResultValue : throw new CliError(g.ErrorValue);
+        }
+        var clock = Stopwatch.StartNew();
+        var model = Tagger.train(kind == "pos" ? TaggerKind.PosTagger : TaggerKind.NerTagger, Microsoft.FSharp.Collections.ListModule.OfSeq(train),
+            gazetteer, iterations, seed, bits,
+            Microsoft.FSharp.Core.FuncConvert.FromAction<string, int, double>((pass, iteration, accuracy) =>
+                stderr.WriteLine($"tag train: {pass} iteration {iteration}/{iterations}" + (accuracy > 0 ? $" train accuracy {accuracy:F4}" : "") + $" ({clock.Elapsed:mm\\:ss})")));
+        var (score, metric) = Score(kind, model, dev);
+        var meta = new Dictionary<string, string>
+        {
+            ["train"] = Describe(trainFile),
+            ["dev"] = Describe(devFile),
+            ["options"] = $"iterations={iterations} seed={seed} bucket_bits={bits} tagset={(kind == "pos" ? (xpos ? "xpos" : "upos") : "iob2")}",
+            ["dev_" + metric] = score.ToString("F4", CultureInfo.InvariantCulture),
+        };
+        if (kind == "ner") meta["gazetteers"] = "nltk_data/gazetteers.zip, nltk_data/names.zip";
+        model = new TaggerModel(model.Kind, model.Tags, model.Perceptron, model.Lexicon, model.Gazetteer, model.DocumentPass,
+            Microsoft.FSharp.Collections.MapModule.OfSeq(meta.Select(kv => Tuple.Create(kv.Key, kv.Value))));
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+        Tagger.save(output, model);
+        stdout.WriteLine($"dev_{metric}={score:F4}");
+        stderr.WriteLine($"tag train: {output} ({new FileInfo(output).Length} bytes)");
+        return 0;
+    }
+
+    private static string Describe(string path) =>
+        $"{Path.GetFileName(Path.GetDirectoryName(path))}/{Path.GetFileName(path)} sha256:{Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))).ToLowerInvariant()[..16]}";
+
+    /// <summary>Tags every document and scores it: token accuracy (POS) or entity-level F1 (NER).</summary>
+    private static (double Score, string Metric) Score(string kind, TaggerModel model, List<TaggedSentence> gold)
+    {
+        var predicted = TagAll(model, gold);
+        var goldTags = Microsoft.FSharp.Collections.ListModule.OfSeq(gold.Select(s => s.Tags));
+        var predictedTags = Microsoft.FSharp.Collections.ListModule.OfSeq(predicted);
+        return kind == "pos"
+            ? (Evaluation.accuracy(goldTags, predictedTags), "accuracy")
+            : (Evaluation.entityF1(goldTags, predictedTags).Item3, "f1");
+    }
+
+    private static List<string[]> TagAll(TaggerModel model, List<TaggedSentence> sentences)
+    {
+        var result = new List<string[]>(sentences.Count);
+        foreach (var group in sentences.Select((s, i) => (s, i)).GroupBy(x => x.s.Document >= 0 ? x.s.Document : -1 - x.i))
+            result.AddRange(Tagger.tagDocument(model, Microsoft.FSharp.Collections.ListModule.OfSeq(group.Select(x => x.s.Words))));
+        return result;
+    }
+
+    private static int Eval(Args args, TextWriter stdout, TextWriter stderr)
+    {
+        var kind = Kind(args);
+        var data = args.Required("data", "a CoNLL-U (pos) or CoNLL-2003/IOB2 (ner) file");
+        var model = LoadModel(kind, args.Optional("model"));
+        var xpos = args.Optional("xpos") is not null;
+        args.EnsureAllUsed("tag eval");
+        var gold = Read(kind, data, xpos);
+        // Speed: after one warm-up pass, as many passes as fit in two seconds.
+        TagAll(model, gold);
+        var clock = Stopwatch.StartNew();
+        long tokens = 0;
+        var passes = 0;
+        while (clock.Elapsed.TotalSeconds < 2)
+        {
+            TagAll(model, gold);
+            tokens += gold.Sum(s => s.Words.Length);
+            passes++;
+        }
+        var perSecond = tokens / clock.Elapsed.TotalSeconds;
+        var (score, metric) = Score(kind, model, gold);
+        if (kind == "ner")
+        {
+            var (p, r, _) = Evaluation.entityF1(Microsoft.FSharp.Collections.ListModule.OfSeq(gold.Select(s => s.Tags)),
+                Microsoft.FSharp.Collections.ListModule.OfSeq(TagAll(model, gold)));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"precision={p:F4}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"recall={r:F4}"));
+        }
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{metric}={score:F4}"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tokens_per_second={perSecond:F0}"));
+        stderr.WriteLine($"tag eval: {gold.Count} sentences, {gold.Sum(s => s.Words.Length)} tokens, {passes} timed passes on one thread");
+        return 0;
+    }
+
+    private static int AnnotateFile(Args args, TextWriter stderr)
+    {
+        var input = args.Required("input", "a text file, one example per line");
+        var output = args.Required("out", "where to write the JSONL");
+        var ner = LoadModel("ner", args.Optional("ner-model"));
+        var pos = LoadModel("pos", args.Optional("pos-model"));
+        args.EnsureAllUsed("tag annotate");
+        var lines = TaskExampleModule.nonEmptyLines(input);
+        if (lines.IsError) throw new CliError(lines.ErrorValue);
+        var tmp = output + ".tmp";
+        using (var writer = new StreamWriter(tmp))
+            foreach (var line in Inputs.Lines(input))
+            {
+                var words = Annotate.words(line);
+                var tagged = Annotate.posTags(pos, Masking.Tokenizers.Gpt2Tokenizer.Embedded(100), line).Item1;
+                writer.WriteLine(JsonSerializer.Serialize(new
+                {
+                    text = line,
+                    words = tagged.Select(t => new object[] { t.Item1, t.Item2.Start, t.Item2.End, t.Item3 }),
+                    entities = Annotate.entities(ner, line).Select(e => new object[] { e.Item1.Start, e.Item1.End, e.Item2 }),
+                }, Json));
+            }
+        File.Move(tmp, output, overwrite: true);
+        stderr.WriteLine($"tag annotate: {output}");
+        return 0;
+    }
+}

@@ -1,0 +1,175 @@
+module Masking.Tests.TaggerTests
+
+open System
+open System.IO
+open Xunit
+open Masking
+open Masking.Policies
+open Masking.Taggers
+open Masking.Tokenizers
+open Masking.Tests.TestData
+
+let private model (kind: string) =
+    lazy
+        (let path = Path.Combine(repoRoot.Value, "models", kind + ".tagger")
+         let sw = Diagnostics.Stopwatch.StartNew()
+         let m = Tagger.load path |> Result.defaultWith failwith
+         m, sw.Elapsed)
+
+let private ner = model "ner"
+let private pos = model "pos"
+
+[<Fact>]
+let ``word shapes`` () =
+    Assert.Equal("XxXxx'x", Features.shape "McDonald's")
+    Assert.Equal("Xx", Features.shortShape "London")
+    Assert.Equal("d.d", Features.shortShape "3.14")
+    Assert.Equal("X.X.", Features.shortShape "U.S.")
+    Assert.True(Features.isTitle "London")
+    Assert.True(Features.isAllCaps "NATO")
+    Assert.False(Features.isAllCaps "Nato")
+
+[<Fact>]
+let ``features are hashed the same way every time and differ between templates`` () =
+    Assert.Equal(Features.hashString 1 "paris", Features.hashLower 1 "Paris")
+    Assert.NotEqual(Features.hashString 1 "paris", Features.hashString 2 "paris")
+    let out = Array.zeroCreate 64
+    let ctx = DocumentContext.ofSentences [ [| "John"; "lives"; "in"; "Paris" |] ]
+    let lexicon = Collections.Generic.Dictionary<string, int>()
+
+    let n =
+        Tagger.features NerTagger lexicon lexicon ctx [| "John"; "lives"; "in"; "Paris" |] false 3 1 0 out
+
+    Assert.InRange(n, 20, 56)
+    Assert.Equal(n, out[.. n - 1] |> Array.distinct |> Array.length)
+
+[<Fact>]
+let ``entities are read from IOB2 as conlleval does`` () =
+    Assert.Equal<Set<int * int * string>>(
+        set [ 0, 2, "PER"; 4, 5, "LOC" ],
+        Evaluation.entities [| "B-PER"; "I-PER"; "O"; "O"; "B-LOC" |]
+    )
+
+    Assert.Equal<Set<int * int * string>>(set [ 1, 2, "ORG" ], Evaluation.entities [| "O"; "I-ORG"; "O" |])
+
+    let p, r, f =
+        Evaluation.entityF1 [ [| "B-PER"; "I-PER"; "O"; "B-LOC" |] ] [ [| "B-PER"; "O"; "O"; "B-LOC" |] ]
+
+    Assert.Equal(0.5, p)
+    Assert.Equal(0.5, r)
+    Assert.Equal(0.5, f)
+
+let private tinyCorpus () =
+    TaggedCorpora.conllNer (Path.Combine(dataRoot.Value, "conll2003", "valid.txt"))
+    |> List.truncate 300
+
+[<Fact>]
+let ``training is deterministic: the same seed gives the same model bytes`` () =
+    let train seed =
+        let m =
+            Tagger.train NerTagger (tinyCorpus ()) (Collections.Generic.Dictionary()) 2 seed 16 (fun _ _ _ -> ())
+
+        let path =
+            Path.Combine(Path.GetTempPath(), sprintf "masking-%s.tagger" (Guid.NewGuid().ToString "N"))
+
+        Tagger.save path m
+        let bytes = File.ReadAllBytes path
+        File.Delete path
+        bytes
+
+    Assert.Equal<byte[]>(train 1UL, train 1UL)
+    Assert.NotEqual<byte[]>(train 1UL, train 2UL)
+
+[<Fact>]
+let ``the shipped models load in under a second and record their training`` () =
+    let m, elapsed = ner.Value
+    Assert.True(elapsed < TimeSpan.FromSeconds 1.0, sprintf "loading took %O" elapsed)
+    Assert.StartsWith("conll2003/train.txt sha256:", m.Meta["train"])
+    Assert.Contains("iterations=", m.Meta["options"])
+    Assert.True(m.Meta.ContainsKey "dev_f1")
+    let p, _ = pos.Value
+    Assert.True(p.Meta.ContainsKey "dev_accuracy")
+
+[<Fact>]
+let ``the shipped models tag plain sentences sensibly`` () =
+    let m, _ = ner.Value
+
+    let tags =
+        Tagger.tag
+            m
+            [| "John"
+               "Smith"
+               "flew"
+               "from"
+               "London"
+               "to"
+               "Germany"
+               "on"
+               "Monday"
+               "." |]
+
+    Assert.Equal<string[]>([| "B-PER"; "I-PER"; "O"; "O"; "B-LOC"; "O"; "B-LOC"; "O"; "O"; "O" |], tags)
+    let p, _ = pos.Value
+
+    Assert.Equal<string[]>(
+        [| "DET"; "NOUN"; "VERB"; "ADP"; "DET"; "NOUN"; "PUNCT" |],
+        Tagger.tag p [| "The"; "cat"; "sat"; "on"; "the"; "mat"; "." |]
+    )
+
+[<Fact>]
+let ``tags align to subword tokens`` () =
+    let p, _ = pos.Value
+    let tok = Gpt2Tokenizer.Embedded() :> ITokenizer
+    let words, tokenTags = Annotate.posTags p tok "Unbelievably, the committee agreed."
+    Assert.Equal(6, words.Length)
+    let e = tok.Encode "Unbelievably, the committee agreed."
+    Assert.Equal(e.Ids.Length, tokenTags.Length)
+    // Every piece of "Unbelievably" carries the word's tag.
+    let _, _, first = words[0]
+
+    Assert.All(
+        tokenTags[.. (e.Offsets |> Array.findIndex (fun o -> o.Start >= 12)) - 1],
+        fun t -> Assert.Equal(first, t)
+    )
+
+[<Fact>]
+let ``ssm on WikiText masks one entity or date in every sentence that has one`` () =
+    let m, _ = ner.Value
+    let tok = Gpt2Tokenizer.Embedded() :> ITokenizer
+    let ssm = PolicySpec.resolve tok.Specials "ssm" |> Result.defaultWith failwith
+
+    let lines =
+        File.ReadLines(Path.Combine(dataRoot.Value, "wikitext2", "wiki.valid.raw"))
+        |> Seq.filter (fun l -> l.Trim().Length > 0 && not (l.Trim().StartsWith "="))
+        |> Seq.truncate 40
+        |> Array.ofSeq
+
+    let mutable sentencesWithEntities = 0
+
+    for i, line in Array.indexed lines do
+        let ex = Annotate.example (Some m) tok line
+        let masked = ssm.Apply (MaskContext.ofSeed (uint64 i)) ex
+
+        for s in Example.sentences ex do
+            let inside =
+                ex.Annotations
+                |> Array.filter (fun a -> a.Span.Start >= s.Start && a.Span.End <= s.End)
+
+            if inside.Length > 0 then
+                sentencesWithEntities <- sentencesWithEntities + 1
+
+                let spans =
+                    masked.Spans |> Array.filter (fun x -> x.Start >= s.Start && x.End <= s.End)
+
+                Assert.True(spans.Length >= 1, sprintf "line %d: a sentence with entities got no mask" i)
+                // Each masked span is one of the sentence's entities or dates.
+                Assert.All(
+                    spans,
+                    fun x ->
+                        Assert.Contains(
+                            inside,
+                            fun a -> a.Span.Start <= x.Start && x.End <= a.Span.End + 1 || x = a.Span
+                        )
+                )
+
+    Assert.True(sentencesWithEntities > 50, sprintf "only %d sentences with entities" sentencesWithEntities)
