@@ -34,14 +34,15 @@ let ``features are hashed the same way every time and differ between templates``
     Assert.Equal(Features.hashString 1 "paris", Features.hashLower 1 "Paris")
     Assert.NotEqual(Features.hashString 1 "paris", Features.hashString 2 "paris")
     let out = Array.zeroCreate 64
-    let ctx = DocumentContext.ofSentences [ [| "John"; "lives"; "in"; "Paris" |] ]
+    let words = [| "John"; "lives"; "in"; "Paris" |]
+    let ctx = DocumentContext.ofSentences [ words ]
     let lexicon = Collections.Generic.Dictionary<string, int>()
-
-    let n =
-        Tagger.features NerTagger lexicon lexicon ctx [| "John"; "lives"; "in"; "Paris" |] false 3 1 0 out
-
-    Assert.InRange(n, 20, 56)
+    let view = Tagger.view NerTagger lexicon lexicon words
+    let n = Tagger.features NerTagger ctx view 3 1 0 out
+    Assert.InRange(n, 20, 64)
     Assert.Equal(n, out[.. n - 1] |> Array.distinct |> Array.length)
+    // The view pads two words either side.
+    Assert.Equal<string[]>([| "<s>"; "<s>"; "john"; "lives"; "in"; "paris"; "</s>"; "</s>" |], view.Lower)
 
 [<Fact>]
 let ``entities are read from IOB2 as conlleval does`` () =

@@ -82,3 +82,55 @@ public class CliErrorTests
             $"{corpus}:1: ");
     }
 }
+
+public class TagCommandTests
+{
+    [Fact]
+    public void Eval_prints_the_figures_for_both_taggers()
+    {
+        var conllu = CliRunner.TempFile(string.Join('\n', File.ReadLines(Path.Combine(CliRunner.DataRoot, "ud_english_ewt", "en_ewt-ud-dev.conllu")).Take(400)) + "\n\n");
+        var pos = CliRunner.Run("tag", "eval", "--kind", "pos", "--data", conllu);
+        Assert.True(pos.ExitCode == 0, pos.Stderr);
+        Assert.Matches(@"accuracy=0\.9\d+", pos.Stdout);
+        Assert.Contains("tokens_per_second=", pos.Stdout);
+        var conll = CliRunner.TempFile(string.Join('\n', File.ReadLines(Path.Combine(CliRunner.DataRoot, "conll2003", "valid.txt")).Take(600)) + "\n");
+        var ner = CliRunner.Run("tag", "eval", "--kind", "ner", "--data", conll);
+        Assert.True(ner.ExitCode == 0, ner.Stderr);
+        Assert.Matches(@"f1=0\.[6-9]\d+", ner.Stdout);
+    }
+
+    [Theory]
+    [InlineData("EU NNP B-NP B-ORG\nrejects VBZ B-VP\n", 2, "expected 4 space-separated columns (word POS chunk NER), found 3")]
+    [InlineData("EU NNP B-NP B-ORG\nrejects VBZ B-VP PERSON\n", 2, "expected an IOB2 NER tag (O, B-X or I-X), found 'PERSON'")]
+    [InlineData("", 1, "expected CoNLL-2003 documents (the file is empty)")]
+    public void Malformed_conll_gives_exit_2_with_file_and_line(string content, int line, string expected)
+    {
+        var path = CliRunner.TempFile(content);
+        var r = CliRunner.Run("tag", "eval", "--kind", "ner", "--data", path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"masking: {path}:{line}: {expected}", r.Stderr.Trim());
+    }
+
+    [Fact]
+    public void Malformed_conllu_gives_exit_2_with_file_and_line()
+    {
+        var path = CliRunner.TempFile("# sent_id = 1\n1\tHello\thello\tINTJ\tUH\t_\t0\troot\n");
+        var r = CliRunner.Run("tag", "eval", "--kind", "pos", "--data", path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"masking: {path}:2: expected 10 tab-separated CoNLL-U columns, found 8", r.Stderr.Trim());
+    }
+
+    [Fact]
+    public void Annotate_writes_words_tags_and_entities()
+    {
+        var input = CliRunner.TempFile("Ada Lovelace was born in London on 10 December 1815.\n");
+        var output = CliRunner.TempPath(".jsonl");
+        var r = CliRunner.Run("tag", "annotate", "--input", input, "--out", output);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var line = File.ReadAllText(output);
+        Assert.Contains("[\"Ada\",0,3,\"PROPN\"]", line);
+        Assert.Contains("[0,12,\"PER\"]", line);
+        Assert.Contains("[25,31,\"LOC\"]", line);
+        Assert.Contains("\"DATE\"", line);
+    }
+}

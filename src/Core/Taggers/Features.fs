@@ -21,6 +21,25 @@ module Features =
 
     let hashString (template: int) (s: string) = hashSpan template s 0 s.Length
 
+    /// The hash of a, "|", b, "|", c (three strings joined), without building the joined string.
+    let hashStrings (template: int) (a: string) (b: string) (c: string) =
+        let mutable h = start template
+
+        for x in a do
+            h <- addChar h x
+
+        h <- addChar h '|'
+
+        for x in b do
+            h <- addChar h x
+
+        h <- addChar h '|'
+
+        for x in c do
+            h <- addChar h x
+
+        h
+
     let hashLower (template: int) (s: string) =
         let mutable h = start template
 
@@ -81,8 +100,28 @@ module Features =
         w.Length > 0 && Char.IsUpper w[0] && (w.Length = 1 || not (Char.IsUpper w[1]))
 
     let isAllCaps (w: string) =
-        w.Length > 0
-        && w |> Seq.forall (fun c -> not (Char.IsLower c))
-        && w |> Seq.exists Char.IsUpper
+        let mutable upper, lower = false, false
 
-    let hasDigit (w: string) = w |> Seq.exists Char.IsDigit
+        for c in w do
+            if Char.IsUpper c then
+                upper <- true
+            elif Char.IsLower c then
+                lower <- true
+
+        upper && not lower
+
+    let hasDigit (w: string) =
+        let mutable found = false
+
+        for c in w do
+            if Char.IsDigit c then
+                found <- true
+
+        found
+
+    /// Title case 1, all capitals 2, a digit 4, a hyphen 8.
+    let wordFlags (w: string) =
+        (if isTitle w then 1 else 0)
+        ||| (if isAllCaps w then 2 else 0)
+        ||| (if hasDigit w then 4 else 0)
+        ||| (if w.Contains '-' then 8 else 0)

@@ -81,32 +81,75 @@ module DocumentContext =
         { context with FirstPassTypes = types }
 
 module Tagger =
-    let private maxFeatures = 56
+    let private maxFeatures = 64
 
     let private lexiconTypes = [| "O"; "PER"; "ORG"; "LOC"; "MISC" |]
 
-    let private lexiconOf (lexicon: Dictionary<string, int>) (word: string) =
-        match lexicon.TryGetValue(word.ToLowerInvariant()) with
-        | true, t -> t
-        | _ -> -1
-
-    /// Hashed features of word i given the previous two predicted tags; returns how many were written.
     /// A sentence without lower-case letters (CoNLL headlines): capitalisation says little there.
     let isHeadline (words: string[]) =
         words |> Array.forall (fun x -> not (x |> Seq.exists Char.IsLower))
 
-    let private gazetteerOf (gazetteer: Dictionary<string, int>) (word: string) =
-        match gazetteer.TryGetValue(word.ToLowerInvariant()) with
-        | true, bits -> bits
-        | _ -> 0
+    /// A sentence's per-word values, computed once and padded with two "<s>" and two "</s>" words, so that
+    /// every token's features (which look two words either way) reuse them.
+    type SentenceView =
+        { Padded: string[]
+          Lower: string[]
+          Shape: string[]
+          Short: string[]
+          Lexicon: int[]
+          Gazetteer: int[]
+          Flags: int[]
+          Headline: bool }
 
-    let features
+    let private lowerChars (w: string) =
+        String.Create(
+            w.Length,
+            w,
+            fun span source ->
+                for i in 0 .. source.Length - 1 do
+                    span[i] <- Char.ToLowerInvariant source[i]
+        )
+
+    let view
         (kind: TaggerKind)
         (lexicon: Dictionary<string, int>)
         (gazetteer: Dictionary<string, int>)
-        (context: DocumentContext)
         (words: string[])
-        (headline: bool)
+        =
+        let padded = Array.concat [ [| "<s>"; "<s>" |]; words; [| "</s>"; "</s>" |] ]
+        let lower = padded |> Array.map lowerChars
+
+        let lookup (table: Dictionary<string, int>) missing (l: string) =
+            match table.TryGetValue l with
+            | true, v -> v
+            | _ -> missing
+
+        { Padded = padded
+          Lower = lower
+          Shape = padded |> Array.map Features.shape
+          Short =
+            (if kind = NerTagger then
+                 padded |> Array.map Features.shortShape
+             else
+                 [||])
+          Lexicon =
+            (if kind = NerTagger then
+                 lower |> Array.map (lookup lexicon -1)
+             else
+                 [||])
+          Gazetteer =
+            (if kind = NerTagger then
+                 lower |> Array.map (lookup gazetteer 0)
+             else
+                 [||])
+          Flags = padded |> Array.map Features.wordFlags
+          Headline = isHeadline words }
+
+    /// Hashed features of word i given the previous two predicted tags; returns how many were written.
+    let features
+        (kind: TaggerKind)
+        (context: DocumentContext)
+        (v: SentenceView)
         (i: int)
         (prev: int)
         (prev2: int)
@@ -118,24 +161,20 @@ module Tagger =
             out[n] <- h
             n <- n + 1
 
-        let w = words[i]
-
-        let word j =
-            if j < 0 then "<s>"
-            elif j >= words.Length then "</s>"
-            else words[j]
-
-        let lower = w.ToLowerInvariant()
+        let at = i + 2
+        let w = v.Padded[at]
+        let lower = v.Lower[at]
+        let pLower, nLower = v.Lower[at - 1], v.Lower[at + 1]
         add (Features.hashString 0 "bias")
         add (Features.hashString 1 lower)
         add (Features.hashInts 19 prev 0)
         add (Features.hashInts 20 prev prev2)
         add (Features.combine (Features.hashInts 28 prev 0) (Features.hashString 28 lower))
-        add (Features.hashLower 13 (word (i - 1)))
-        add (Features.hashLower 14 (word (i + 1)))
-        add (Features.hashLower 15 (word (i - 2)))
-        add (Features.hashLower 16 (word (i + 2)))
-        add (Features.hashString 3 (Features.shape w))
+        add (Features.hashString 13 pLower)
+        add (Features.hashString 14 nLower)
+        add (Features.hashString 15 v.Lower[at - 2])
+        add (Features.hashString 16 v.Lower[at + 2])
+        add (Features.hashString 3 v.Shape[at])
 
         for k in 1..4 do
             if lower.Length >= k then
@@ -145,22 +184,15 @@ module Tagger =
             if lower.Length >= k then
                 add (Features.hashSpan (4 + k) lower 0 k)
 
-        let flags =
-            (if Features.isTitle w then 1 else 0)
-            ||| (if Features.isAllCaps w then 2 else 0)
-            ||| (if Features.hasDigit w then 4 else 0)
-            ||| (if w.Contains '-' then 8 else 0)
-            ||| (if i = 0 then 16 else 0)
+        let flags = v.Flags[at] ||| (if i = 0 then 16 else 0)
 
         add (Features.hashInts 22 flags 0)
-        let p = word (i - 1)
-        let nx = word (i + 1)
 
-        if p.Length >= 3 then
-            add (Features.hashSpan 30 (p.ToLowerInvariant()) (p.Length - 3) 3)
+        if pLower.Length >= 3 then
+            add (Features.hashSpan 30 pLower (pLower.Length - 3) 3)
 
-        if nx.Length >= 3 then
-            add (Features.hashSpan 31 (nx.ToLowerInvariant()) (nx.Length - 3) 3)
+        if nLower.Length >= 3 then
+            add (Features.hashSpan 31 nLower (nLower.Length - 3) 3)
 
         match kind with
         | PosTagger ->
@@ -173,53 +205,55 @@ module Tagger =
                     Features.hashString 41 lower
 
             add (Features.combine suffix3 (Features.hashInts 41 prev 0))
-            add (Features.combine (Features.hashLower 42 w) (Features.hashLower 42 nx))
-            add (Features.combine (Features.hashLower 43 p) (Features.hashLower 43 w))
-            add (Features.hashString 44 (Features.shape nx))
-            add (Features.combine (Features.hashInts 45 prev 0) (Features.hashLower 45 nx))
+            add (Features.combine (Features.hashString 42 lower) (Features.hashString 42 nLower))
+            add (Features.combine (Features.hashString 43 pLower) (Features.hashString 43 lower))
+            add (Features.hashString 44 v.Shape[at + 1])
+            add (Features.combine (Features.hashInts 45 prev 0) (Features.hashString 45 nLower))
         | NerTagger ->
             add (Features.hashString 2 w)
-            let short = Features.shortShape w
+            let short = v.Short[at]
+            let lex, lexP, lexN = v.Lexicon[at], v.Lexicon[at - 1], v.Lexicon[at + 1]
             add (Features.hashString 4 short)
-            add (Features.hashString 17 (Features.shortShape p))
-            add (Features.hashString 18 (Features.shortShape nx))
+            add (Features.hashString 17 v.Short[at - 1])
+            add (Features.hashString 18 v.Short[at + 1])
             add (Features.combine (Features.hashInts 21 prev 0) (Features.hashString 21 short))
-            add (Features.combine (Features.hashLower 26 w) (Features.hashLower 26 nx))
-            add (Features.combine (Features.hashLower 27 p) (Features.hashLower 27 w))
-            add (Features.hashInts 23 (lexiconOf lexicon w) 0)
-            add (Features.hashInts 24 (lexiconOf lexicon p) (lexiconOf lexicon w))
-            add (Features.hashInts 25 (lexiconOf lexicon nx) (lexiconOf lexicon w))
-            add (Features.combine (Features.hashInts 32 (lexiconOf lexicon w) flags) (Features.hashInts 32 prev 0))
+            add (Features.combine (Features.hashString 26 lower) (Features.hashString 26 nLower))
+            add (Features.combine (Features.hashString 27 pLower) (Features.hashString 27 lower))
+            add (Features.hashInts 23 lex 0)
+            add (Features.hashInts 24 lexP lex)
+            add (Features.hashInts 25 lexN lex)
+            add (Features.combine (Features.hashInts 32 lex flags) (Features.hashInts 32 prev 0))
 
             add (
-                Features.combine (Features.hashInts 29 (if headline then 1 else 0) flags) (Features.hashString 29 short)
+                Features.combine
+                    (Features.hashInts 29 (if v.Headline then 1 else 0) flags)
+                    (Features.hashString 29 short)
             )
 
             let seenLower = context.LowerCaseWords.Contains lower
             add (Features.hashInts 33 (if seenLower then 1 else 0) flags)
 
             add (
-                Features.combine
-                    (Features.hashInts 34 (if seenLower then 1 else 0) (lexiconOf lexicon w))
-                    (Features.hashString 34 short)
+                Features.combine (Features.hashInts 34 (if seenLower then 1 else 0) lex) (Features.hashString 34 short)
             )
 
-            add (Features.hashString 35 (Features.shape p + "|" + Features.shape w + "|" + Features.shape nx))
-            let g = gazetteerOf gazetteer w
+            add (Features.hashStrings 35 v.Shape[at - 1] v.Shape[at] v.Shape[at + 1])
+            let g = v.Gazetteer[at]
 
             if not (isNull context.FirstPassTypes) then
-                let typeOf (x: string) =
-                    match context.FirstPassTypes.TryGetValue(x.ToLowerInvariant()) with
+                let typeOf (l: string) =
+                    match context.FirstPassTypes.TryGetValue l with
                     | true, t -> t
                     | _ -> 0
 
-                add (Features.hashInts 39 (typeOf w) flags)
-                add (Features.hashInts 40 (typeOf w) (typeOf nx))
-                add (Features.combine (Features.hashInts 46 (typeOf w) prev) (Features.hashString 46 short))
+                let t = typeOf lower
+                add (Features.hashInts 39 t flags)
+                add (Features.hashInts 40 t (typeOf nLower))
+                add (Features.combine (Features.hashInts 46 t prev) (Features.hashString 46 short))
 
             add (Features.hashInts 36 g flags)
-            add (Features.hashInts 37 g (gazetteerOf gazetteer nx))
-            add (Features.hashInts 38 g (gazetteerOf gazetteer p))
+            add (Features.hashInts 37 g v.Gazetteer[at + 1])
+            add (Features.hashInts 38 g v.Gazetteer[at - 1])
 
         n
 
@@ -240,10 +274,22 @@ module Tagger =
         else
             best
 
+    let private indexes =
+        System.Runtime.CompilerServices.ConditionalWeakTable<string[], Dictionary<string, int>>()
+
+    /// Tag → index, built once per model.
     let private tagIndex (model: TaggerModel) =
-        let d = Dictionary<string, int>()
-        model.Tags |> Array.iteri (fun i t -> d[t] <- i)
-        d
+        indexes.GetValue(
+            model.Tags,
+            fun tags ->
+                let d = Dictionary<string, int>()
+                tags |> Array.iteri (fun i t -> d[t] <- i)
+                d
+        )
+
+    let private noContext =
+        { LowerCaseWords = HashSet<string>()
+          FirstPassTypes = null }
 
     /// Tags one sentence with a given perceptron (first or second pass).
     let private tagPass
@@ -251,18 +297,17 @@ module Tagger =
         (perceptron: AveragedPerceptron)
         (index: Dictionary<string, int>)
         (context: DocumentContext)
-        (words: string[])
+        (v: SentenceView)
         : string[] =
+        let words = v.Padded.Length - 4
         let buffer = Array.zeroCreate<uint64> maxFeatures
         let buckets = Array.zeroCreate<int> maxFeatures
         let scores = Array.zeroCreate<float32> model.Tags.Length
-        let result = Array.zeroCreate<string> words.Length
-        let headline = isHeadline words
+        let result = Array.zeroCreate<string> words
         let mutable prev, prev2 = -1, -1
 
-        for i in 0 .. words.Length - 1 do
-            let n =
-                features model.Kind model.Lexicon model.Gazetteer context words headline i prev prev2 buffer
+        for i in 0 .. words - 1 do
+            let n = features model.Kind context v i prev prev2 buffer
 
             for k in 0 .. n - 1 do
                 buckets[k] <- perceptron.Bucket buffer[k]
@@ -290,14 +335,21 @@ module Tagger =
     /// second pass sees the first pass's types.
     let tagDocument (model: TaggerModel) (sentences: string[] list) =
         let index = tagIndex model
-        let context = DocumentContext.ofSentences sentences
-        let first = sentences |> List.map (tagPass model model.Perceptron index context)
+        // Only NER's features read the document.
+        let context =
+            if model.Kind = NerTagger then
+                DocumentContext.ofSentences sentences
+            else
+                noContext
+
+        let views = sentences |> List.map (view model.Kind model.Lexicon model.Gazetteer)
+        let first = views |> List.map (tagPass model model.Perceptron index context)
 
         match model.DocumentPass with
         | None -> first
         | Some second ->
             let context = DocumentContext.withFirstPass sentences first context
-            sentences |> List.map (tagPass model second index context)
+            views |> List.map (tagPass model second index context)
 
     let tag (model: TaggerModel) (words: string[]) = (tagDocument model [ words ]).Head
 
@@ -363,12 +415,11 @@ module Tagger =
             for si in order do
                 let s = data[si]
                 let context = contextOf s
-                let lexicon = lexicons si
-                let headline = isHeadline s.Words
+                let v = view kind (lexicons si) gazetteer s.Words
                 let mutable prev, prev2 = -1, -1
 
                 for i in 0 .. s.Words.Length - 1 do
-                    let n = features kind lexicon gazetteer context s.Words headline i prev prev2 buffer
+                    let n = features kind context v i prev prev2 buffer
 
                     for k in 0 .. n - 1 do
                         buckets[k] <- perceptron.Bucket buffer[k]
@@ -524,7 +575,13 @@ module Tagger =
 
                         members
                         |> Array.iter (fun (i, s) ->
-                            predicted[i] <- tagPass foldModel foldModel.Perceptron index' context s.Words)
+                            predicted[i] <-
+                                tagPass
+                                    foldModel
+                                    foldModel.Perceptron
+                                    index'
+                                    context
+                                    (view kind heldLexicon gazetteer s.Words))
 
                 progress (sprintf "cross-validation fold %d" (f + 1)) iterations 0.0
 
