@@ -1,0 +1,97 @@
+namespace Masking.Learned
+
+open System
+open TorchSharp
+open Masking
+open Masking.Model
+open Masking.Policies
+
+/// The learned policies' span scorer: token embeddings → a small transformer encoder (the model's own
+/// encoder, run on its own parameters) → start, end and per-token masking logits.
+module SpanScorer =
+    /// d 64, 2 encoder layers, 4 heads, FFN 128 (the decoder stack is unused).
+    let config (vocabSize: int) (padId: int) (eosId: int) =
+        ModelConfig.forVocabulary
+            { ModelConfig.micro with
+                DModel = 64
+                EncoderLayers = 2
+                DecoderLayers = 0
+                Heads = 4
+                FfnDim = 128
+                Dropout = 0.1 }
+            vocabSize
+            padId
+            eosId
+            256
+
+    let private heads = [ "scorer.start"; "scorer.end"; "scorer.token" ]
+
+    /// Encoder parameters plus the three heads.
+    let init (c: ModelConfig) (seed: int64) (device: torch.Device) : Parameters =
+        let encoder = Parameters.init c seed device
+        use _ = torch.no_grad ()
+
+        heads
+        |> List.fold
+            (fun (p: Parameters) head ->
+                p
+                    .Add(head + ".weight", torch.randn([| 1L; int64 c.DModel |], device = device).mul_(Scalar.op_Implicit 0.02).requires_grad_ true)
+                    .Add(head + ".bias", torch.zeros([| 1L |], device = device).requires_grad_ true))
+            encoder
+
+    let private head (p: Parameters) (name: string) (h: torch.Tensor) =
+        torch.nn.functional.linear(h, p[name + ".weight"], p[name + ".bias"]).squeeze (-1L)
+
+    /// Start, end and token logits [B, S] for source ids [B, S]; padding gets a very low start/end logit.
+    let logits (c: ModelConfig) (p: Parameters) (training: bool) (ids: torch.Tensor) =
+        let h = Seq2Seq.encode c p training ids
+        let pad = ids.eq (Scalar.op_Implicit(int64 c.PadId))
+        let low = Scalar.op_Implicit -1e9
+        (head p "scorer.start" h).masked_fill (pad, low), (head p "scorer.end" h).masked_fill (pad, low), head p "scorer.token" h
+
+    /// Cross-entropy on the answer's start and end positions (extractive reading comprehension).
+    let supervisedLoss (c: ModelConfig) (p: Parameters) (training: bool) (ids: torch.Tensor) (starts: torch.Tensor) (ends: torch.Tensor) =
+        let s, e, _ = logits c p training ids
+        torch.nn.functional.cross_entropy (s, starts) + torch.nn.functional.cross_entropy (e, ends)
+
+    /// Span scores S(i, j) = log p_start(i) + log p_end(j) for j − i < maxSpan, best first: the `topN` best
+    /// spans of tokens that are all eligible (no special token inside).
+    let spans (startLogits: float32[]) (endLogits: float32[]) (eligible: bool[]) (maxSpan: int) (topN: int) : ScoredSpan[] =
+        let logSoftmax (x: float32[]) =
+            let m = Array.max x
+            let z = x |> Array.sumBy (fun v -> exp (float (v - m)))
+            x |> Array.map (fun v -> float (v - m) - log z)
+
+        let ls, le = logSoftmax startLogits, logSoftmax endLogits
+        let n = eligible.Length
+        let candidates = ResizeArray<ScoredSpan>()
+
+        for i in 0 .. n - 1 do
+            if eligible[i] then
+                let mutable j = i
+
+                while j < n && j < i + maxSpan && eligible[j] do
+                    candidates.Add { Span = { Start = i; End = j + 1 }; Score = ls[i] + le[j] }
+                    j <- j + 1
+
+        candidates
+        |> Seq.sortBy (fun c -> -c.Score, c.Span.Start, c.Span.End)
+        |> Seq.truncate topN
+        |> Array.ofSeq
+
+    /// The best span per token row (for evaluation against gold spans).
+    let bestSpan (startLogits: float32[]) (endLogits: float32[]) (eligible: bool[]) (maxSpan: int) =
+        match spans startLogits endLogits eligible maxSpan 1 with
+        | [| best |] -> Some best.Span
+        | _ -> None
+
+    /// Token-overlap F1 between a predicted and a gold span.
+    let spanF1 (predicted: Span) (gold: Span) =
+        let overlap = max 0 (min predicted.End gold.End - max predicted.Start gold.Start)
+
+        if overlap = 0 then
+            0.0
+        else
+            let p = float overlap / float predicted.Length
+            let r = float overlap / float gold.Length
+            2.0 * p * r / (p + r)

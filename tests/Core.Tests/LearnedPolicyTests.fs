@@ -1,0 +1,68 @@
+module Masking.Tests.LearnedPolicyTests
+
+open System
+open Xunit
+open TorchSharp
+open Masking
+open Masking.Model
+open Masking.Learned
+
+let private toDouble (p: Parameters) : Parameters =
+    p |> Map.map (fun _ t -> t.detach().to_type(torch.float64).requires_grad_ true)
+
+[<Fact>]
+let ``the meta-gradient matches finite differences of the outer loss in double precision`` () =
+    let lm = { ModelConfig.forVocabulary ModelConfig.micro 40 1 2 32 with Dropout = 0.0 }
+    let scorer = { SpanScorer.config 40 1 2 with DModel = 16; EncoderLayers = 1; Heads = 2; FfnDim = 32; Dropout = 0.0 }
+    let theta = Parameters.init lm 0L torch.CPU |> toDouble
+    let phi = SpanScorer.init scorer 1L torch.CPU |> toDouble
+    let specials = SpecialTokens.create 0 1 2 3 4 [| 5..9 |] [] 40
+
+    let example =
+        { Context = [| 0; 12; 13; 14; 15; 16; 17; 18; 19; 20; 2 |]
+          Question = [| 0; 21; 22; 23; 2 |]
+          Answer = [| 14; 15 |] }
+
+    let alpha = 0.5
+    let loss (p: Parameters) = MetaObjective.metaLoss lm theta scorer p specials example alpha 0.3 Exact torch.CPU
+    let analytic = MetaObjective.gradient (loss phi) phi
+    torch.manual_seed 5L |> ignore
+    let direction = phi |> Map.map (fun _ t -> torch.randn_like t)
+    let along = direction |> Seq.sumBy (fun kv -> (analytic[kv.Key] * kv.Value).sum().item<float> ())
+    let eps = 1e-5
+
+    let shifted (sign: float) =
+        use _ = torch.no_grad ()
+        phi |> Map.map (fun n t -> (t + direction[n].mul (Scalar.op_Implicit(sign * eps))).detach().requires_grad_ true)
+
+    let plus, minus = (loss (shifted 1.0)).item<float> (), (loss (shifted -1.0)).item<float> ()
+    let numeric = (plus - minus) / (2.0 * eps)
+    Assert.True(abs numeric > 1e-8, sprintf "the outer loss does not depend on φ (%g)" numeric)
+    let relative = abs (along - numeric) / abs numeric
+    Assert.True(relative < 1e-2, sprintf "analytic %g vs finite differences %g (relative error %g)" along numeric relative)
+
+[<Fact>]
+let ``the first-order variant points the same way as the exact gradient`` () =
+    let lm = { ModelConfig.forVocabulary ModelConfig.micro 40 1 2 32 with Dropout = 0.0 }
+    let scorer = { SpanScorer.config 40 1 2 with DModel = 16; EncoderLayers = 1; Heads = 2; FfnDim = 32; Dropout = 0.0 }
+    let theta = Parameters.init lm 0L torch.CPU |> toDouble
+    let phi = SpanScorer.init scorer 1L torch.CPU |> toDouble
+    let specials = SpecialTokens.create 0 1 2 3 4 [| 5..9 |] [] 40
+    let example = { Context = [| 0; 12; 13; 14; 15; 16; 2 |]; Question = [| 0; 21; 2 |]; Answer = [| 14 |] }
+    let grad kind = MetaObjective.gradient (MetaObjective.metaLoss lm theta scorer phi specials example 0.05 0.3 kind torch.CPU) phi
+    let exact, approx = grad Exact, grad FirstOrderTask
+    let dot = exact |> Seq.sumBy (fun kv -> (kv.Value * approx[kv.Key]).sum().item<float> ())
+    let norm (g: Map<string, torch.Tensor>) = sqrt (g |> Seq.sumBy (fun kv -> kv.Value.pow(Scalar.op_Implicit 2.0).sum().item<float> ()))
+    Assert.True(dot / (norm exact * norm approx) > 0.9)
+
+[<Fact>]
+let ``span scores rank spans by log p_start + log p_end within the maximum length`` () =
+    let starts = [| 0.0f; 5.0f; 0.0f; 0.0f |]
+    let ends = [| 0.0f; 0.0f; 5.0f; 0.0f |]
+    let eligible = [| false; true; true; true |]
+    let best = SpanScorer.spans starts ends eligible 3 2
+    Assert.Equal({ Start = 1; End = 3 }, best[0].Span)
+    Assert.True(best |> Array.forall (fun s -> s.Span.Start >= 1 && s.Span.Length <= 3))
+    Assert.Equal(None, SpanScorer.bestSpan starts ends [| false; false; false; false |] 3)
+    Assert.Equal(1.0, SpanScorer.spanF1 { Start = 2; End = 4 } { Start = 2; End = 4 })
+    Assert.Equal(0.5, SpanScorer.spanF1 { Start = 2; End = 4 } { Start = 3; End = 5 })
