@@ -49,11 +49,12 @@ let ``the first-order variant points the same way as the exact gradient`` () =
     let phi = SpanScorer.init scorer 1L torch.CPU |> toDouble
     let specials = SpecialTokens.create 0 1 2 3 4 [| 5..9 |] [] 40
     let example = { Context = [| 0; 12; 13; 14; 15; 16; 2 |]; Question = [| 0; 21; 2 |]; Answer = [| 14 |] }
-    let grad kind = MetaObjective.gradient (MetaObjective.metaLoss lm theta scorer phi specials example 0.05 0.3 kind torch.CPU) phi
+    let grad kind = MetaObjective.gradient (MetaObjective.metaLoss lm theta scorer phi specials example 0.01 0.3 kind torch.CPU) phi
     let exact, approx = grad Exact, grad FirstOrderTask
     let dot = exact |> Seq.sumBy (fun kv -> (kv.Value * approx[kv.Key]).sum().item<float> ())
     let norm (g: Map<string, torch.Tensor>) = sqrt (g |> Seq.sumBy (fun kv -> kv.Value.pow(Scalar.op_Implicit 2.0).sum().item<float> ()))
-    Assert.True(dot / (norm exact * norm approx) > 0.9)
+    // The two differ by O(α‖H‖): for a small inner learning rate they agree.
+    Assert.True(dot / (norm exact * norm approx) > 0.99)
 
 [<Fact>]
 let ``span scores rank spans by log p_start + log p_end within the maximum length`` () =
