@@ -16,6 +16,8 @@ public static class Program
         "  intermediate --from DIR --policy SPEC --out DIR [--corpus world-target|FILE] [--steps N]\n" +
         "  finetune --from DIR --task TASK --out DIR [--steps N] [--eval-every N] [--patience N]\n" +
         "  evaluate --from DIR [--split test] [--beam 4] [--out DIR]\n" +
+        "  learn-policy --kind supervised|meta --task TASK --from LM_RUN --out DIR [--steps N] [--init SCORER_RUN]\n" +
+        "    (then: intermediate --policy scored --scorer DIR ...; meta: --inner-lr --budget --meta-gradient exact|first-order --train-lm-along)\n" +
         "    (training options: --seed --batch-size --lr --warmup --clip --device cpu|cuda --threads N)\n" +
         "  bench mask --policy SPEC [--input FILE] [--seq-len 128] [--seconds 3] [--warmup 1]\n" +
         "  bench train [--preset tiny] [--threads N] [--seconds 10] [--peak] [--memory-steps 1000]\n" +
@@ -48,6 +50,7 @@ public static class Program
                 "world" => WorldCommand.Run(args, stdout, stderr),
                 "data" => DataCommand.Run(args, stdout, stderr),
                 "pretrain" or "intermediate" or "finetune" or "evaluate" => TrainCommands.Run(command, args, stderr),
+                "learn-policy" => TrainCommands.LearnPolicy(args, stderr),
                 "bench" when args.Positional.Count > 1 && args.Positional[1] == "mask" => BenchMaskCommand.Run(args, stdout, stderr),
                 "bench" when args.Positional.Count > 1 && args.Positional[1] == "train" => BenchTrainCommand.Run(args, stdout, stderr),
                 "bench" => throw new CliError("bench: expected `bench mask` or `bench train`"),
@@ -56,7 +59,7 @@ public static class Program
                 "run" => NotYet(stderr, "run: the full protocol (masking run --preset demo) lands with issue #7; not available in this version"),
                 "help" or "--help" or "-h" => Help(stdout),
                 "" => throw new CliError("expected a command; try `masking help`"),
-                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, tag, pretrain, intermediate, finetune, evaluate, bench mask, tokenizer, run, help"),
+                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, tag, pretrain, intermediate, finetune, evaluate, learn-policy, bench mask, tokenizer, run, help"),
             };
         }
         catch (CliError e)

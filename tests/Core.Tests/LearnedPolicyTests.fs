@@ -12,8 +12,18 @@ let private toDouble (p: Parameters) : Parameters =
 
 [<Fact>]
 let ``the meta-gradient matches finite differences of the outer loss in double precision`` () =
-    let lm = { ModelConfig.forVocabulary ModelConfig.micro 40 1 2 32 with Dropout = 0.0 }
-    let scorer = { SpanScorer.config 40 1 2 with DModel = 16; EncoderLayers = 1; Heads = 2; FfnDim = 32; Dropout = 0.0 }
+    let lm =
+        { ModelConfig.forVocabulary ModelConfig.micro 40 1 2 32 with
+            Dropout = 0.0 }
+
+    let scorer =
+        { SpanScorer.config 40 1 2 with
+            DModel = 16
+            EncoderLayers = 1
+            Heads = 2
+            FfnDim = 32
+            Dropout = 0.0 }
+
     let theta = Parameters.init lm 0L torch.CPU |> toDouble
     let phi = SpanScorer.init scorer 1L torch.CPU |> toDouble
     let specials = SpecialTokens.create 0 1 2 3 4 [| 5..9 |] [] 40
@@ -24,35 +34,74 @@ let ``the meta-gradient matches finite differences of the outer loss in double p
           Answer = [| 14; 15 |] }
 
     let alpha = 0.5
-    let loss (p: Parameters) = MetaObjective.metaLoss lm theta scorer p specials example alpha 0.3 Exact torch.CPU
+
+    let loss (p: Parameters) =
+        MetaObjective.metaLoss lm theta scorer p specials example alpha 0.3 Exact torch.CPU
+
     let analytic = MetaObjective.gradient (loss phi) phi
     torch.manual_seed 5L |> ignore
     let direction = phi |> Map.map (fun _ t -> torch.randn_like t)
-    let along = direction |> Seq.sumBy (fun kv -> (analytic[kv.Key] * kv.Value).sum().item<float> ())
+
+    let along =
+        direction
+        |> Seq.sumBy (fun kv -> (analytic[kv.Key] * kv.Value).sum().item<float> ())
+
     let eps = 1e-5
 
     let shifted (sign: float) =
         use _ = torch.no_grad ()
-        phi |> Map.map (fun n t -> (t + direction[n].mul (Scalar.op_Implicit(sign * eps))).detach().requires_grad_ true)
 
-    let plus, minus = (loss (shifted 1.0)).item<float> (), (loss (shifted -1.0)).item<float> ()
+        phi
+        |> Map.map (fun n t -> (t + direction[n].mul (Scalar.op_Implicit (sign * eps))).detach().requires_grad_ true)
+
+    let plus, minus =
+        (loss (shifted 1.0)).item<float> (), (loss (shifted -1.0)).item<float> ()
+
     let numeric = (plus - minus) / (2.0 * eps)
     Assert.True(abs numeric > 1e-8, sprintf "the outer loss does not depend on φ (%g)" numeric)
     let relative = abs (along - numeric) / abs numeric
-    Assert.True(relative < 1e-2, sprintf "analytic %g vs finite differences %g (relative error %g)" along numeric relative)
+
+    Assert.True(
+        relative < 1e-2,
+        sprintf "analytic %g vs finite differences %g (relative error %g)" along numeric relative
+    )
 
 [<Fact>]
 let ``the first-order variant points the same way as the exact gradient`` () =
-    let lm = { ModelConfig.forVocabulary ModelConfig.micro 40 1 2 32 with Dropout = 0.0 }
-    let scorer = { SpanScorer.config 40 1 2 with DModel = 16; EncoderLayers = 1; Heads = 2; FfnDim = 32; Dropout = 0.0 }
+    let lm =
+        { ModelConfig.forVocabulary ModelConfig.micro 40 1 2 32 with
+            Dropout = 0.0 }
+
+    let scorer =
+        { SpanScorer.config 40 1 2 with
+            DModel = 16
+            EncoderLayers = 1
+            Heads = 2
+            FfnDim = 32
+            Dropout = 0.0 }
+
     let theta = Parameters.init lm 0L torch.CPU |> toDouble
     let phi = SpanScorer.init scorer 1L torch.CPU |> toDouble
     let specials = SpecialTokens.create 0 1 2 3 4 [| 5..9 |] [] 40
-    let example = { Context = [| 0; 12; 13; 14; 15; 16; 2 |]; Question = [| 0; 21; 2 |]; Answer = [| 14 |] }
-    let grad kind = MetaObjective.gradient (MetaObjective.metaLoss lm theta scorer phi specials example 0.01 0.3 kind torch.CPU) phi
+
+    let example =
+        { Context = [| 0; 12; 13; 14; 15; 16; 2 |]
+          Question = [| 0; 21; 2 |]
+          Answer = [| 14 |] }
+
+    let grad kind =
+        MetaObjective.gradient (MetaObjective.metaLoss lm theta scorer phi specials example 0.01 0.3 kind torch.CPU) phi
+
     let exact, approx = grad Exact, grad FirstOrderTask
-    let dot = exact |> Seq.sumBy (fun kv -> (kv.Value * approx[kv.Key]).sum().item<float> ())
-    let norm (g: Map<string, torch.Tensor>) = sqrt (g |> Seq.sumBy (fun kv -> kv.Value.pow(Scalar.op_Implicit 2.0).sum().item<float> ()))
+
+    let dot =
+        exact |> Seq.sumBy (fun kv -> (kv.Value * approx[kv.Key]).sum().item<float> ())
+
+    let norm (g: Map<string, torch.Tensor>) =
+        sqrt (
+            g
+            |> Seq.sumBy (fun kv -> kv.Value.pow(Scalar.op_Implicit 2.0).sum().item<float> ())
+        )
     // The two differ by O(α‖H‖): for a small inner learning rate they agree.
     Assert.True(dot / (norm exact * norm approx) > 0.99)
 

@@ -32,9 +32,17 @@ module MetaObjective =
 
     /// The tokens g(·; φ) masks: the top fraction of non-special tokens by masking probability (at least one).
     let chosenTokens (specials: SpecialTokens) (probabilities: float32[]) (tokens: int[]) (budget: float) =
-        let eligible = [| for i in 0 .. tokens.Length - 1 do if not (specials.IsSpecialId tokens[i]) then yield i |]
+        let eligible =
+            [| for i in 0 .. tokens.Length - 1 do
+                   if not (specials.IsSpecialId tokens[i]) then
+                       yield i |]
+
         let k = Budget.count budget eligible.Length
-        eligible |> Array.sortBy (fun i -> -probabilities[i], i) |> Array.truncate k |> Set.ofArray
+
+        eligible
+        |> Array.sortBy (fun i -> -probabilities[i], i)
+        |> Array.truncate k
+        |> Set.ofArray
 
     /// Task loss of (q, a) under parameters θ (no label smoothing, no dropout).
     let taskLoss (lm: ModelConfig) (theta: Parameters) (example: MetaExample) (device: torch.Device) =
@@ -47,15 +55,28 @@ module MetaObjective =
     /// weights, L = Σ_t w_t ℓ_t / T with w_t = p_i for a target token copying context token i and 1 for
     /// separators and </s>. (method-notes divide by Σ sg(p_i) instead; that makes the computed value and its
     /// gradient disagree, so a finite-difference check could not hold. A constant keeps them consistent.)
-    let mlmLoss (lm: ModelConfig) (theta: Parameters) (specials: SpecialTokens) (probabilities: torch.Tensor) (example: MetaExample) (budget: float) (device: torch.Device) =
+    let mlmLoss
+        (lm: ModelConfig)
+        (theta: Parameters)
+        (specials: SpecialTokens)
+        (probabilities: torch.Tensor)
+        (example: MetaExample)
+        (budget: float)
+        (device: torch.Device)
+        =
         let tokens = example.Context
-        let p = probabilities.detach().cpu().to_type(torch.float32).data<float32>().ToArray()
+
+        let p =
+            probabilities.detach().cpu().to_type(torch.float32).data<float32>().ToArray()
+
         let chosen = chosenTokens specials p tokens budget
         let marks = Array.init tokens.Length (fun i -> chosen.Contains i)
         let spans = Span.ofMarks marks
         let rng = Rng 0UL
         let source = Build.source specials MaskPerSpan rng tokens spans
-        let target = Array.append (Build.target specials (MaskedSpans true) tokens spans) [| lm.EosId |]
+
+        let target =
+            Array.append (Build.target specials (MaskedSpans true) tokens spans) [| lm.EosId |]
         // Which original token each target position copies (−1: a separator or </s>).
         let origin =
             [| for s in spans do
@@ -63,12 +84,17 @@ module MetaObjective =
                    yield! [| s.Start .. s.End - 1 |]
                yield -1 |]
 
-        let index = torch.tensor(origin |> Array.map (fun o -> int64 (max 0 o)), dtype = torch.int64, device = device)
-        let isToken = torch.tensor(origin |> Array.map (fun o -> o >= 0), device = device)
+        let index =
+            torch.tensor (origin |> Array.map (fun o -> int64 (max 0 o)), dtype = torch.int64, device = device)
+
+        let isToken = torch.tensor (origin |> Array.map (fun o -> o >= 0), device = device)
         let gathered = probabilities.squeeze(0L).index_select (0L, index)
         let ones = torch.ones_like gathered
         let weights = torch.where (isToken, gathered, ones)
-        let decoderInput = ids (Array.append [| lm.DecoderStartId |] target[.. target.Length - 2]) device
+
+        let decoderInput =
+            ids (Array.append [| lm.DecoderStartId |] target[.. target.Length - 2]) device
+
         let logits = Seq2Seq.forward lm theta false (ids source device) decoderInput
         Loss.labelSmoothed 0.0 lm.PadId logits (ids target device) (Some(weights.unsqueeze 0L))
 
@@ -78,14 +104,33 @@ module MetaObjective =
 
     /// L_meta(φ) = L_task(θ''), θ'' = θ' − α∇L_task(θ'), θ' = θ − α∇L_MLM(θ; c, φ). The result's graph
     /// reaches the scorer's parameters φ.
-    let metaLoss (lm: ModelConfig) (theta: Parameters) (scorer: ModelConfig) (phi: Parameters) (specials: SpecialTokens) (example: MetaExample) (alpha: float) (budget: float) (gradient: MetaGradient) (device: torch.Device) =
-        let _, _, tokenLogits = SpanScorer.logits scorer phi false (ids example.Context device)
+    let metaLoss
+        (lm: ModelConfig)
+        (theta: Parameters)
+        (scorer: ModelConfig)
+        (phi: Parameters)
+        (specials: SpecialTokens)
+        (example: MetaExample)
+        (alpha: float)
+        (budget: float)
+        (gradient: MetaGradient)
+        (device: torch.Device)
+        =
+        let _, _, tokenLogits =
+            SpanScorer.logits scorer phi false (ids example.Context device)
+
         let probabilities = torch.sigmoid tokenLogits
         let names = theta |> Map.toList |> List.map fst
         let mlm = mlmLoss lm theta specials probabilities example budget device
 
         let g1 =
-            torch.autograd.grad ([| mlm |], [| for n in names -> theta[n] |], create_graph = true, retain_graph = true, allow_unused = true)
+            torch.autograd.grad (
+                [| mlm |],
+                [| for n in names -> theta[n] |],
+                create_graph = true,
+                retain_graph = true,
+                allow_unused = true
+            )
             |> Seq.mapi (fun i g -> if missing g then torch.zeros_like theta[names[i]] else g)
             |> Array.ofSeq
 
@@ -94,8 +139,17 @@ module MetaObjective =
         let exact = (gradient = Exact)
 
         let g2 =
-            torch.autograd.grad ([| inner |], [| for n in names -> theta1[n] |], create_graph = exact, retain_graph = true, allow_unused = true)
-            |> Seq.mapi (fun i g -> if missing g then torch.zeros_like theta[names[i]] elif exact then g else g.detach ())
+            torch.autograd.grad (
+                [| inner |],
+                [| for n in names -> theta1[n] |],
+                create_graph = exact,
+                retain_graph = true,
+                allow_unused = true
+            )
+            |> Seq.mapi (fun i g ->
+                if missing g then torch.zeros_like theta[names[i]]
+                elif exact then g
+                else g.detach ())
             |> Array.ofSeq
 
         let theta2 = step theta1 names g2 alpha
@@ -108,3 +162,40 @@ module MetaObjective =
         torch.autograd.grad ([| loss |], [| for n in names -> phi[n] |], allow_unused = true)
         |> Seq.mapi (fun i g -> names[i], (if missing g then torch.zeros_like phi[names[i]] else g))
         |> Map.ofSeq
+
+    /// θ trained alongside the policy instead of reset: the two inner steps taken for real (plain SGD with
+    /// rate α, masks from the current policy), in place.
+    let trainAlong
+        (lm: ModelConfig)
+        (theta: Parameters)
+        (scorer: ModelConfig)
+        (phi: Parameters)
+        (specials: SpecialTokens)
+        (example: MetaExample)
+        (alpha: float)
+        (budget: float)
+        (device: torch.Device)
+        =
+        let sgd (loss: torch.Tensor) =
+            let names = theta |> Map.toList |> List.map fst
+
+            let grads =
+                torch.autograd.grad ([| loss |], [| for n in names -> theta[n] |], allow_unused = true)
+
+            use _ = torch.no_grad ()
+
+            Seq.zip names grads
+            |> Seq.iter (fun (n, g) ->
+                if not (missing g) then
+                    theta[n].sub_ (g.mul (sc alpha)) |> ignore)
+
+        let probabilities =
+            use _ = torch.no_grad ()
+
+            let _, _, tokenLogits =
+                SpanScorer.logits scorer phi false (ids example.Context device)
+
+            torch.sigmoid tokenLogits
+
+        sgd (mlmLoss lm theta specials probabilities example budget device)
+        sgd (taskLoss lm theta example device)

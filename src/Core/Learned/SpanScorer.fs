@@ -35,7 +35,14 @@ module SpanScorer =
         |> List.fold
             (fun (p: Parameters) head ->
                 p
-                    .Add(head + ".weight", torch.randn([| 1L; int64 c.DModel |], device = device).mul_(Scalar.op_Implicit 0.02).requires_grad_ true)
+                    .Add(
+                        head + ".weight",
+                        torch
+                            .randn([| 1L; int64 c.DModel |], device = device)
+                            .mul_(Scalar.op_Implicit 0.02)
+                            .requires_grad_
+                            true
+                    )
                     .Add(head + ".bias", torch.zeros([| 1L |], device = device).requires_grad_ true))
             encoder
 
@@ -45,18 +52,36 @@ module SpanScorer =
     /// Start, end and token logits [B, S] for source ids [B, S]; padding gets a very low start/end logit.
     let logits (c: ModelConfig) (p: Parameters) (training: bool) (ids: torch.Tensor) =
         let h = Seq2Seq.encode c p training ids
-        let pad = ids.eq (Scalar.op_Implicit(int64 c.PadId))
+        let pad = ids.eq (Scalar.op_Implicit (int64 c.PadId))
         let low = Scalar.op_Implicit -1e9
-        (head p "scorer.start" h).masked_fill (pad, low), (head p "scorer.end" h).masked_fill (pad, low), head p "scorer.token" h
+
+        (head p "scorer.start" h).masked_fill (pad, low),
+        (head p "scorer.end" h).masked_fill (pad, low),
+        head p "scorer.token" h
 
     /// Cross-entropy on the answer's start and end positions (extractive reading comprehension).
-    let supervisedLoss (c: ModelConfig) (p: Parameters) (training: bool) (ids: torch.Tensor) (starts: torch.Tensor) (ends: torch.Tensor) =
+    let supervisedLoss
+        (c: ModelConfig)
+        (p: Parameters)
+        (training: bool)
+        (ids: torch.Tensor)
+        (starts: torch.Tensor)
+        (ends: torch.Tensor)
+        =
         let s, e, _ = logits c p training ids
-        torch.nn.functional.cross_entropy (s, starts) + torch.nn.functional.cross_entropy (e, ends)
+
+        torch.nn.functional.cross_entropy (s, starts)
+        + torch.nn.functional.cross_entropy (e, ends)
 
     /// Span scores S(i, j) = log p_start(i) + log p_end(j) for j − i < maxSpan, best first: the `topN` best
     /// spans of tokens that are all eligible (no special token inside).
-    let spans (startLogits: float32[]) (endLogits: float32[]) (eligible: bool[]) (maxSpan: int) (topN: int) : ScoredSpan[] =
+    let spans
+        (startLogits: float32[])
+        (endLogits: float32[])
+        (eligible: bool[])
+        (maxSpan: int)
+        (topN: int)
+        : ScoredSpan[] =
         let logSoftmax (x: float32[]) =
             let m = Array.max x
             let z = x |> Array.sumBy (fun v -> exp (float (v - m)))
@@ -71,7 +96,10 @@ module SpanScorer =
                 let mutable j = i
 
                 while j < n && j < i + maxSpan && eligible[j] do
-                    candidates.Add { Span = { Start = i; End = j + 1 }; Score = ls[i] + le[j] }
+                    candidates.Add
+                        { Span = { Start = i; End = j + 1 }
+                          Score = ls[i] + le[j] }
+
                     j <- j + 1
 
         candidates

@@ -44,17 +44,23 @@ module AdamW =
             || name = "final_logits_bias"
         )
 
-    /// One update with learning rate lr, reading each parameter's .grad; returns the advanced state.
-    let step (settings: AdamWSettings) (lr: float) (p: Parameters) (state: AdamWState) : AdamWState =
+    /// One update with learning rate lr from the given gradients (a missing name is not updated).
+    let stepWith
+        (settings: AdamWSettings)
+        (lr: float)
+        (p: Parameters)
+        (grads: string -> torch.Tensor)
+        (state: AdamWState)
+        : AdamWState =
         use _ = torch.no_grad ()
         let t = state.Step + 1L
         let bc1 = 1.0 - Math.Pow(settings.Beta1, float t)
         let bc2 = 1.0 - Math.Pow(settings.Beta2, float t)
 
         for KeyValue(name, w) in p do
-            let g = w.grad
+            let g = grads name
 
-            if not (isNull g) then
+            if not (isNull g) && not g.IsInvalid then
                 let m, v = state.M[name], state.V[name]
 
                 if settings.WeightDecay > 0.0 && decays name then
@@ -66,6 +72,10 @@ module AdamW =
                 w.addcdiv_ (m, denom, sc (-lr / bc1)) |> ignore
 
         { state with Step = t }
+
+    /// One update with learning rate lr, reading each parameter's .grad; returns the advanced state.
+    let step (settings: AdamWSettings) (lr: float) (p: Parameters) (state: AdamWState) : AdamWState =
+        stepWith settings lr p (fun name -> p[name].grad) state
 
 /// Learning-rate schedule: linear warm-up, then linear decay to zero at the last step.
 module Schedule =

@@ -21,7 +21,17 @@ public static class MaskCommand
         var seed = args.UInt64("seed", 0);
         var epoch = args.Int("epoch", 0, min: 0);
         var dataOption = args.Optional("data");
-        var tokenizer = Inputs.Tokenizer(args.Optional("tokenizer"), () => DataRoot.Resolve(dataOption));
+        // A learned span scorer (learn-policy run) provides the `scored` policy's candidates, in its own vocabulary.
+        var scorerDir = args.Optional("scorer");
+        var tokenizerSpec = args.Optional("tokenizer") ?? (scorerDir is null ? null : "bpe:" + Path.Combine(scorerDir, "vocab.json"));
+        var tokenizer = Inputs.Tokenizer(tokenizerSpec, () => DataRoot.Resolve(dataOption));
+        Masking.Experiments.Training.Scorer? scorer = null;
+        if (scorerDir is not null)
+        {
+            var path = Path.Combine(scorerDir, Masking.Experiments.Training.Scorer.FileName);
+            if (!File.Exists(path)) throw new CliError($"{path}:0: expected a span scorer (made by `masking learn-policy`)");
+            scorer = Masking.Experiments.Training.Scorer.Load(path, TorchSharp.torch.CPU).Scorer;
+        }
         // Salient spans: the shipped NER model (entities) plus date/number rules; `rules` uses rules alone.
         var annotator = args.Optional("annotator") ?? (TagCommand.DefaultModel("ner") is null ? "rules" : "ner");
         if (annotator is not ("ner" or "rules")) throw new CliError($"--annotator: expected ner or rules, got '{annotator}'");
@@ -38,10 +48,13 @@ public static class MaskCommand
             MaskResult m;
             try
             {
-                m = ner is null
-                    ? policy!.MaskText(line, MaskSeeds.Derive(seed, epoch, index))
-                    : policy!.MaskExample(Masking.Taggers.Annotate.example(Microsoft.FSharp.Core.FSharpOption<Masking.Taggers.TaggerModel>.Some(ner), tokenizer.Inner, line),
-                        MaskSeeds.Derive(seed, epoch, index));
+                var example = Masking.Taggers.Annotate.example(
+                    ner is null ? Microsoft.FSharp.Core.FSharpOption<Masking.Taggers.TaggerModel>.None : Microsoft.FSharp.Core.FSharpOption<Masking.Taggers.TaggerModel>.Some(ner),
+                    tokenizer.Inner, line);
+                if (scorer is not null)
+                    example = new Masking.Policies.Example(example.Tokens, example.WordStarts, example.Sentences, example.Annotations,
+                        scorer.Score(example.Tokens, tokenizer.Inner.Specials, TorchSharp.torch.CPU));
+                m = policy!.MaskExample(example, MaskSeeds.Derive(seed, epoch, index));
             }
             catch (ArgumentException e) { throw new CliError($"{input}:{index + 1}: {e.Message.Split(" (Parameter")[0]}"); }
             json.WriteStartObject();

@@ -32,6 +32,7 @@ public static class TrainCommands
             Corpus = stage == "finetune" ? "" : CorpusOption(args, stage),
             Policy = stage == "finetune" ? null : args.Optional("policy") ?? (stage == "pretrain" ? "orig" : throw new CliError("intermediate: expected --policy SPEC")),
             Task = stage == "finetune" ? args.Required("task", "the task to fine-tune on") : null,
+            Scorer = stage == "intermediate" && args.Optional("scorer") is { } scorer ? Path.GetFullPath(scorer) : null,
             Steps = args.Int("steps", stage == "finetune" ? 2000 : 1000, min: 1),
             BatchSize = args.Int("batch-size", defaults.BatchSize, min: 1),
             LearningRate = args.Double("lr", stage == "finetune" ? 3e-4 : defaults.LearningRate, min: 0),
@@ -56,6 +57,33 @@ public static class TrainCommands
             "intermediate" => Stages.Intermediate(run, dir, env),
             _ => Stages.Finetune(run, dir, env),
         };
+    }
+
+    /// <summary><c>masking learn-policy --kind supervised|meta --task TASK --from LM_RUN --out DIR</c>.</summary>
+    public static int LearnPolicy(Args args, TextWriter stderr)
+    {
+        var env = Environment(args, stderr);
+        var kind = args.Required("kind", "supervised or meta");
+        if (kind is not ("supervised" or "meta")) throw new CliError($"--kind: expected supervised or meta, got '{kind}'");
+        var options = new PolicyLearning.Options(
+            kind,
+            args.Required("task", "the task whose supervision the policy learns from"),
+            args.Required("from", "a pretrain or intermediate run: its vocabulary (and, for meta, its model)"),
+            CorpusOption(args, "intermediate"),
+            args.Int("steps", kind == "supervised" ? 600 : 200, min: 1),
+            args.Double("lr", kind == "supervised" ? 1e-3 : 1e-3, min: 0),
+            args.Double("inner-lr", 1e-2, min: 0),
+            args.Double("budget", 0.15, min: 0),
+            args.Optional("meta-gradient") ?? "exact",
+            args.Optional("train-lm-along") is not null,
+            args.Optional("init") is { } init ? Path.GetFullPath(init) : null,
+            args.Int("eval-every", 100, min: 1),
+            args.Int("patience", 5, min: 1),
+            args.UInt64("seed", 0));
+        if (options.Gradient is not ("exact" or "first-order")) throw new CliError($"--meta-gradient: expected exact or first-order, got '{options.Gradient}'");
+        var dir = new RunDirectory(args.Required("out", "the run directory to write"));
+        args.EnsureAllUsed("learn-policy");
+        return PolicyLearning.Run(options, dir, env);
     }
 
     private static string CorpusOption(Args args, string stage)

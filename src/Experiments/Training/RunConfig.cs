@@ -12,6 +12,8 @@ public sealed record RunConfig
     public string Corpus { get; init; } = "";
     public string? Policy { get; init; }
     public string? Task { get; init; }
+    /// <summary>A learn-policy run whose span scorer drives the <c>scored</c> policy.</summary>
+    public string? Scorer { get; init; }
     public int Steps { get; init; } = 1000;
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 5e-4;

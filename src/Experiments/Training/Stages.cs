@@ -71,6 +71,15 @@ public static class Stages
         var policy = resolved.ResultValue;
         var examples = Corpora.Examples(run.Corpus, vocab);
         var specials = vocab.Specials;
+        if (run.Scorer is not null)
+        {
+            // The scorer is fixed during intermediate pre-training: score every example once.
+            var path = Path.Combine(run.Scorer, Scorer.FileName);
+            if (!File.Exists(path)) throw new CliError($"{path}:0: expected a span scorer (made by `masking learn-policy`)");
+            var scorer = Scorer.Load(path, env.Device).Scorer;
+            examples = examples.Select(e => new Example(e.Tokens, e.WordStarts, e.Sentences, e.Annotations, scorer.Score(e.Tokens, specials, env.Device))).ToArray();
+            env.Log.WriteLine($"{run.Stage}: {examples.Length} examples scored by the {scorer.Kind} scorer of {run.Scorer}");
+        }
         long start = resumed && File.Exists(dir.LastCheckpoint) ? StepOf(dir.LastCheckpoint, env) : 0;
         if (start > 0)
         {

@@ -1,0 +1,304 @@
+using System.Globalization;
+using System.Text.Json;
+using Masking.Experiments.Cli;
+using Masking.Learned;
+using Masking.Model;
+using Masking.Tasks;
+using Masking.Tokenizers;
+using Microsoft.FSharp.Collections;
+using Microsoft.FSharp.Core;
+using TorchSharp;
+
+namespace Masking.Experiments.Training;
+
+/// <summary>A trained span scorer: its configuration, parameters and kind (supervised or meta).</summary>
+public sealed record Scorer(ModelConfig Config, FSharpMap<string, torch.Tensor> Parameters, string Kind)
+{
+    public const string FileName = "scorer.ckpt";
+
+    public void Save(string path, IReadOnlyDictionary<string, string> meta, AdamWState? optimizer = null)
+    {
+        var tensors = Parameters.Select(kv => Tuple.Create("param/" + kv.Key, kv.Value)).ToList();
+        if (optimizer is not null)
+        {
+            tensors.AddRange(optimizer.M.Select(kv => Tuple.Create("adam.m/" + kv.Key, kv.Value)));
+            tensors.AddRange(optimizer.V.Select(kv => Tuple.Create("adam.v/" + kv.Key, kv.Value)));
+        }
+        var all = new Dictionary<string, string>(meta) { ["scorer_config"] = JsonSerializer.Serialize(Config), ["kind"] = Kind };
+        if (optimizer is not null) all["adam_step"] = optimizer.Step.ToString(CultureInfo.InvariantCulture);
+        Checkpoint.save(path, ListModule.OfSeq(tensors), MapModule.OfSeq(all.Select(kv => Tuple.Create(kv.Key, kv.Value))));
+    }
+
+    public static (Scorer Scorer, AdamWState? Optimizer, IReadOnlyDictionary<string, string> Meta) Load(string path, torch.Device device)
+    {
+        var loaded = Checkpoint.load(path, device);
+        if (loaded.IsError) throw new CliError(loaded.ErrorValue);
+        var (tensors, meta) = loaded.ResultValue;
+        if (!meta.ContainsKey("scorer_config")) throw new CliError($"{path}:0: expected a span scorer checkpoint");
+        var config = JsonSerializer.Deserialize<ModelConfig>(meta["scorer_config"])!;
+        var names = tensors.Keys.Where(k => k.StartsWith("param/", StringComparison.Ordinal)).Select(k => k["param/".Length..]).ToList();
+        var p = MapModule.OfSeq(names.Select(n => Tuple.Create(n, tensors["param/" + n].requires_grad_(true))));
+        AdamWState? optimizer = meta.ContainsKey("adam_step")
+            ? new AdamWState(long.Parse(meta["adam_step"], CultureInfo.InvariantCulture),
+                MapModule.OfSeq(names.Select(n => Tuple.Create(n, tensors["adam.m/" + n]))),
+                MapModule.OfSeq(names.Select(n => Tuple.Create(n, tensors["adam.v/" + n]))))
+            : null;
+        return (new Scorer(config, p, meta["kind"]), optimizer, meta.ToDictionary(kv => kv.Key, kv => kv.Value));
+    }
+
+    /// <summary>Candidate spans with scores for an example: supervised scorers give their best spans
+    /// (log p_start + log p_end, up to 10 tokens); meta-learned ones score every token by its masking logit.</summary>
+    public Masking.Policies.ScoredSpan[] Score(int[] tokens, Masking.SpecialTokens specials, torch.Device device)
+    {
+        using var _ = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        var ids = torch.tensor(tokens.Select(t => (long)t).ToArray(), dtype: torch.int64, device: device).unsqueeze(0);
+        var (start, end, token) = SpanScorer.logits(Config, Parameters, false, ids);
+        var eligible = tokens.Select(t => !specials.IsSpecialId(t)).ToArray();
+        if (Kind == "meta")
+        {
+            var logits = token.squeeze(0).cpu().data<float>().ToArray();
+            return Enumerable.Range(0, tokens.Length).Where(i => eligible[i])
+                .Select(i => new Masking.Policies.ScoredSpan(new Span(i, i + 1), logits[i])).ToArray();
+        }
+        return SpanScorer.spans(start.squeeze(0).cpu().data<float>().ToArray(), end.squeeze(0).cpu().data<float>().ToArray(), eligible, 10, 20);
+    }
+}
+
+/// <summary>
+/// <c>masking learn-policy --kind supervised|meta --task TASK --from LM_RUN --out DIR</c>: trains the span
+/// scorer from (context, answer) pairs without the question (supervised, early stopping on dev span F1) or
+/// by the bilevel meta-objective on (context, question, answer) (meta). Contexts come from the task's reader,
+/// or, for closed-book tasks, from the intermediate pre-training corpus (the first passage holding the answer).
+/// </summary>
+public static class PolicyLearning
+{
+    public sealed record Options(string Kind, string Task, string From, string Corpus, int Steps, double LearningRate,
+        double InnerLearningRate, double Budget, string Gradient, bool TrainAlong, string? Init, int EvalEvery, int Patience, ulong Seed);
+
+    private sealed record Located(int[] Tokens, Span Answer, TaskExample Example);
+
+    public static int Run(Options o, RunDirectory dir, StageEnvironment env)
+    {
+        var config = new RunConfig
+        {
+            Stage = "learn-policy-" + o.Kind, From = Path.GetFullPath(o.From), Task = o.Task, Corpus = o.Corpus, Steps = o.Steps,
+            LearningRate = o.LearningRate, Seed = o.Seed, EvalEvery = o.EvalEvery, Patience = o.Patience,
+            Policy = $"inner_lr={o.InnerLearningRate.ToString(CultureInfo.InvariantCulture)} budget={o.Budget.ToString(CultureInfo.InvariantCulture)} gradient={o.Gradient} train_along={o.TrainAlong} init={o.Init}",
+        };
+        dir.Open(config);
+        if (File.Exists(dir.FinalFile))
+        {
+            env.Log.WriteLine($"already finished: {File.ReadAllText(dir.FinalFile).Trim()} ({dir.Path})");
+            return 0;
+        }
+        var from = new RunDirectory(o.From);
+        if (!File.Exists(from.VocabFile)) throw new CliError($"{from.VocabFile}:0: expected the vocabulary of the run given by --from");
+        if (!File.Exists(dir.VocabFile)) File.Copy(from.VocabFile, dir.VocabFile);
+        var vocabModel = ByteBpeModelModule.load(dir.VocabFile);
+        if (vocabModel.IsError) throw new CliError(vocabModel.ErrorValue);
+        var vocab = (ITokenizer)new ByteBpeTokenizer(vocabModel.ResultValue);
+        var task = Registry.find(o.Task);
+        if (task.IsError) throw new CliError(task.ErrorValue);
+        var train = Locate(task.ResultValue, Split.Train, vocab, o.Corpus, env);
+        var dev = Locate(task.ResultValue, Split.Dev, vocab, o.Corpus, env);
+        if (train.Count == 0) throw new CliError($"learn-policy: no training context of {o.Task} contains its answer");
+        env.Log.WriteLine($"learn-policy: {train.Count} training and {dev.Count} dev contexts holding their answers");
+
+        Scorer scorer;
+        if (o.Init is not null) scorer = Scorer.Load(Path.Combine(o.Init, Scorer.FileName), env.Device).Scorer with { Kind = o.Kind };
+        else
+        {
+            var c = SpanScorer.config(vocab.Specials.VocabSize, vocab.Specials.Pad, vocab.Specials.Eos);
+            scorer = new Scorer(c, SpanScorer.init(c, (long)(o.Seed & 0x7FFFFFFF), env.Device), o.Kind);
+        }
+        var result = o.Kind == "supervised" ? Supervised(o, dir, env, scorer, train, dev) : Meta(o, dir, env, scorer, vocab, train, dev);
+        RunDirectory.WriteAtomically(dir.FinalFile, JsonSerializer.Serialize(result) + "\n");
+        env.Log.WriteLine($"learn-policy: {JsonSerializer.Serialize(result)}; {dir.Path}");
+        return 0;
+    }
+
+    /// <summary>Contexts (tokenised with &lt;s&gt; … &lt;/s&gt;) with the token span of the answer's first occurrence.</summary>
+    private static List<Located> Locate(TaskInfo task, Split split, ITokenizer vocab, string corpus, StageEnvironment env)
+    {
+        var loaded = task.Load.Invoke(task.Name.StartsWith("world-", StringComparison.Ordinal) ? "" : DataRoot.Resolve(env.DataRoot)).Invoke(split);
+        if (loaded.IsError) throw new CliError(loaded.ErrorValue);
+        var passages = new Lazy<IReadOnlyList<string>>(() => Corpora.Texts(corpus));
+        var result = new List<Located>();
+        foreach (var e in loaded.ResultValue)
+        {
+            var answer = e.Targets.Head;
+            var context = e.Context?.Value ?? passages.Value.FirstOrDefault(p => p.Contains(answer, StringComparison.OrdinalIgnoreCase));
+            if (context is null) continue;
+            var at = context.IndexOf(answer, StringComparison.OrdinalIgnoreCase);
+            if (at < 0) continue;
+            var encoded = vocab.Encode(context);
+            var spans = Masking.Text.Sentences.toTokenSpans(encoded.Offsets, [new Span(at, at + answer.Length)]);
+            if (spans.Length == 0 || encoded.Ids.Length > 250) continue;
+            var tokens = new[] { vocab.Specials.Bos }.Concat(encoded.Ids).Append(vocab.Specials.Eos).ToArray();
+            result.Add(new Located(tokens, new Span(spans[0].Start + 1, spans[0].End + 1), e));
+        }
+        return result;
+    }
+
+    private static torch.Tensor Ids(int[] tokens, torch.Device device) =>
+        torch.tensor(tokens.Select(t => (long)t).ToArray(), dtype: torch.int64, device: device).unsqueeze(0);
+
+    private static double DevSpanF1(Scorer scorer, List<Located> dev, torch.Device device)
+    {
+        if (dev.Count == 0) return 0;
+        using var _ = torch.no_grad();
+        var total = 0.0;
+        foreach (var d in dev)
+        {
+            using var scope = torch.NewDisposeScope();
+            var (s, e, _) = SpanScorer.logits(scorer.Config, scorer.Parameters, false, Ids(d.Tokens, device));
+            var eligible = d.Tokens.Select((t, i) => i > 0 && i < d.Tokens.Length - 1).ToArray();
+            var best = SpanScorer.bestSpan(s.squeeze(0).cpu().data<float>().ToArray(), e.squeeze(0).cpu().data<float>().ToArray(), eligible, 10);
+            total += best is null ? 0 : SpanScorer.spanF1(best.Value, d.Answer);
+        }
+        return total / dev.Count;
+    }
+
+    private static Dictionary<string, object> Supervised(Options o, RunDirectory dir, StageEnvironment env, Scorer scorer, List<Located> train, List<Located> dev)
+    {
+        var optimizer = AdamW.init(scorer.Parameters);
+        var settings = new AdamWSettings(0.9, 0.999, 1e-8, 0.0);
+        double best = -1;
+        long bestStep = 0;
+        var bad = 0;
+        var rng = new Rng(Seeds.derive(o.Seed, 0, -7));
+        for (var step = 1; step <= o.Steps; step++)
+        {
+            using (var scope = torch.NewDisposeScope())
+            {
+                torch.manual_seed((long)(Seeds.combine(o.Seed, (ulong)step) >> 1));
+                // A batch of 16 contexts, padded.
+                var batch = Enumerable.Range(0, 16).Select(_ => train[rng.NextInt(train.Count)]).ToList();
+                var width = batch.Max(b => b.Tokens.Length);
+                var ids = torch.tensor(batch.SelectMany(b => b.Tokens.Concat(Enumerable.Repeat(scorer.Config.PadId, width - b.Tokens.Length))).Select(t => (long)t).ToArray(),
+                    [batch.Count, width], torch.int64, env.Device);
+                var starts = torch.tensor(batch.Select(b => (long)b.Answer.Start).ToArray(), dtype: torch.int64, device: env.Device);
+                var ends = torch.tensor(batch.Select(b => (long)b.Answer.End - 1).ToArray(), dtype: torch.int64, device: env.Device);
+                var loss = SpanScorer.supervisedLoss(scorer.Config, scorer.Parameters, true, ids, starts, ends);
+                loss.backward();
+                Gradients.clip(1.0, scorer.Parameters);
+                optimizer = AdamW.step(settings, o.LearningRate, scorer.Parameters, optimizer);
+                Gradients.zero(scorer.Parameters);
+                if (step % 10 == 0) dir.AppendMetrics(string.Create(CultureInfo.InvariantCulture, $"{{\"step\":{step},\"loss\":{loss.item<float>():R}}}"));
+            }
+            if (step % o.EvalEvery != 0 && step != o.Steps) continue;
+            var f1 = DevSpanF1(scorer, dev, env.Device);
+            dir.AppendMetrics(string.Create(CultureInfo.InvariantCulture, $"{{\"step\":{step},\"dev_span_f1\":{f1:R}}}"));
+            env.Log.WriteLine($"learn-policy: step {step}/{o.Steps} dev span F1 {f1:F4}");
+            if (f1 > best)
+            {
+                best = f1;
+                bestStep = step;
+                bad = 0;
+                scorer.Save(Path.Combine(dir.Path, Scorer.FileName), new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) });
+            }
+            else if (++bad >= o.Patience) break;
+        }
+        var (randomSpan, randomEntity) = Baselines(dev);
+        return new Dictionary<string, object>
+        {
+            ["kind"] = "supervised", ["task"] = o.Task, ["best_step"] = bestStep, ["dev_span_f1"] = best,
+            ["dev_random_span_f1"] = randomSpan, ["dev_random_entity_span_f1"] = randomEntity,
+        };
+    }
+
+    /// <summary>
+    /// Expected dev span F1 of a uniformly random span (start anywhere, 1–10 tokens) and of a uniformly random
+    /// salient span (entity, date or number by rule: what SSM picks from), against the gold answer spans.
+    /// </summary>
+    private static (double RandomSpan, double RandomEntity) Baselines(List<Located> dev)
+    {
+        if (dev.Count == 0) return (0, 0);
+        double spanTotal = 0;
+        foreach (var d in dev)
+        {
+            var n = d.Tokens.Length - 2;
+            double sum = 0;
+            var count = 0;
+            for (var start = 1; start <= n; start++)
+                for (var length = 1; length <= 10 && start + length <= n + 1; length++)
+                {
+                    sum += SpanScorer.spanF1(new Span(start, start + length), d.Answer);
+                    count++;
+                }
+            spanTotal += count == 0 ? 0 : sum / count;
+        }
+        return (spanTotal / dev.Count, RandomEntity(dev));
+    }
+
+    private static double RandomEntity(List<Located> dev)
+    {
+        double total = 0;
+        foreach (var d in dev)
+        {
+            var context = d.Example.Context?.Value;
+            if (context is null) continue;
+            var entities = Masking.Text.SalientSpans.find(context);
+            if (entities.Length == 0) continue;
+            // Entity character spans → the answer's character span, compared as character-overlap F1.
+            var at = context.IndexOf(d.Example.Targets.Head, StringComparison.OrdinalIgnoreCase);
+            var gold = new Span(at, at + d.Example.Targets.Head.Length);
+            total += entities.Average(e => SpanScorer.spanF1(e.Item1, gold));
+        }
+        return total / dev.Count;
+    }
+
+    private static Dictionary<string, object> Meta(Options o, RunDirectory dir, StageEnvironment env, Scorer scorer, ITokenizer vocab, List<Located> train, List<Located> dev)
+    {
+        var from = new RunDirectory(o.From);
+        var lmPath = File.Exists(from.BestCheckpoint) ? from.BestCheckpoint : from.LastCheckpoint;
+        if (!File.Exists(lmPath)) throw new CliError($"{lmPath}:0: expected the language model of the run given by --from");
+        var (lm, _) = ModelState.Load(lmPath, env.Device, withOptimizer: false);
+        var theta = lm.Parameters;
+        var examples = train.Select(t => new MetaExample(t.Tokens, Wrap(vocab.Encode(t.Example.Source).Ids, vocab), vocab.Encode(t.Example.Targets.Head).Ids)).ToList();
+        var optimizer = AdamW.init(scorer.Parameters);
+        var settings = new AdamWSettings(0.9, 0.999, 1e-8, 0.0);
+        var gradient = o.Gradient == "first-order" ? MetaGradient.FirstOrderTask : MetaGradient.Exact;
+        var rng = new Rng(Seeds.derive(o.Seed, 0, -11));
+        double recent = 0;
+        for (var step = 1; step <= o.Steps; step++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var example = examples[rng.NextInt(examples.Count)];
+            var loss = MetaObjective.metaLoss(lm.Config, theta, scorer.Config, scorer.Parameters, vocab.Specials, example, o.InnerLearningRate, o.Budget, gradient, env.Device);
+            var grads = MetaObjective.gradient(loss, scorer.Parameters);
+            optimizer = AdamW.stepWith(settings, o.LearningRate, scorer.Parameters, FuncConvert.FromFunc<string, torch.Tensor>(n => grads[n]), optimizer);
+            recent += loss.item<float>();
+            if (step % 10 == 0)
+            {
+                dir.AppendMetrics(string.Create(CultureInfo.InvariantCulture, $"{{\"step\":{step},\"meta_loss\":{recent / 10:R}}}"));
+                env.Log.WriteLine($"learn-policy: meta step {step}/{o.Steps} outer loss {recent / 10:F4}");
+                recent = 0;
+            }
+            // θ is reset for every meta-step (MAML-style) unless it trains alongside the policy.
+            if (o.TrainAlong)
+                MetaObjective.trainAlong(lm.Config, theta, scorer.Config, scorer.Parameters, vocab.Specials, example, o.InnerLearningRate, o.Budget, env.Device);
+        }
+        scorer.Save(Path.Combine(dir.Path, Scorer.FileName), new Dictionary<string, string> { ["step"] = o.Steps.ToString(CultureInfo.InvariantCulture) });
+        return new Dictionary<string, object> { ["kind"] = "meta", ["task"] = o.Task, ["steps"] = o.Steps, ["dev_answer_recall"] = DevAnswerRecall(scorer, dev, o.Budget, vocab, env.Device) };
+    }
+
+    /// <summary>The share of dev answer tokens among the tokens the policy would mask (its top fraction).</summary>
+    private static double DevAnswerRecall(Scorer scorer, List<Located> dev, double budget, ITokenizer vocab, torch.Device device)
+    {
+        if (dev.Count == 0) return 0;
+        double found = 0, total = 0;
+        foreach (var d in dev)
+        {
+            var scores = scorer.Score(d.Tokens, vocab.Specials, device);
+            var k = Masking.Policies.Budget.count(budget, scores.Length);
+            var chosen = scores.OrderByDescending(s => s.Score).ThenBy(s => s.Span.Start).Take(k).Select(s => s.Span.Start).ToHashSet();
+            for (var i = d.Answer.Start; i < d.Answer.End; i++) { total++; if (chosen.Contains(i)) found++; }
+        }
+        return found / Math.Max(1, total);
+    }
+
+    private static int[] Wrap(int[] ids, ITokenizer vocab) =>
+        new[] { vocab.Specials.Bos }.Concat(ids.Take(120)).Append(vocab.Specials.Eos).ToArray();
+}
