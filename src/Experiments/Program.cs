@@ -23,7 +23,7 @@ public static class Program
         "  bench train [--preset tiny] [--threads N] [--seconds 10] [--peak] [--memory-steps 1000]\n" +
         "  tokenizer train --input FILE --vocab-size N --out FILE | tokenizer encode --text TEXT\n" +
         "  tag train --kind pos|ner | tag eval --kind pos|ner --data FILE | tag annotate --input FILE --out FILE\n" +
-        "  run --preset demo                         (not available yet: the full protocol lands with issue #7)\n" +
+        "  run --preset demo [--out runs/demo]        the whole protocol on the generated world (results.json, report.md)\n" +
         "options common to all: --data DIR (or MASKING_DATA) for the datasets";
 
     public static int Main(string[] argv)
@@ -56,7 +56,7 @@ public static class Program
                 "bench" => throw new CliError("bench: expected `bench mask` or `bench train`"),
                 "tokenizer" => TokenizerCommand.Run(args, stdout, stderr),
                 "tag" => TagCommand.Run(args, stdout, stderr),
-                "run" => NotYet(stderr, "run: the full protocol (masking run --preset demo) lands with issue #7; not available in this version"),
+                "run" => RunProtocol(args, stdout, stderr),
                 "help" or "--help" or "-h" => Help(stdout),
                 "" => throw new CliError("expected a command; try `masking help`"),
                 _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, tag, pretrain, intermediate, finetune, evaluate, learn-policy, bench mask, tokenizer, run, help"),
@@ -75,9 +75,13 @@ public static class Program
         return 0;
     }
 
-    private static int NotYet(TextWriter stderr, string message)
+    private static int RunProtocol(Args args, TextWriter stdout, TextWriter stderr)
     {
-        stderr.WriteLine($"masking: {message}");
-        return 3;
+        var name = args.Optional("preset") ?? "demo";
+        var preset = Protocol.ProtocolPreset.Find(name) ?? throw new CliError($"--preset: unknown preset '{name}'; known: demo, smoke");
+        var outDir = args.Optional("out") ?? Path.Combine("runs", name);
+        var env = TrainCommands.Environment(args, stderr);
+        args.EnsureAllUsed("run");
+        return Protocol.ProtocolRun.Run(preset, Path.GetFullPath(outDir), env with { Interactive = false }, stdout);
     }
 }
