@@ -258,3 +258,36 @@ public class LearnedPolicyStageTests
         Assert.Equal(File.ReadAllBytes(Path.Combine(root, "a", "scorer.ckpt")), File.ReadAllBytes(Path.Combine(root, "b", "scorer.ckpt")));
     }
 }
+
+/// <summary>The whole protocol in one command (the seconds-long `smoke` preset of `run --preset demo`).</summary>
+public class ProtocolTests
+{
+    private static readonly string Masking = Path.Combine(AppContext.BaseDirectory, "masking");
+
+    [Fact]
+    public void Run_writes_results_and_report_for_every_arm_and_skips_finished_cells_when_run_again()
+    {
+        var outDir = CliRunner.TempPath("");
+        string Run()
+        {
+            var p = Process.Start(new ProcessStartInfo(Masking, ["run", "--preset", "smoke", "--out", outDir, "--threads", "2"])
+            { RedirectStandardError = true, RedirectStandardOutput = true })!;
+            var err = p.StandardError.ReadToEndAsync();
+            var output = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, err.Result);
+            return err.Result;
+        }
+
+        Run();
+        var report = File.ReadAllText(Path.Combine(outDir, "report.md"));
+        foreach (var arm in new[] { "no IPT", "+orig", "+rand", "+ssm", "+supervised", "+meta" })
+            Assert.Contains($"| {arm} |", report);
+        var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json"))).RootElement.GetProperty("cells");
+        Assert.Equal(2, results.GetProperty("ssm").GetProperty("world-cqa").GetProperty("scores").GetArrayLength());
+
+        var second = Run();
+        Assert.Contains("already finished", second);
+        Assert.DoesNotContain("pretrain step", second);
+    }
+}
