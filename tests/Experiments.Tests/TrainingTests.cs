@@ -83,16 +83,9 @@ public class ParityTests
 /// <summary>The stages end to end on the generated world, and resuming after kill -9.</summary>
 public class StageTests
 {
-    private static readonly string Masking = Path.Combine(AppContext.BaseDirectory, "masking");
+    private static readonly string Masking = MaskingProcess.Executable;
 
-    private static (int Code, string Err) Run(params string[] args)
-    {
-        var p = Process.Start(new ProcessStartInfo(Masking, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        var err = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, err.Result);
-    }
+    private static (int Code, string Err) Run(params string[] args) => MaskingProcess.Run(args);
 
     private static string[] Pretrain(string outDir, int steps) =>
         ["pretrain", "--preset", "micro", "--vocab-size", "600", "--lr", "0.003", "--steps", steps.ToString(), "--batch-size", "8",
@@ -204,16 +197,9 @@ public class ModuleTests
 /// pre-training driven by them.</summary>
 public class LearnedPolicyStageTests
 {
-    private static readonly string Masking = Path.Combine(AppContext.BaseDirectory, "masking");
+    private static readonly string Masking = MaskingProcess.Executable;
 
-    private static (int Code, string Err) Run(params string[] args)
-    {
-        var p = Process.Start(new ProcessStartInfo(Masking, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        var err = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, err.Result);
-    }
+    private static (int Code, string Err) Run(params string[] args) => MaskingProcess.Run(args);
 
     [Fact]
     public void Supervised_and_meta_scorers_train_and_drive_intermediate_pretraining()
@@ -289,5 +275,20 @@ public class ProtocolTests
         var second = Run();
         Assert.Contains("already finished", second);
         Assert.DoesNotContain("pretrain step", second);
+    }
+}
+
+/// <summary>Runs the built `masking` executable as a separate process (for kill -9 and whole-run tests).</summary>
+public static class MaskingProcess
+{
+    public static readonly string Executable = Path.Combine(AppContext.BaseDirectory, "masking");
+
+    public static (int Code, string Err) Run(params string[] args)
+    {
+        var p = Process.Start(new ProcessStartInfo(Executable, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        var err = p.StandardError.ReadToEndAsync();
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, err.Result);
     }
 }

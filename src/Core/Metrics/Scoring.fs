@@ -19,11 +19,7 @@ module Scoring =
     let readPredictions (path: string) : (string * int * string) list =
         Readers.jsonLines path
         |> List.map (fun node ->
-            let id =
-                match (field path "id" node).Value with
-                | JString s -> s
-                | JNumber x -> string x
-                | v -> fail path node.Line "expected \"id\" as a string, found %s" (kind v)
+            let id = idField path node
 
             match field path "output" node |> array path "\"output\"" with
             | first :: _ -> id, node.Line, stringField path "answer" first

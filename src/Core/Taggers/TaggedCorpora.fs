@@ -15,6 +15,29 @@ type TaggedSentence =
         Document: int
     }
 
+/// Collects word/tag pairs into sentences, one sentence per Flush.
+type internal SentenceCollector() =
+    let sentences = ResizeArray<TaggedSentence>()
+    let words = ResizeArray<string>()
+    let tags = ResizeArray<string>()
+
+    member _.Add(word: string, tag: string) =
+        words.Add word
+        tags.Add tag
+
+    member _.Flush() =
+        if words.Count > 0 then
+            sentences.Add
+                { Words = words.ToArray()
+                  Tags = tags.ToArray()
+                  Document = -1 }
+
+            words.Clear()
+            tags.Clear()
+
+    member _.Count = sentences.Count
+    member _.ToList() = List.ofSeq sentences
+
 module TaggedCorpora =
     /// Universal Dependencies CoNLL-U (plain or .gz): UPOS (or PTB XPOS) per word; multi-word token ranges
     /// and empty nodes are skipped, as UD's own evaluation does.
@@ -33,19 +56,8 @@ module TaggedCorpora =
             else
                 TextFile.lines path
 
-        let sentences = ResizeArray<TaggedSentence>()
-        let words = ResizeArray<string>()
-        let tags = ResizeArray<string>()
-
-        let flush () =
-            if words.Count > 0 then
-                sentences.Add
-                    { Words = words.ToArray()
-                      Tags = tags.ToArray()
-                      Document = -1 }
-
-                words.Clear()
-                tags.Clear()
+        let sentences = SentenceCollector()
+        let flush () = sentences.Flush()
 
         for n, line in lines do
             if String.IsNullOrWhiteSpace line then
@@ -59,15 +71,14 @@ module TaggedCorpora =
                     )
 
                 if not (cols[0].Contains "-" || cols[0].Contains ".") then
-                    words.Add cols[1]
-                    tags.Add(if xpos then cols[4] else cols[3])
+                    sentences.Add(cols[1], (if xpos then cols[4] else cols[3]))
 
         flush ()
 
         if sentences.Count = 0 then
             raise (ReadFailure(path, 1, "expected CoNLL-U sentences (the file is empty)"))
 
-        List.ofSeq sentences
+        sentences.ToList()
 
     /// CoNLL-2003 sentences with their IOB2 NER tags.
     let conllNer (path: string) : TaggedSentence list =
@@ -80,19 +91,8 @@ module TaggedCorpora =
     /// IOB2 files as UNER ships them: word<TAB>tag (extra columns ignored), blank lines between sentences,
     /// comment lines starting with '#'.
     let iob2 (path: string) : TaggedSentence list =
-        let sentences = ResizeArray<TaggedSentence>()
-        let words = ResizeArray<string>()
-        let tags = ResizeArray<string>()
-
-        let flush () =
-            if words.Count > 0 then
-                sentences.Add
-                    { Words = words.ToArray()
-                      Tags = tags.ToArray()
-                      Document = -1 }
-
-                words.Clear()
-                tags.Clear()
+        let sentences = SentenceCollector()
+        let flush () = sentences.Flush()
 
         for n, line in TextFile.lines path do
             if String.IsNullOrWhiteSpace line then
@@ -108,8 +108,7 @@ module TaggedCorpora =
                 if not (tag = "O" || tag.StartsWith "B-" || tag.StartsWith "I-") then
                     raise (ReadFailure(path, n, sprintf "expected an IOB2 tag, found '%s'" tag))
 
-                words.Add cols[1]
-                tags.Add tag
+                sentences.Add(cols[1], tag)
 
         flush ()
-        List.ofSeq sentences
+        sentences.ToList()

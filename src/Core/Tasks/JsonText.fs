@@ -237,3 +237,10 @@ module JsonText =
         field file name node
         |> array file ("\"" + name + "\"")
         |> List.map (str file ("an element of \"" + name + "\""))
+
+    /// An "id" field given as a string or a number.
+    let idField (file: string) (node: JsonNode) =
+        match (field file "id" node).Value with
+        | JString s -> s
+        | JNumber x -> string x
+        | v -> fail file node.Line "expected \"id\" as a string, found %s" (kind v)

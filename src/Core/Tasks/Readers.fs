@@ -39,11 +39,7 @@ module Readers =
     let kilt (path: string) : TaskExample list =
         jsonLines path
         |> List.map (fun node ->
-            let id =
-                match (field path "id" node).Value with
-                | JString s -> s
-                | JNumber x -> string x
-                | v -> fail path node.Line "expected \"id\" as a string, found %s" (kind v)
+            let id = idField path node
 
             let input =
                 match tryField "input" node with

@@ -29,6 +29,16 @@ module Registry =
         | Train -> List.take n examples
         | _ -> List.skip n examples
 
+    /// The first 80% for training, the next 10% for dev, the last 10% for test (tasks that ship one split).
+    let private eightyTenTen (split: Split) (xs: TaskExample list) =
+        let n = xs.Length
+        let a, b = int (0.8 * float n), int (0.9 * float n)
+
+        match split with
+        | Train -> List.take a xs
+        | Dev -> xs[a .. b - 1]
+        | Test -> List.skip b xs
+
     let private load (reader: string -> TaskExample list) (path: string) = TaskExample.attempt reader path
 
     let private memo = Collections.Concurrent.ConcurrentDictionary<string, obj>()
@@ -140,14 +150,7 @@ module Registry =
             Load =
               fun root split ->
                   load Readers.crossfit (under root "crossfit_format/kilt_zsre_16_100_test.jsonl")
-                  |> Result.map (fun xs ->
-                      let n = xs.Length
-                      let a, b = int (0.8 * float n), int (0.9 * float n)
-
-                      match split with
-                      | Train -> List.take a xs
-                      | Dev -> xs[a .. b - 1]
-                      | Test -> List.skip b xs) }
+                  |> Result.map (eightyTenTen split) }
           { Name = "wow"
             Family = KnowledgeIntensive
             Metrics = [ TokenF1; RougeL ]
@@ -195,13 +198,7 @@ module Registry =
 
                               { e with Context = Some context })
 
-                      let n = xs.Length
-                      let a, b = int (0.8 * float n), int (0.9 * float n)
-
-                      match split with
-                      | Train -> List.take a xs
-                      | Dev -> xs[a .. b - 1]
-                      | Test -> List.skip b xs) }
+                      eightyTenTen split xs) }
           { Name = "quartz"
             Family = ContextQA
             Metrics = [ ChoiceAccuracy ]
