@@ -292,3 +292,20 @@ public static class MaskingProcess
         return (p.ExitCode, err.Result);
     }
 }
+
+public class PretrainOptionTests
+{
+    [Fact]
+    public void Pre_norm_and_dropout_options_reach_the_model()
+    {
+        var dir = CliRunner.TempPath("");
+        var (code, err) = MaskingProcess.Run("pretrain", "--preset", "micro", "--vocab-size", "600", "--steps", "2", "--batch-size", "4",
+            "--pre-norm", "--dropout", "0", "--threads", "1", "--out", dir);
+        Assert.True(code == 0, err);
+        Assert.Contains("\"pre_norm\": true", File.ReadAllText(Path.Combine(dir, "config.json")));
+        var (state, _) = ModelState.Load(Path.Combine(dir, "checkpoints", "last.ckpt"), torch.CPU, withOptimizer: false);
+        Assert.True(state.Config.PreNorm);
+        Assert.Equal(0.0, state.Config.Dropout);
+        Assert.True(state.Parameters.ContainsKey("model.encoder.layer_norm.weight"));
+    }
+}

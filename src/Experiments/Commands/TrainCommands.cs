@@ -29,6 +29,8 @@ public static class TrainCommands
             Stage = stage,
             From = stage == "pretrain" ? null : Path.GetFullPath(args.Required("from", "the run directory this stage starts from")),
             Preset = stage == "pretrain" ? args.Optional("preset") ?? "tiny" : "inherited",
+            PreNorm = stage == "pretrain" && args.Optional("pre-norm") is not null,
+            Dropout = stage == "pretrain" && args.Optional("dropout") is not null ? args.Double("dropout", 0.1, min: 0) : null,
             Corpus = stage == "finetune" ? "" : CorpusOption(args, stage),
             Policy = stage == "finetune" ? null : args.Optional("policy") ?? (stage == "pretrain" ? "orig" : throw new CliError("intermediate: expected --policy SPEC")),
             Task = stage == "finetune" ? args.Required("task", "the task to fine-tune on") : null,

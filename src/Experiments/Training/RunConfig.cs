@@ -9,6 +9,10 @@ public sealed record RunConfig
     public required string Stage { get; init; }
     public string? From { get; init; }
     public string Preset { get; init; } = "tiny";
+    /// <summary>Pre-norm layers instead of BART's post-norm (pretrain only; later stages inherit the model).</summary>
+    public bool PreNorm { get; init; }
+    /// <summary>Dropout override (pretrain only); null keeps the preset's.</summary>
+    public double? Dropout { get; init; }
     public string Corpus { get; init; } = "";
     public string? Policy { get; init; }
     public string? Task { get; init; }

@@ -45,6 +45,10 @@ public static class Stages
         var vocab = (ITokenizer)tokenizer;
         var config = ModelConfigModule.forVocabulary(preset, vocab.Specials.VocabSize, vocab.Specials.Pad, vocab.Specials.Eos,
             Math.Max(run.MaxSourceLength, run.MaxTargetLength));
+        if (run.PreNorm || run.Dropout is not null)
+            config = new ModelConfig(config.VocabSize, config.DModel, config.EncoderLayers, config.DecoderLayers, config.Heads, config.FfnDim,
+                config.MaxPositions, run.Dropout ?? config.Dropout, config.AttentionDropout, config.ActivationDropout, run.PreNorm || config.PreNorm,
+                config.ScaleEmbedding, config.PadId, config.DecoderStartId, config.EosId);
         var state = resumed && File.Exists(dir.LastCheckpoint)
             ? ModelState.Load(dir.LastCheckpoint, env.Device, withOptimizer: true).State
             : ModelState.Fresh(config, (long)(run.Seed & 0x7FFFFFFF), env.Device);
