@@ -9,10 +9,12 @@ public static class Program
         "usage: masking <command> [options]\n" +
         "  policies                                  list policies, knobs and defaults\n" +
         "  mask --policy SPEC --input FILE [--seed N] [--epoch E] [--tokenizer gpt2|gpt2-files[:DIR]|bpe:FILE]\n" +
+        "       [--annotator ner|rules] [--scorer LEARN_POLICY_RUN]\n" +
         "  score --task TASK --gold FILE --pred FILE    the task's metrics over KILT-format JSONL\n" +
         "  world [--seed N] [--people N] [--paraphrases N] --out DIR    write the generated world\n" +
         "  data download TASK|all --data DIR [--manifest FILE] | data list   fetch task files (resumable, SHA-256)\n" +
-        "  pretrain --out DIR [--preset tiny] [--corpus world-background|FILE] [--steps N] [--policy orig]\n" +
+        "  pretrain --out DIR [--preset micro|tiny|small|bart-base] [--corpus world-background|FILE] [--steps N] [--policy orig]\n" +
+        "           [--vocab-size 4000] [--pre-norm] [--dropout P]\n" +
         "  intermediate --from DIR --policy SPEC --out DIR [--corpus world-target|FILE] [--steps N]\n" +
         "  finetune --from DIR --task TASK --out DIR [--steps N] [--eval-every N] [--patience N]\n" +
         "  evaluate --from DIR [--split test] [--beam 4] [--out DIR]\n" +
