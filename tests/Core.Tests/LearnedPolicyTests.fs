@@ -10,8 +10,8 @@ open Masking.Learned
 let private toDouble (p: Parameters) : Parameters =
     p |> Map.map (fun _ t -> t.detach().to_type(torch.float64).requires_grad_ true)
 
-[<Fact>]
-let ``the meta-gradient matches finite differences of the outer loss in double precision`` () =
+/// A micro language model and scorer in double precision, without dropout, over a 40-token vocabulary.
+let private tinySetup () =
     let lm =
         { ModelConfig.forVocabulary ModelConfig.micro 40 1 2 32 with
             Dropout = 0.0 }
@@ -24,9 +24,15 @@ let ``the meta-gradient matches finite differences of the outer loss in double p
             FfnDim = 32
             Dropout = 0.0 }
 
-    let theta = Parameters.init lm 0L torch.CPU |> toDouble
-    let phi = SpanScorer.init scorer 1L torch.CPU |> toDouble
-    let specials = SpecialTokens.create 0 1 2 3 4 [| 5..9 |] [] 40
+    lm,
+    scorer,
+    Parameters.init lm 0L torch.CPU |> toDouble,
+    SpanScorer.init scorer 1L torch.CPU |> toDouble,
+    SpecialTokens.create 0 1 2 3 4 [| 5..9 |] [] 40
+
+[<Fact>]
+let ``the meta-gradient matches finite differences of the outer loss in double precision`` () =
+    let lm, scorer, theta, phi, specials = tinySetup ()
 
     let example =
         { Context = [| 0; 12; 13; 14; 15; 16; 17; 18; 19; 20; 2 |]
@@ -68,21 +74,7 @@ let ``the meta-gradient matches finite differences of the outer loss in double p
 
 [<Fact>]
 let ``the first-order variant points the same way as the exact gradient`` () =
-    let lm =
-        { ModelConfig.forVocabulary ModelConfig.micro 40 1 2 32 with
-            Dropout = 0.0 }
-
-    let scorer =
-        { SpanScorer.config 40 1 2 with
-            DModel = 16
-            EncoderLayers = 1
-            Heads = 2
-            FfnDim = 32
-            Dropout = 0.0 }
-
-    let theta = Parameters.init lm 0L torch.CPU |> toDouble
-    let phi = SpanScorer.init scorer 1L torch.CPU |> toDouble
-    let specials = SpecialTokens.create 0 1 2 3 4 [| 5..9 |] [] 40
+    let lm, scorer, theta, phi, specials = tinySetup ()
 
     let example =
         { Context = [| 0; 12; 13; 14; 15; 16; 2 |]
