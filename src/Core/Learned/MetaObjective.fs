@@ -24,8 +24,16 @@ type MetaGradient =
 module MetaObjective =
     let private sc (x: float) = Scalar.op_Implicit x
 
-    /// autograd.grad with allow_unused returns empty tensors for inputs the output does not reach.
-    let private missing (g: torch.Tensor) = isNull g || g.IsInvalid
+    /// d loss / d each input; zeros for inputs the loss does not reach (autograd.grad with allow_unused
+    /// returns empty tensors for those).
+    let private gradients (loss: torch.Tensor) (inputs: torch.Tensor[]) (createGraph: bool) =
+        torch.autograd.grad ([| loss |], inputs, create_graph = createGraph, retain_graph = true, allow_unused = true)
+        |> Seq.mapi (fun i g ->
+            if isNull g || g.IsInvalid then
+                torch.zeros_like inputs[i]
+            else
+                g)
+        |> Array.ofSeq
 
     let private ids (values: int[]) (device: torch.Device) =
         torch.tensor(values |> Array.map int64, dtype = torch.int64, device = device).unsqueeze 0L
@@ -123,34 +131,15 @@ module MetaObjective =
         let names = theta |> Map.toList |> List.map fst
         let mlm = mlmLoss lm theta specials probabilities example budget device
 
-        let g1 =
-            torch.autograd.grad (
-                [| mlm |],
-                [| for n in names -> theta[n] |],
-                create_graph = true,
-                retain_graph = true,
-                allow_unused = true
-            )
-            |> Seq.mapi (fun i g -> if missing g then torch.zeros_like theta[names[i]] else g)
-            |> Array.ofSeq
+        let g1 = gradients mlm [| for n in names -> theta[n] |] true
 
         let theta1 = step theta names g1 alpha
         let inner = taskLoss lm theta1 example device
         let exact = (gradient = Exact)
 
         let g2 =
-            torch.autograd.grad (
-                [| inner |],
-                [| for n in names -> theta1[n] |],
-                create_graph = exact,
-                retain_graph = true,
-                allow_unused = true
-            )
-            |> Seq.mapi (fun i g ->
-                if missing g then torch.zeros_like theta[names[i]]
-                elif exact then g
-                else g.detach ())
-            |> Array.ofSeq
+            gradients inner [| for n in names -> theta1[n] |] exact
+            |> Array.map (fun g -> if exact then g else g.detach ())
 
         let theta2 = step theta1 names g2 alpha
         taskLoss lm theta2 example device
@@ -158,10 +147,7 @@ module MetaObjective =
     /// ∇φ L_meta for the scorer's parameters (zero for those L_meta does not reach).
     let gradient (loss: torch.Tensor) (phi: Parameters) : Map<string, torch.Tensor> =
         let names = phi |> Map.toList |> List.map fst
-
-        torch.autograd.grad ([| loss |], [| for n in names -> phi[n] |], allow_unused = true)
-        |> Seq.mapi (fun i g -> names[i], (if missing g then torch.zeros_like phi[names[i]] else g))
-        |> Map.ofSeq
+        Seq.zip names (gradients loss [| for n in names -> phi[n] |] false) |> Map.ofSeq
 
     /// θ trained alongside the policy instead of reset: the two inner steps taken for real (plain SGD with
     /// rate α, masks from the current policy), in place.
@@ -178,16 +164,11 @@ module MetaObjective =
         =
         let sgd (loss: torch.Tensor) =
             let names = theta |> Map.toList |> List.map fst
-
-            let grads =
-                torch.autograd.grad ([| loss |], [| for n in names -> theta[n] |], allow_unused = true)
-
+            let grads = gradients loss [| for n in names -> theta[n] |] false
             use _ = torch.no_grad ()
 
             Seq.zip names grads
-            |> Seq.iter (fun (n, g) ->
-                if not (missing g) then
-                    theta[n].sub_ (g.mul (sc alpha)) |> ignore)
+            |> Seq.iter (fun (n, g) -> theta[n].sub_ (g.mul (sc alpha)) |> ignore)
 
         let probabilities =
             use _ = torch.no_grad ()

@@ -116,10 +116,4 @@ module SpanScorer =
     /// Token-overlap F1 between a predicted and a gold span.
     let spanF1 (predicted: Span) (gold: Span) =
         let overlap = max 0 (min predicted.End gold.End - max predicted.Start gold.Start)
-
-        if overlap = 0 then
-            0.0
-        else
-            let p = float overlap / float predicted.Length
-            let r = float overlap / float gold.Length
-            2.0 * p * r / (p + r)
+        Masking.Metrics.Answers.overlapF1 overlap predicted.Length gold.Length

@@ -27,6 +27,15 @@ module Answers =
     let tokens (s: string) =
         (normalize s).Split(' ', StringSplitOptions.RemoveEmptyEntries)
 
+    /// F1 of an overlap of `same` units between a prediction and a gold answer of the given lengths.
+    let overlapF1 (same: int) (predicted: int) (gold: int) =
+        if same = 0 then
+            0.0
+        else
+            let precision = float same / float predicted
+            let recall = float same / float gold
+            2.0 * precision * recall / (precision + recall)
+
     /// Exact match after normalisation.
     let exactMatch (prediction: string) (gold: string) =
         if normalize prediction = normalize gold then 1.0 else 0.0
@@ -57,12 +66,7 @@ module Answers =
                     same <- same + 1
                 | _ -> ()
 
-            if same = 0 then
-                0.0
-            else
-                let precision = float same / float p.Length
-                let recall = float same / float g.Length
-                2.0 * precision * recall / (precision + recall)
+            overlapF1 same p.Length g.Length
 
     /// KILT's strict accuracy: the strings are equal as they are.
     let strictAccuracy (prediction: string) (gold: string) = if prediction = gold then 1.0 else 0.0

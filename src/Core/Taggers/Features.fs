@@ -55,46 +55,33 @@ module Features =
 
     let combine (h: uint64) (x: uint64) = (h ^^^ x) * 1099511628211UL
 
-    /// The word's shape: X for upper case, x for lower, d for digits, other characters kept, runs cut at two
-    /// ("McDonald's" → "XxXxx'x", "1984" → "dd").
-    let shape (word: string) =
+    let private charClass (c: char) =
+        if Char.IsUpper c then 'X'
+        elif Char.IsLower c then 'x'
+        elif Char.IsDigit c then 'd'
+        else c
+
+    /// X for upper case, x for lower, d for digits, other characters kept, runs cut at maxRun.
+    let private shapeWith (maxRun: int) (word: string) =
         let sb = Text.StringBuilder(min word.Length 12)
         let mutable last = ' '
         let mutable run = 0
 
         for c in word do
-            let k =
-                if Char.IsUpper c then 'X'
-                elif Char.IsLower c then 'x'
-                elif Char.IsDigit c then 'd'
-                else c
-
+            let k = charClass c
             if k = last then run <- run + 1 else run <- 1
             last <- k
 
-            if run <= 2 then
+            if run <= maxRun then
                 sb.Append k |> ignore
 
         sb.ToString()
+
+    /// The word's shape, runs cut at two ("McDonald's" → "XxXxx'x", "1984" → "dd").
+    let shape (word: string) = shapeWith 2 word
 
     /// The shape with every run collapsed to one character ("Xx", "d.d", "X.X.").
-    let shortShape (word: string) =
-        let sb = Text.StringBuilder(8)
-        let mutable last = ' '
-
-        for c in word do
-            let k =
-                if Char.IsUpper c then 'X'
-                elif Char.IsLower c then 'x'
-                elif Char.IsDigit c then 'd'
-                else c
-
-            if k <> last then
-                sb.Append k |> ignore
-
-            last <- k
-
-        sb.ToString()
+    let shortShape (word: string) = shapeWith 1 word
 
     let isTitle (w: string) =
         w.Length > 0 && Char.IsUpper w[0] && (w.Length = 1 || not (Char.IsUpper w[1]))

@@ -389,7 +389,7 @@ module Tagger =
         (data: TaggedSentence[])
         (lexicons: int -> Dictionary<string, int>)
         gazetteer
-        (contextOf: TaggedSentence -> DocumentContext)
+        (contextOf: int -> DocumentContext)
         iterations
         (seed: uint64)
         bucketBits
@@ -414,7 +414,7 @@ module Tagger =
 
             for si in order do
                 let s = data[si]
-                let context = contextOf s
+                let context = contextOf si
                 let v = view kind (lexicons si) gazetteer s.Words
                 let mutable prev, prev2 = -1, -1
 
@@ -493,23 +493,19 @@ module Tagger =
             else
                 Array.create folds lexicon
 
-        let documents =
-            data
-            |> Array.indexed
-            |> Array.groupBy (fun (i, s) -> if s.Document >= 0 then s.Document else -1 - i)
+        // Sentences without a document are documents of their own.
+        let docOf (i: int) (s: TaggedSentence) =
+            if s.Document >= 0 then s.Document else -1 - i
+
+        let documents = data |> Array.indexed |> Array.groupBy (fun (i, s) -> docOf i s)
 
         let contexts =
             documents
             |> Array.map (fun (d, ss) -> d, DocumentContext.ofSentences (ss |> Array.map (fun (_, s) -> s.Words)))
             |> dict
 
-        let docOf (i: int) (s: TaggedSentence) =
-            if s.Document >= 0 then s.Document else -1 - i
-
-        let contextOfIndex = data |> Array.mapi (fun i s -> contexts[docOf i s])
-        let positions = Dictionary<TaggedSentence, int>(HashIdentity.Reference)
-        data |> Array.iteri (fun i s -> positions[s] <- i)
-        let contextOf (s: TaggedSentence) = contextOfIndex[positions[s]]
+        let contextOf = data |> Array.mapi (fun i s -> contexts[docOf i s])
+        let foldLexiconOf i = foldLexicons[foldIndex[i]]
 
         let first =
             trainPass
@@ -517,9 +513,9 @@ module Tagger =
                 tags
                 index
                 data
-                (fun i -> foldLexicons[foldIndex[i]])
+                foldLexiconOf
                 gazetteer
-                contextOf
+                (fun i -> contextOf[i])
                 iterations
                 seed
                 bucketBits
@@ -541,10 +537,12 @@ module Tagger =
             let predicted = Array.zeroCreate<string[]> data.Length
 
             for f in 0 .. folds - 1 do
-                let inside =
+                let insideIndex =
                     [| for i in 0 .. data.Length - 1 do
                            if foldIndex[i] <> f then
-                               yield data[i] |]
+                               yield i |]
+
+                let inside = insideIndex |> Array.map (fun i -> data[i])
 
                 let heldLexicon = inside |> List.ofArray |> buildLexicon
 
@@ -558,7 +556,7 @@ module Tagger =
                                 inside
                                 (fun _ -> heldLexicon)
                                 gazetteer
-                                contextOf
+                                (fun j -> contextOf[insideIndex[j]])
                                 iterations
                                 seed
                                 bucketBits
@@ -593,19 +591,15 @@ module Tagger =
                     d, DocumentContext.withFirstPass words tags' contexts[d])
                 |> dict
 
-            let secondContextOf (s: TaggedSentence) =
-                let i = positions[s]
-                secondContexts[docOf i s]
-
             let second =
                 trainPass
                     kind
                     tags
                     index
                     data
-                    (fun i -> foldLexicons[foldIndex[i]])
+                    foldLexiconOf
                     gazetteer
-                    secondContextOf
+                    (fun i -> secondContexts[docOf i data[i]])
                     iterations
                     seed
                     bucketBits
