@@ -23,6 +23,8 @@ type TaggerModel =
         Lexicon: Dictionary<string, int>
         /// Lower-cased word → gazetteer bits: 1 first name, 2 place, 4 nationality, 8 part of a longer place name.
         Gazetteer: Dictionary<string, int>
+        /// Lower-cased word → its word-cluster id per granularity (coarse first), induced from unlabelled text.
+        Clusters: Dictionary<string, int[]>
         /// NER's second pass: the same features plus the entity type the first pass gave each word elsewhere in
         /// the document (stacking; trained on cross-validated first-pass output).
         DocumentPass: AveragedPerceptron option
@@ -99,6 +101,8 @@ module Tagger =
           Lexicon: int[]
           Gazetteer: int[]
           Flags: int[]
+          /// Cluster ids per granularity, per padded position (WordClusters.none for unknown words).
+          Clusters: int[][]
           Headline: bool }
 
     let private lowerChars (w: string) =
@@ -110,10 +114,13 @@ module Tagger =
                     span[i] <- Char.ToLowerInvariant source[i]
         )
 
+    let clusterGranularities = 3
+
     let view
         (kind: TaggerKind)
         (lexicon: Dictionary<string, int>)
         (gazetteer: Dictionary<string, int>)
+        (clusters: Dictionary<string, int[]>)
         (words: string[])
         =
         let padded = Array.concat [ [| "<s>"; "<s>" |]; words; [| "</s>"; "</s>" |] ]
@@ -143,6 +150,8 @@ module Tagger =
              else
                  [||])
           Flags = padded |> Array.map Features.wordFlags
+          Clusters =
+            Array.init clusterGranularities (fun g -> lower |> Array.map (WordClusters.lookup clusters g))
           Headline = isHeadline words }
 
     /// Hashed features of word i given the previous two predicted tags; returns how many were written.
@@ -193,6 +202,16 @@ module Tagger =
 
         if nLower.Length >= 3 then
             add (Features.hashSpan 31 nLower (nLower.Length - 3) 3)
+
+        let coarse, middle, fine = v.Clusters[0], v.Clusters[1], v.Clusters[2]
+        add (Features.hashInts 50 coarse[at] 0)
+        add (Features.hashInts 51 middle[at] 0)
+        add (Features.hashInts 52 fine[at] 0)
+        add (Features.hashInts 53 middle[at - 1] middle[at])
+        add (Features.hashInts 54 middle[at] middle[at + 1])
+        add (Features.hashInts 55 fine[at - 1] 0)
+        add (Features.hashInts 56 fine[at + 1] 0)
+        add (Features.hashInts 57 middle[at] prev)
 
         match kind with
         | PosTagger ->
@@ -342,7 +361,9 @@ module Tagger =
             else
                 noContext
 
-        let views = sentences |> List.map (view model.Kind model.Lexicon model.Gazetteer)
+        let views =
+            sentences
+            |> List.map (view model.Kind model.Lexicon model.Gazetteer model.Clusters)
         let first = views |> List.map (tagPass model model.Perceptron index context)
 
         match model.DocumentPass with
@@ -389,6 +410,7 @@ module Tagger =
         (data: TaggedSentence[])
         (lexicons: int -> Dictionary<string, int>)
         gazetteer
+        clusters
         (contextOf: int -> DocumentContext)
         iterations
         (seed: uint64)
@@ -415,7 +437,7 @@ module Tagger =
             for si in order do
                 let s = data[si]
                 let context = contextOf si
-                let v = view kind (lexicons si) gazetteer s.Words
+                let v = view kind (lexicons si) gazetteer clusters s.Words
                 let mutable prev, prev2 = -1, -1
 
                 for i in 0 .. s.Words.Length - 1 do
@@ -453,6 +475,7 @@ module Tagger =
         (kind: TaggerKind)
         (sentences: TaggedSentence list)
         (gazetteer: Dictionary<string, int>)
+        (clusters: Dictionary<string, int[]>)
         (iterations: int)
         (seed: uint64)
         (bucketBits: int)
@@ -515,6 +538,7 @@ module Tagger =
                 data
                 foldLexiconOf
                 gazetteer
+                clusters
                 (fun i -> contextOf[i])
                 iterations
                 seed
@@ -527,6 +551,7 @@ module Tagger =
               Perceptron = first
               Lexicon = lexicon
               Gazetteer = gazetteer
+              Clusters = clusters
               DocumentPass = None
               Meta = Map.empty }
 
@@ -556,6 +581,7 @@ module Tagger =
                                 inside
                                 (fun _ -> heldLexicon)
                                 gazetteer
+                                clusters
                                 (fun j -> contextOf[insideIndex[j]])
                                 iterations
                                 seed
@@ -579,7 +605,7 @@ module Tagger =
                                     foldModel.Perceptron
                                     index'
                                     context
-                                    (view kind heldLexicon gazetteer s.Words))
+                                    (view kind heldLexicon gazetteer clusters s.Words))
 
                 progress (sprintf "cross-validation fold %d" (f + 1)) iterations 0.0
 
@@ -599,6 +625,7 @@ module Tagger =
                     data
                     foldLexiconOf
                     gazetteer
+                    clusters
                     (fun i -> secondContexts[docOf i data[i]])
                     iterations
                     seed
@@ -610,7 +637,7 @@ module Tagger =
 
     // ---- files ------------------------------------------------------------------------------------------
 
-    let private magic = "MASKTAG1"
+    let private magic = "MASKTAG2"
 
     /// A gzip file: a JSON header (kind, tags, options, training data, scores), the lexicon, and the
     /// non-zero weight rows quantised to 16 bits. Written to a temporary name and renamed.
@@ -651,6 +678,15 @@ module Tagger =
                     out.Write word
                     out.Write(byte t)
 
+            out.Write model.Clusters.Count
+
+            for KeyValue(word, ids) in model.Clusters |> Seq.sortBy (fun kv -> kv.Key) do
+                out.Write word
+                out.Write(byte ids.Length)
+
+                for id in ids do
+                    out.Write(int16 id)
+
             // Rows whose weights all round to zero are dropped; the rest are 16-bit integers times `scale`.
             for p in passes do
                 let w = p.Weights
@@ -680,7 +716,7 @@ module Tagger =
             use r = new BinaryReader(gz, Encoding.UTF8)
 
             if r.ReadString() <> magic then
-                Error(sprintf "%s:0: expected a Masking tagger model (MASKTAG1)" path)
+                Error(sprintf "%s:0: expected a Masking tagger model (MASKTAG2; retrain older ones with `masking tag train`)" path)
             else
                 use doc = JsonDocument.Parse(r.ReadString())
                 let root = doc.RootElement
@@ -704,6 +740,11 @@ module Tagger =
 
                 let lexicon = readTable ()
                 let gazetteer = readTable ()
+                let clusters = Dictionary<string, int[]>()
+
+                for _ in 1 .. r.ReadInt32() do
+                    let word = r.ReadString()
+                    clusters[word] <- Array.init (int (r.ReadByte())) (fun _ -> int (r.ReadInt16()))
 
                 let readPass () =
                     let weights = Array.zeroCreate<float32> ((1 <<< bits) * tags.Length)
@@ -729,6 +770,7 @@ module Tagger =
                       Perceptron = first
                       Lexicon = lexicon
                       Gazetteer = gazetteer
+                      Clusters = clusters
                       DocumentPass = second
                       Meta = meta }
         with
