@@ -25,8 +25,9 @@ passed=0
 failed=0
 for trx in "$results"/*.trx; do
     [ -f "$trx" ] || continue
-    p=$(grep -o 'outcome="Passed"' "$trx" | wc -l)
-    f=$(grep -o 'outcome="Failed"' "$trx" | wc -l)
+    # Only test results count: the run summary carries an outcome attribute too.
+    p=$(grep -o '<UnitTestResult [^>]*outcome="Passed"' "$trx" | wc -l)
+    f=$(grep -o '<UnitTestResult [^>]*outcome="Failed"' "$trx" | wc -l)
     passed=$((passed + p))
     failed=$((failed + f))
 done

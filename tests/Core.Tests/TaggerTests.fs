@@ -37,7 +37,10 @@ let ``features are hashed the same way every time and differ between templates``
     let words = [| "John"; "lives"; "in"; "Paris" |]
     let ctx = DocumentContext.ofSentences [ words ]
     let lexicon = Collections.Generic.Dictionary<string, int>()
-    let view = Tagger.view NerTagger lexicon lexicon (Collections.Generic.Dictionary()) words
+
+    let view =
+        Tagger.view NerTagger lexicon lexicon (Collections.Generic.Dictionary()) words
+
     let n = Tagger.features NerTagger ctx view 3 1 0 out
     Assert.InRange(n, 20, 64)
     Assert.Equal(n, out[.. n - 1] |> Array.distinct |> Array.length)
@@ -68,7 +71,15 @@ let private tinyCorpus () =
 let ``training is deterministic: the same seed gives the same model bytes`` () =
     let train seed =
         let m =
-            Tagger.train NerTagger (tinyCorpus ()) (Collections.Generic.Dictionary()) (Collections.Generic.Dictionary()) 2 seed 16 (fun _ _ _ -> ())
+            Tagger.train
+                NerTagger
+                (tinyCorpus ())
+                (Collections.Generic.Dictionary())
+                (Collections.Generic.Dictionary())
+                2
+                seed
+                16
+                (fun _ _ _ -> ())
 
         let path =
             Path.Combine(Path.GetTempPath(), sprintf "masking-%s.tagger" (Guid.NewGuid().ToString "N"))

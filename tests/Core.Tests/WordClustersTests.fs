@@ -45,7 +45,9 @@ let ``clustering is deterministic`` () =
 
 [<Fact>]
 let ``the shipped taggers carry their word clusters`` () =
-    let path = System.IO.Path.Combine(Masking.Tests.TestData.repoRoot.Value, "models", "pos.tagger")
+    let path =
+        System.IO.Path.Combine(Masking.Tests.TestData.repoRoot.Value, "models", "pos.tagger")
+
     let model = Tagger.load path |> Result.defaultWith failwith
     Assert.True(model.Clusters.Count > 10000, sprintf "%d clustered words" model.Clusters.Count)
     Assert.Equal(3, model.Clusters["london"].Length)

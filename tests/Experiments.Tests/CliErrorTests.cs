@@ -96,7 +96,8 @@ public class TagCommandTests
         var conll = CliRunner.TempFile(string.Join('\n', File.ReadLines(Path.Combine(CliRunner.DataRoot, "conll2003", "valid.txt")).Take(600)) + "\n");
         var ner = CliRunner.Run("tag", "eval", "--kind", "ner", "--data", conll);
         Assert.True(ner.ExitCode == 0, ner.Stderr);
-        Assert.Matches(@"f1=0\.[6-9]\d+", ner.Stdout);
+        var f1 = double.Parse(System.Text.RegularExpressions.Regex.Match(ner.Stdout, @"f1=([0-9.]+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(f1, 0.6, 1.0);
     }
 
     [Theory]

@@ -94,16 +94,18 @@ module Tagger =
     /// A sentence's per-word values, computed once and padded with two "<s>" and two "</s>" words, so that
     /// every token's features (which look two words either way) reuse them.
     type SentenceView =
-        { Padded: string[]
-          Lower: string[]
-          Shape: string[]
-          Short: string[]
-          Lexicon: int[]
-          Gazetteer: int[]
-          Flags: int[]
-          /// Cluster ids per granularity, per padded position (WordClusters.none for unknown words).
-          Clusters: int[][]
-          Headline: bool }
+        {
+            Padded: string[]
+            Lower: string[]
+            Shape: string[]
+            Short: string[]
+            Lexicon: int[]
+            Gazetteer: int[]
+            Flags: int[]
+            /// Cluster ids per granularity, per padded position (WordClusters.none for unknown words).
+            Clusters: int[][]
+            Headline: bool
+        }
 
     let private lowerChars (w: string) =
         String.Create(
@@ -150,8 +152,7 @@ module Tagger =
              else
                  [||])
           Flags = padded |> Array.map Features.wordFlags
-          Clusters =
-            Array.init clusterGranularities (fun g -> lower |> Array.map (WordClusters.lookup clusters g))
+          Clusters = Array.init clusterGranularities (fun g -> lower |> Array.map (WordClusters.lookup clusters g))
           Headline = isHeadline words }
 
     /// Hashed features of word i given the previous two predicted tags; returns how many were written.
@@ -364,6 +365,7 @@ module Tagger =
         let views =
             sentences
             |> List.map (view model.Kind model.Lexicon model.Gazetteer model.Clusters)
+
         let first = views |> List.map (tagPass model model.Perceptron index context)
 
         match model.DocumentPass with
@@ -716,7 +718,11 @@ module Tagger =
             use r = new BinaryReader(gz, Encoding.UTF8)
 
             if r.ReadString() <> magic then
-                Error(sprintf "%s:0: expected a Masking tagger model (MASKTAG2; retrain older ones with `masking tag train`)" path)
+                Error(
+                    sprintf
+                        "%s:0: expected a Masking tagger model (MASKTAG2; retrain older ones with `masking tag train`)"
+                        path
+                )
             else
                 use doc = JsonDocument.Parse(r.ReadString())
                 let root = doc.RootElement

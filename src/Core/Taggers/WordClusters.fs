@@ -113,7 +113,8 @@ module WordClusters =
                 let norm = sqrt (entries |> Array.sumBy (fun (_, v) -> v * v))
 
                 entries |> Array.map fst,
-                entries |> Array.map (fun (_, v) -> if norm > 0.0 then float32 (v / norm) else 0.0f))
+                entries
+                |> Array.map (fun (_, v) -> if norm > 0.0 then float32 (v / norm) else 0.0f))
 
         words, rows, dims
 
@@ -162,7 +163,10 @@ module WordClusters =
 
             // Every word sits on a centroid already: fall back to the first word not chosen.
             if next < 0 then
-                next <- (seq { 0 .. n - 1 } |> Seq.tryFind (fun w -> not (chosen.Contains w)) |> Option.defaultValue 0)
+                next <-
+                    (seq { 0 .. n - 1 }
+                     |> Seq.tryFind (fun w -> not (chosen.Contains w))
+                     |> Option.defaultValue 0)
 
         chosen.ToArray()
 
@@ -270,7 +274,8 @@ module WordClusters =
 
         let table = Dictionary<string, int[]>()
 
-        words |> Array.iteri (fun i w -> table[w] <- assignments |> Array.map (fun a -> a[i]))
+        words
+        |> Array.iteri (fun i w -> table[w] <- assignments |> Array.map (fun a -> a[i]))
 
         table
 
