@@ -25,7 +25,9 @@ public static class Program
         "  bench train [--preset tiny] [--threads N] [--seconds 10] [--peak] [--memory-steps 1000]\n" +
         "  tokenizer train --input FILE --vocab-size N --out FILE | tokenizer encode --text TEXT\n" +
         "  tag train --kind pos|ner | tag eval --kind pos|ner --data FILE | tag annotate --input FILE --out FILE\n" +
-        "  run --preset demo [--out runs/demo]        the whole protocol on the generated world (results.json, report.md)\n" +
+        "  run --preset demo|smoke|paper [--out runs/NAME] [--parallel N] [--threads N]   = grid --config configs/NAME.json\n" +
+        "  grid --config FILE [--out DIR] [--backend local|slurm] [--dry-run] [--parallel N] [--threads N]\n" +
+        "       every cell (arm × task × seed) and the report; grid cell --config F --out DIR --cell ID; grid report --out DIR\n" +
         "options common to all: --data DIR (or MASKING_DATA) for the datasets";
 
     public static int Main(string[] argv)
@@ -58,10 +60,11 @@ public static class Program
                 "bench" => throw new CliError("bench: expected `bench mask` or `bench train`"),
                 "tokenizer" => TokenizerCommand.Run(args, stdout, stderr),
                 "tag" => TagCommand.Run(args, stdout, stderr),
-                "run" => RunProtocol(args, stdout, stderr),
+                "run" => Grid.GridCommand.RunGrid(args, args.Optional("preset") ?? "demo", stdout, stderr),
+                "grid" => Grid.GridCommand.Run(args, stdout, stderr),
                 "help" or "--help" or "-h" => Help(stdout),
                 "" => throw new CliError("expected a command; try `masking help`"),
-                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, tag, pretrain, intermediate, finetune, evaluate, learn-policy, bench mask, tokenizer, run, help"),
+                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, tag, pretrain, intermediate, finetune, evaluate, learn-policy, bench mask, tokenizer, run, grid, help"),
             };
         }
         catch (CliError e)
@@ -75,15 +78,5 @@ public static class Program
     {
         stdout.WriteLine(Usage);
         return 0;
-    }
-
-    private static int RunProtocol(Args args, TextWriter stdout, TextWriter stderr)
-    {
-        var name = args.Optional("preset") ?? "demo";
-        var preset = Protocol.ProtocolPreset.Find(name) ?? throw new CliError($"--preset: unknown preset '{name}'; known: demo, smoke");
-        var outDir = args.Optional("out") ?? Path.Combine("runs", name);
-        var env = TrainCommands.Environment(args, stderr);
-        args.EnsureAllUsed("run");
-        return Protocol.ProtocolRun.Run(preset, Path.GetFullPath(outDir), env with { Interactive = false }, stdout);
     }
 }

@@ -22,7 +22,6 @@ type MetaGradient =
 /// the context masked by g(·; φ) with the masked tokens' losses weighted by their masking probabilities;
 /// inner step 2 is a task step on (q, a); the outer loss is the task loss on (q, a) after both.
 module MetaObjective =
-    let private sc (x: float) = Scalar.op_Implicit x
 
     /// d loss / d each input; zeros for inputs the loss does not reach (autograd.grad with allow_unused
     /// returns empty tensors for those).
@@ -108,7 +107,9 @@ module MetaObjective =
 
     let private step (theta: Parameters) (names: string list) (grads: torch.Tensor seq) (alpha: float) : Parameters =
         Seq.zip names grads
-        |> Seq.fold (fun (acc: Parameters) (n, g) -> acc.Add(n, theta[n] - g.mul (sc alpha))) theta
+        |> Seq.fold
+            (fun (acc: Parameters) (n, g) -> acc.Add(n, theta[n] - Scalars.ofFloat alpha (fun a -> g.mul a)))
+            theta
 
     /// L_meta(φ) = L_task(θ''), θ'' = θ' − α∇L_task(θ'), θ' = θ − α∇L_MLM(θ; c, φ). The result's graph
     /// reaches the scorer's parameters φ.
@@ -168,7 +169,7 @@ module MetaObjective =
             use _ = torch.no_grad ()
 
             Seq.zip names grads
-            |> Seq.iter (fun (n, g) -> theta[n].sub_ (g.mul (sc alpha)) |> ignore)
+            |> Seq.iter (fun (n, g) -> theta[n].sub_ (Scalars.ofFloat alpha (fun a -> g.mul a)) |> ignore)
 
         let probabilities =
             use _ = torch.no_grad ()

@@ -37,11 +37,8 @@ module SpanScorer =
                 p
                     .Add(
                         head + ".weight",
-                        torch
-                            .randn([| 1L; int64 c.DModel |], device = device)
-                            .mul_(Scalar.op_Implicit 0.02)
-                            .requires_grad_
-                            true
+                        Scalars.ofFloat 0.02 (fun std ->
+                            torch.randn([| 1L; int64 c.DModel |], device = device).mul_(std).requires_grad_ true)
                     )
                     .Add(head + ".bias", torch.zeros([| 1L |], device = device).requires_grad_ true))
             encoder
@@ -52,8 +49,8 @@ module SpanScorer =
     /// Start, end and token logits [B, S] for source ids [B, S]; padding gets a very low start/end logit.
     let logits (c: ModelConfig) (p: Parameters) (training: bool) (ids: torch.Tensor) =
         let h = Seq2Seq.encode c p training ids
-        let pad = ids.eq (Scalar.op_Implicit (int64 c.PadId))
-        let low = Scalar.op_Implicit -1e9
+        let pad = Scalars.ofInt (int64 c.PadId) (fun padId -> ids.eq padId)
+        use low = Scalar.op_Implicit -1e9
 
         (head p "scorer.start" h).masked_fill (pad, low),
         (head p "scorer.end" h).masked_fill (pad, low),

@@ -7,12 +7,8 @@ open TorchSharp
 /// at each step: targets here are short).
 module Decode =
     let private startTokens (c: ModelConfig) (n: int64) (device: torch.Device) =
-        torch.full (
-            [| n; 1L |],
-            TorchSharp.Scalar.op_Implicit (int64 c.DecoderStartId),
-            dtype = torch.int64,
-            device = device
-        )
+        Scalars.ofInt (int64 c.DecoderStartId) (fun start ->
+            torch.full ([| n; 1L |], start, dtype = torch.int64, device = device))
 
     /// Token ids (without the start token, cut at </s>) for each source row.
     let greedy (c: ModelConfig) (p: Parameters) (source: torch.Tensor) (maxLength: int) : int[][] =

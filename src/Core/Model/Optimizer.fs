@@ -26,7 +26,6 @@ module AdamW =
           Epsilon = 1e-8
           WeightDecay = 0.01 }
 
-    let private sc (x: float) : TorchSharp.Scalar = TorchSharp.Scalar.op_Implicit x
 
     let init (p: Parameters) : AdamWState =
         use _ = torch.no_grad ()
@@ -56,6 +55,15 @@ module AdamW =
         let t = state.Step + 1L
         let bc1 = 1.0 - Math.Pow(settings.Beta1, float t)
         let bc2 = 1.0 - Math.Pow(settings.Beta2, float t)
+        // Owned for the whole update (see Scalars).
+        use decay = TorchSharp.Scalar.op_Implicit (1.0 - lr * settings.WeightDecay)
+        use beta1 = TorchSharp.Scalar.op_Implicit settings.Beta1
+        use oneMinusBeta1 = TorchSharp.Scalar.op_Implicit (1.0 - settings.Beta1)
+        use beta2 = TorchSharp.Scalar.op_Implicit settings.Beta2
+        use oneMinusBeta2 = TorchSharp.Scalar.op_Implicit (1.0 - settings.Beta2)
+        use sqrtBc2 = TorchSharp.Scalar.op_Implicit (sqrt bc2)
+        use epsilon = TorchSharp.Scalar.op_Implicit settings.Epsilon
+        use stepSize = TorchSharp.Scalar.op_Implicit (-lr / bc1)
 
         for KeyValue(name, w) in p do
             let g = grads name
@@ -64,12 +72,12 @@ module AdamW =
                 let m, v = state.M[name], state.V[name]
 
                 if settings.WeightDecay > 0.0 && decays name then
-                    w.mul_ (sc (1.0 - lr * settings.WeightDecay)) |> ignore
+                    w.mul_ decay |> ignore
 
-                m.mul_(sc settings.Beta1).add_ (g, sc (1.0 - settings.Beta1)) |> ignore
-                v.mul_(sc settings.Beta2).addcmul_ (g, g, sc (1.0 - settings.Beta2)) |> ignore
-                use denom = v.sqrt().div_(sc (sqrt bc2)).add_ (sc settings.Epsilon)
-                w.addcdiv_ (m, denom, sc (-lr / bc1)) |> ignore
+                m.mul_(beta1).add_ (g, oneMinusBeta1) |> ignore
+                v.mul_(beta2).addcmul_ (g, g, oneMinusBeta2) |> ignore
+                use denom = v.sqrt().div_(sqrtBc2).add_ epsilon
+                w.addcdiv_ (m, denom, stepSize) |> ignore
 
         { state with Step = t }
 
@@ -93,7 +101,7 @@ module Gradients =
         let squares =
             [ for KeyValue(_, w) in p do
                   if not (isNull w.grad) then
-                      yield w.grad.pow(TorchSharp.Scalar.op_Implicit 2.0).sum().item<float32> () |> float ]
+                      yield Scalars.ofFloat 2.0 (fun two -> w.grad.pow(two).sum().item<float32> ()) |> float ]
 
         sqrt (List.sum squares)
 
@@ -103,7 +111,7 @@ module Gradients =
 
         if maxNorm > 0.0 && total > maxNorm && not (Double.IsNaN total) then
             use _ = torch.no_grad ()
-            let scale = TorchSharp.Scalar.op_Implicit (maxNorm / (total + 1e-6))
+            use scale = TorchSharp.Scalar.op_Implicit (maxNorm / (total + 1e-6))
 
             for KeyValue(_, w) in p do
                 if not (isNull w.grad) then

@@ -62,7 +62,7 @@ module Parameters =
                 elif isNorm then
                     torch.ones (shape, dtype = torch.float32)
                 else
-                    torch.randn(shape, dtype = torch.float32).mul_ (TorchSharp.Scalar.op_Implicit 0.02)
+                    Scalars.ofFloat 0.02 (fun std -> torch.randn(shape, dtype = torch.float32).mul_ std)
 
             if name = "model.shared.weight" then
                 t.select(0L, int64 c.PadId).zero_ () |> ignore

@@ -27,17 +27,17 @@ module Seq2Seq =
     /// An additive mask hiding padded keys: [B, 1, 1, S], 0 where visible, the float minimum where padded.
     let paddingMask (c: ModelConfig) (ids: torch.Tensor) =
         let pad =
-            ids.eq(TorchSharp.Scalar.op_Implicit (int64 c.PadId)).unsqueeze(1L).unsqueeze (2L)
+            Scalars.ofInt (int64 c.PadId) (fun padId -> ids.eq(padId).unsqueeze(1L).unsqueeze (2L))
 
-        torch
-            .zeros(pad.shape, dtype = torch.float32, device = ids.device)
-            .masked_fill (pad, TorchSharp.Scalar.op_Implicit negative)
+        Scalars.using (TorchSharp.Scalar.op_Implicit negative) (fun low ->
+            torch.zeros(pad.shape, dtype = torch.float32, device = ids.device).masked_fill (pad, low))
 
     /// An additive causal mask [1, 1, T, T].
     let causalMask (t: int64) (device: torch.Device) =
         torch
             .triu(
-                torch.full ([| t; t |], TorchSharp.Scalar.op_Implicit negative, dtype = torch.float32, device = device),
+                Scalars.using (TorchSharp.Scalar.op_Implicit negative) (fun low ->
+                    torch.full ([| t; t |], low, dtype = torch.float32, device = device)),
                 1L
             )
             .unsqueeze(0L)
@@ -59,7 +59,7 @@ module Seq2Seq =
         let split (x: torch.Tensor) (t: int64) = x.view(b, t, h, hd).transpose (1L, 2L)
 
         let q =
-            split ((linear p (name + ".q_proj") query).mul (TorchSharp.Scalar.op_Implicit scaling)) tq
+            split (Scalars.ofFloat scaling (fun s -> (linear p (name + ".q_proj") query).mul s)) tq
 
         let k = split (linear p (name + ".k_proj") keyValue) tk
         let v = split (linear p (name + ".v_proj") keyValue) tk
@@ -96,7 +96,7 @@ module Seq2Seq =
 
         let tokens =
             if c.ScaleEmbedding then
-                tokens.mul (TorchSharp.Scalar.op_Implicit (sqrt (float c.DModel)))
+                Scalars.ofFloat (sqrt (float c.DModel)) (fun s -> tokens.mul s)
             else
                 tokens
 
@@ -193,14 +193,14 @@ module Loss =
         let lprobs = F.log_softmax (logits, -1L)
         let nll = lprobs.gather(-1L, target.unsqueeze (-1L)).squeeze(-1L).neg ()
         let smooth = lprobs.sum(-1L).neg ()
-        let keep = target.ne (TorchSharp.Scalar.op_Implicit (int64 padId))
+        let keep = Scalars.ofInt (int64 padId) (fun s -> target.ne s)
 
         let perToken =
-            nll.mul (TorchSharp.Scalar.op_Implicit (1.0 - epsilon))
-            + smooth.mul (TorchSharp.Scalar.op_Implicit (epsilon / float vocab))
+            Scalars.ofFloat (1.0 - epsilon) (fun s -> nll.mul s)
+            + Scalars.ofFloat (epsilon / float vocab) (fun s -> smooth.mul s)
 
         let perToken =
-            perToken.masked_fill (keep.logical_not (), TorchSharp.Scalar.op_Implicit 0.0)
+            Scalars.ofFloat 0.0 (fun zero -> perToken.masked_fill (keep.logical_not (), zero))
 
         let perToken =
             match weights with
@@ -208,4 +208,4 @@ module Loss =
             | None -> perToken
 
         perToken.sum ()
-        / keep.sum().clamp_min(TorchSharp.Scalar.op_Implicit 1L).to_type (torch.float32)
+        / Scalars.ofInt 1L (fun one -> keep.sum().clamp_min(one).to_type (torch.float32))

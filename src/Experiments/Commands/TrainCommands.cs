@@ -36,6 +36,7 @@ public static class TrainCommands
             Task = stage == "finetune" ? args.Required("task", "the task to fine-tune on") : null,
             Scorer = stage == "intermediate" && args.Optional("scorer") is { } scorer ? Path.GetFullPath(scorer) : null,
             Steps = args.Int("steps", stage == "finetune" ? 2000 : 1000, min: 1),
+            TrainFraction = stage == "finetune" ? args.Double("train-fraction", 1.0, min: 1e-6) : 1.0,
             BatchSize = args.Int("batch-size", defaults.BatchSize, min: 1),
             LearningRate = args.Double("lr", stage == "finetune" ? 3e-4 : defaults.LearningRate, min: 0),
             WarmupFraction = args.Double("warmup", defaults.WarmupFraction, min: 0),

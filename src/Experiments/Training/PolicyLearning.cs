@@ -113,6 +113,17 @@ public static class PolicyLearning
             scorer = new Scorer(c, SpanScorer.init(c, (long)(o.Seed & 0x7FFFFFFF), env.Device), o.Kind);
         }
         var result = o.Kind == "supervised" ? Supervised(o, dir, env, scorer, train, dev) : Meta(o, dir, env, scorer, vocab, train, dev);
+        if (o.Kind == "supervised")
+        {
+            // Early stopping chose the checkpoint on dev; the held-out test contexts give the unbiased comparison.
+            var test = Locate(task.ResultValue, Split.Test, vocab, o.Corpus, env);
+            var best = Scorer.Load(Path.Combine(dir.Path, Scorer.FileName), env.Device).Scorer;
+            var (randomSpan, randomEntity) = Baselines(test);
+            result["test_contexts"] = test.Count;
+            result["test_span_f1"] = DevSpanF1(best, test, env.Device);
+            result["test_random_span_f1"] = randomSpan;
+            result["test_random_entity_span_f1"] = randomEntity;
+        }
         RunDirectory.WriteAtomically(dir.FinalFile, JsonSerializer.Serialize(result) + "\n");
         env.Log.WriteLine($"learn-policy: {JsonSerializer.Serialize(result)}; {dir.Path}");
         return 0;

@@ -19,6 +19,8 @@ public sealed record RunConfig
     /// <summary>A learn-policy run whose span scorer drives the <c>scored</c> policy.</summary>
     public string? Scorer { get; init; }
     public int Steps { get; init; } = 1000;
+    /// <summary>Fine-tuning on this fraction of the training split (a seeded subset), for learning-efficiency curves.</summary>
+    public double TrainFraction { get; init; } = 1.0;
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 5e-4;
     public double WarmupFraction { get; init; } = 0.06;

@@ -127,7 +127,7 @@ public static class Stages
         if (resumed && File.Exists(dir.LastCheckpoint)) (state, meta) = ModelState.Load(dir.LastCheckpoint, env.Device, withOptimizer: true);
         else state = ModelState.Load(StartingPoint(from), env.Device, withOptimizer: false).State;
 
-        var train = Pairs(LoadSplit(task, Split.Train, env), vocab, run);
+        var train = Pairs(Subset(LoadSplit(task, Split.Train, env), run.TrainFraction, run.Seed), vocab, run);
         var dev = LoadSplit(task, Split.Dev, env);
         var metric = task.Metrics.Head;
         var key = MetricModule.key(metric);
@@ -261,6 +261,21 @@ public static class Stages
         return list.ToArray();
     }
 
+    /// <summary>The first ⌈fraction·n⌉ examples of a seeded shuffle; the whole split at fraction 1.</summary>
+    public static IReadOnlyList<TaskExample> Subset(IReadOnlyList<TaskExample> examples, double fraction, ulong seed)
+    {
+        if (fraction >= 1.0) return examples;
+        var rng = new Rng(Seeds.derive(seed, -7, 0L));
+        var order = Enumerable.Range(0, examples.Count).ToArray();
+        for (var i = order.Length - 1; i > 0; i--)
+        {
+            var j = rng.NextInt(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        var keep = Math.Max(1, (int)Math.Ceiling(fraction * examples.Count));
+        return order.Take(keep).Order().Select(i => examples[i]).ToList();
+    }
+
     private static IReadOnlyList<TaskExample> LoadSplit(TaskInfo task, Split split, StageEnvironment env)
     {
         var root = task.Name.StartsWith("world-", StringComparison.Ordinal) ? "" : DataRoot.Resolve(env.DataRoot);
@@ -275,7 +290,7 @@ public static class Stages
         return t.IsOk ? t.ResultValue : throw new CliError(t.ErrorValue);
     }
 
-    private static ByteBpeTokenizer LoadVocab(string path)
+    internal static ByteBpeTokenizer LoadVocab(string path)
     {
         var m = ByteBpeModelModule.load(path);
         return m.IsOk ? new ByteBpeTokenizer(m.ResultValue) : throw new CliError(m.ErrorValue);

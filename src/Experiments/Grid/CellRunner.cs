@@ -1,0 +1,125 @@
+using System.Text;
+using System.Text.Json;
+using Masking.Experiments.Cli;
+using Masking.Experiments.Training;
+using Masking.Metrics;
+using Masking.Tasks;
+
+namespace Masking.Experiments.Grid;
+
+/// <summary>One line of the results index: a finished fine-tuning cell's test score and dev curve.</summary>
+public sealed record CellResult(string Cell, string Arm, string Task, int Seed, double Fraction, string Metric, double Score,
+    IReadOnlyList<double[]> DevCurve);
+
+/// <summary>
+/// Runs one cell in this process (what <c>masking grid cell</c> does, locally or as a Slurm array task) and
+/// appends a finished fine-tuning cell's result to the grid's index, <c>OUT/results.jsonl</c>.
+/// </summary>
+public static class CellRunner
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static string IndexFile(string outDir) => Path.Combine(outDir, "results.jsonl");
+    public static string CellDir(string outDir, Cell cell) => Path.Combine(outDir, cell.Id);
+    private static string EvalMetrics(GridConfig config, string outDir, Cell cell) =>
+        Path.Combine(CellDir(outDir, cell), "eval-" + config.Evaluation.Split, "metrics.json");
+
+    /// <summary>Finished: a preparatory cell has final.json; a fine-tuning cell is evaluated and in the index.</summary>
+    public static bool IsFinished(GridConfig config, string outDir, Cell cell, IReadOnlySet<string> indexed) =>
+        cell.IsResult
+            ? File.Exists(EvalMetrics(config, outDir, cell)) && indexed.Contains(cell.Id)
+            : File.Exists(Path.Combine(CellDir(outDir, cell), "final.json"));
+
+    public static int Run(GridConfig config, string outDir, Cell cell, StageEnvironment env)
+    {
+        string Dir(string id) => Path.Combine(outDir, id);
+        RunConfig Base(string stage) => new()
+        {
+            Stage = stage, BatchSize = config.BatchSize, MaxSourceLength = config.MaxSourceLength, MaxTargetLength = config.MaxTargetLength,
+            LogEvery = 10, CheckpointEvery = 50,
+        };
+        var dir = new RunDirectory(CellDir(outDir, cell));
+        switch (cell.Kind)
+        {
+            case CellKind.Pretrain:
+                return Stages.Pretrain(Base("pretrain") with
+                {
+                    Preset = config.Model, Corpus = config.Pretrain.Corpus, Policy = config.Pretrain.Policy, Steps = config.Pretrain.Steps,
+                    LearningRate = config.Pretrain.Lr, VocabSize = config.VocabSize,
+                }, dir, env);
+            case CellKind.LearnPolicy:
+                var p = cell.Policy!;
+                return PolicyLearning.Run(new PolicyLearning.Options(p.Kind, p.Task, Dir("pretrain"), config.Intermediate.Corpus, p.Steps, p.Lr,
+                    p.InnerLr, p.Budget, p.MetaGradient, false, p.Init is null ? null : Dir($"policy/{p.Init}"), p.EvalEvery, 5, 0), dir, env);
+            case CellKind.Intermediate:
+                var arm = config.Arms.Single(a => a.Name == cell.Arm);
+                return Stages.Intermediate(Base("intermediate") with
+                {
+                    From = Dir("pretrain"), Corpus = config.Intermediate.Corpus, Policy = arm.Policy,
+                    Scorer = arm.Scorer is null ? null : Dir($"policy/{arm.Scorer}"), Steps = config.Intermediate.Steps,
+                    LearningRate = config.Intermediate.Lr,
+                }, dir, env);
+            default:
+                var source = config.Arms.Single(a => a.Name == cell.Arm);
+                var code = Stages.Finetune(Base("finetune") with
+                {
+                    From = source.Policy is null ? Dir("pretrain") : Dir($"ipt/{source.Name}"), Task = cell.Task, Steps = config.Finetune.Steps,
+                    EvalEvery = config.Finetune.EvalEvery, Patience = config.Finetune.Patience, LearningRate = config.Finetune.Lr,
+                    Seed = (ulong)cell.Seed, TrainFraction = cell.Fraction, BatchSize = config.Finetune.BatchSize ?? config.BatchSize,
+                }, dir, env);
+                if (code != 0) return code;
+                if (!File.Exists(EvalMetrics(config, outDir, cell)))
+                {
+                    code = Stages.Evaluate(dir.Path, config.Evaluation.Split, config.Evaluation.Beam, null, env);
+                    if (code != 0) return code;
+                }
+                if (!ReadIndex(outDir).Any(r => r.Cell == cell.Id)) Append(outDir, Result(config, outDir, cell));
+                return 0;
+        }
+    }
+
+    private static CellResult Result(GridConfig config, string outDir, Cell cell)
+    {
+        var key = MetricModule.key(Registry.find(cell.Task!).ResultValue.Metrics.Head);
+        using var doc = JsonDocument.Parse(File.ReadAllText(EvalMetrics(config, outDir, cell)));
+        var curve = new List<double[]>();
+        var metrics = Path.Combine(CellDir(outDir, cell), "metrics.jsonl");
+        foreach (var line in File.ReadLines(metrics))
+        {
+            using var m = JsonDocument.Parse(line);
+            if (m.RootElement.TryGetProperty("dev_" + key, out var dev))
+                curve.Add([m.RootElement.GetProperty("step").GetDouble(), dev.GetDouble()]);
+        }
+        return new CellResult(cell.Id, cell.Arm!, cell.Task!, cell.Seed, cell.Fraction, key, doc.RootElement.GetProperty(key).GetDouble(), curve);
+    }
+
+    /// <summary>
+    /// One write of one line with O_APPEND: concurrent cells (local processes or Slurm tasks on a shared file
+    /// system that honours append) never interleave or lose lines.
+    /// </summary>
+    public static void Append(string outDir, CellResult result)
+    {
+        var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(result, Json) + "\n");
+        using var stream = new FileStream(IndexFile(outDir), FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.WriteThrough);
+        stream.Write(bytes);
+    }
+
+    /// <summary>The index's results, the last line of a cell winning; a torn last line (a crash) is ignored.</summary>
+    public static IReadOnlyList<CellResult> ReadIndex(string outDir)
+    {
+        var path = IndexFile(outDir);
+        if (!File.Exists(path)) return [];
+        var byCell = new Dictionary<string, CellResult>();
+        foreach (var line in File.ReadLines(path))
+        {
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            try
+            {
+                var r = JsonSerializer.Deserialize<CellResult>(line, Json);
+                if (r is not null) byCell[r.Cell] = r;
+            }
+            catch (JsonException) { }
+        }
+        return byCell.Values.ToList();
+    }
+}

@@ -1,0 +1,179 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Masking.Experiments.Cli;
+
+namespace Masking.Experiments.Grid;
+
+/// <summary>General pre-training: the model, its vocabulary and corpus.</summary>
+public sealed record PretrainSection
+{
+    public int Steps { get; init; } = 1500;
+    public double Lr { get; init; } = 1e-3;
+    public string Corpus { get; init; } = "world-background";
+    public string Policy { get; init; } = "orig";
+}
+
+/// <summary>A learned policy trained on the way: <c>masking learn-policy</c> from the pre-trained model.</summary>
+public sealed record LearnedPolicySection
+{
+    public required string Name { get; init; }
+    /// <summary>supervised or meta.</summary>
+    public required string Kind { get; init; }
+    public required string Task { get; init; }
+    public int Steps { get; init; } = 600;
+    public double Lr { get; init; } = 1e-3;
+    public double InnerLr { get; init; } = 1e-2;
+    public double Budget { get; init; } = 0.15;
+    public string MetaGradient { get; init; } = "first-order";
+    /// <summary>Another learned policy's name whose scorer initialises this one.</summary>
+    public string? Init { get; init; }
+    public int EvalEvery { get; init; } = 100;
+}
+
+/// <summary>One arm: the policy of intermediate pre-training (none: fine-tune the pre-trained model directly).</summary>
+public sealed record ArmSection
+{
+    public required string Name { get; init; }
+    /// <summary>A policy spec (orig, rand, ssm, scored:budget=0.15, …); null for the no-IPT baseline.</summary>
+    public string? Policy { get; init; }
+    /// <summary>The learned policy (by name) whose scorer drives a <c>scored</c> policy.</summary>
+    public string? Scorer { get; init; }
+}
+
+public sealed record IntermediateSection
+{
+    public int Steps { get; init; } = 600;
+    public double Lr { get; init; } = 1e-3;
+    public string Corpus { get; init; } = "world-target";
+}
+
+public sealed record FinetuneSection
+{
+    public int Steps { get; init; } = 400;
+    /// <summary>Fine-tuning's own batch size; null: the grid's <c>batch_size</c>.</summary>
+    public int? BatchSize { get; init; }
+    public double Lr { get; init; } = 5e-4;
+    public int EvalEvery { get; init; } = 100;
+    public int Patience { get; init; } = 3;
+    /// <summary>Learning efficiency: extra cells fine-tuned on these fractions of the training data.</summary>
+    public IReadOnlyList<double> Fractions { get; init; } = [];
+    /// <summary>The tasks the fraction cells run on (all tasks when empty).</summary>
+    public IReadOnlyList<string> FractionTasks { get; init; } = [];
+    /// <summary>The arms that get fraction cells (all arms when empty).</summary>
+    public IReadOnlyList<string> FractionArms { get; init; } = [];
+    /// <summary>Seeds of the fraction cells (the first N seeds).</summary>
+    public int FractionSeeds { get; init; } = 1;
+}
+
+public sealed record EvaluationSection
+{
+    public string Split { get; init; } = "test";
+    public int Beam { get; init; } = 1;
+}
+
+/// <summary>
+/// A whole experiment as plain data (JSON, snake_case): general pre-training → learned policies → intermediate
+/// pre-training per arm → fine-tuning per arm × task × seed → test evaluation → analyses and report. The
+/// policy is the only thing that differs between arms.
+/// </summary>
+public sealed record GridConfig
+{
+    public required string Name { get; init; }
+    public string Model { get; init; } = "tiny";
+    public int VocabSize { get; init; } = 2000;
+    public int BatchSize { get; init; } = 32;
+    public int MaxSourceLength { get; init; } = 96;
+    public int MaxTargetLength { get; init; } = 24;
+    public PretrainSection Pretrain { get; init; } = new();
+    public IReadOnlyList<LearnedPolicySection> LearnedPolicies { get; init; } = [];
+    public required IReadOnlyList<ArmSection> Arms { get; init; }
+    public IntermediateSection Intermediate { get; init; } = new();
+    public required IReadOnlyList<string> Tasks { get; init; }
+    public FinetuneSection Finetune { get; init; } = new();
+    public int Seeds { get; init; } = 3;
+    public EvaluationSection Evaluation { get; init; } = new();
+    /// <summary>Cells run at once by the local backend; each gets <c>threads</c> threads.</summary>
+    public int Parallel { get; init; } = 2;
+    public int Threads { get; init; } = 1;
+    /// <summary>cpu or cuda.</summary>
+    public string Device { get; init; } = "cpu";
+    /// <summary>Sentences of the IPT corpus masked by each policy for the POS and frequency analyses.</summary>
+    public int AnalysisSentences { get; init; } = 2000;
+    /// <summary>Slurm resources per cell (the slurm backend).</summary>
+    public SlurmSection Slurm { get; init; } = new();
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        WriteIndented = true,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    /// <summary>Reads and checks a config file; bad input is a <see cref="CliError"/> naming file and line.</summary>
+    public static GridConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new CliError($"{path}:0: expected a grid config file (JSON)");
+        GridConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize<GridConfig>(File.ReadAllText(path), Options);
+        }
+        catch (JsonException e)
+        {
+            var line = (e.LineNumber ?? 0) + 1;
+            var what = e.Message.Split(" Path:")[0].Split(". LineNumber")[0];
+            throw new CliError($"{path}:{line}: {what}");
+        }
+        if (config is null) throw new CliError($"{path}:1: expected a JSON object");
+        var problem = config.Problem();
+        return problem is null ? config : throw new CliError($"{path}:0: {problem}");
+    }
+
+    /// <summary>What is wrong with the config, or null.</summary>
+    public string? Problem()
+    {
+        if (Arms.Count == 0) return "expected at least one arm";
+        if (Tasks.Count == 0) return "expected at least one task";
+        if (Seeds < 1) return "seeds: expected at least 1";
+        if (Parallel < 1 || Threads < 1) return "parallel and threads: expected at least 1";
+        if (Device is not ("cpu" or "cuda")) return $"device: expected cpu or cuda, got '{Device}'";
+        foreach (var dup in Arms.GroupBy(a => a.Name).Where(g => g.Count() > 1)) return $"arms: the name '{dup.Key}' is used twice";
+        var learned = LearnedPolicies.Select(p => p.Name).ToHashSet();
+        foreach (var p in LearnedPolicies)
+        {
+            if (p.Kind is not ("supervised" or "meta")) return $"learned_policies: '{p.Name}': kind expected supervised or meta, got '{p.Kind}'";
+            if (p.Init is not null && !learned.Contains(p.Init)) return $"learned_policies: '{p.Name}': init names no learned policy ('{p.Init}')";
+            if (Masking.Tasks.Registry.find(p.Task).IsError) return $"learned_policies: '{p.Name}': unknown task '{p.Task}'";
+        }
+        foreach (var arm in Arms)
+        {
+            if (arm.Name.Any(c => !(char.IsLetterOrDigit(c) || c is '-' or '_' or '.')))
+                return $"arms: '{arm.Name}': expected letters, digits, '-', '_' or '.' (it names directories)";
+            if (arm.Scorer is not null && !learned.Contains(arm.Scorer)) return $"arms: '{arm.Name}': scorer names no learned policy ('{arm.Scorer}')";
+            if (arm.Policy is not null && Masking.Policies.PolicySpecModule.parse(arm.Policy) is { IsError: true } bad)
+                return $"arms: '{arm.Name}': {bad.ErrorValue}";
+        }
+        foreach (var arm in Finetune.FractionArms)
+            if (Arms.All(a => a.Name != arm)) return $"finetune.fraction_arms: no arm '{arm}'";
+        foreach (var task in Tasks.Concat(Finetune.FractionTasks))
+            if (Masking.Tasks.Registry.find(task).IsError) return $"tasks: unknown task '{task}'";
+        if (Finetune.Fractions.Any(f => f <= 0 || f > 1)) return "finetune.fractions: expected numbers in (0, 1]";
+        return null;
+    }
+}
+
+/// <summary>What each Slurm array task asks for.</summary>
+public sealed record SlurmSection
+{
+    /// <summary>Empty: the cluster's default partition.</summary>
+    public string Partition { get; init; } = "";
+    public string Time { get; init; } = "04:00:00";
+    public int CpusPerTask { get; init; } = 2;
+    public string Memory { get; init; } = "8G";
+    /// <summary>e.g. gpu:1; empty for CPU-only cells.</summary>
+    public string Gres { get; init; } = "";
+}

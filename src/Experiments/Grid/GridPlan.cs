@@ -1,0 +1,60 @@
+using System.Globalization;
+
+namespace Masking.Experiments.Grid;
+
+public enum CellKind { Pretrain, LearnPolicy, Intermediate, Finetune }
+
+/// <summary>
+/// One unit of work with its own run directory (<c>OUT/&lt;Id&gt;</c>): it runs after the cells it depends on
+/// and is skipped when its directory says it is finished.
+/// </summary>
+public sealed record Cell(string Id, CellKind Kind, IReadOnlyList<string> DependsOn)
+{
+    public string? Arm { get; init; }
+    public string? Task { get; init; }
+    public int Seed { get; init; }
+    public double Fraction { get; init; } = 1.0;
+    /// <summary>For learned-policy cells: the config entry.</summary>
+    public LearnedPolicySection? Policy { get; init; }
+
+    /// <summary>Finetune cells record a result in the index; the others only prepare.</summary>
+    public bool IsResult => Kind == CellKind.Finetune;
+}
+
+/// <summary>The cells of a grid in an order that respects their dependencies (stage by stage).</summary>
+public static class GridPlan
+{
+    public static string FractionLabel(double f) => f.ToString("0.###", CultureInfo.InvariantCulture);
+
+    public static IReadOnlyList<Cell> Cells(GridConfig config)
+    {
+        var cells = new List<Cell> { new("pretrain", CellKind.Pretrain, []) };
+        foreach (var p in config.LearnedPolicies)
+            cells.Add(new Cell($"policy/{p.Name}", CellKind.LearnPolicy, p.Init is null ? ["pretrain"] : ["pretrain", $"policy/{p.Init}"]) { Policy = p });
+        foreach (var arm in config.Arms.Where(a => a.Policy is not null))
+            cells.Add(new Cell($"ipt/{arm.Name}", CellKind.Intermediate, arm.Scorer is null ? ["pretrain"] : ["pretrain", $"policy/{arm.Scorer}"]) { Arm = arm.Name });
+        foreach (var arm in config.Arms)
+        {
+            var from = arm.Policy is null ? "pretrain" : $"ipt/{arm.Name}";
+            foreach (var task in config.Tasks)
+                for (var seed = 1; seed <= config.Seeds; seed++)
+                    cells.Add(new Cell($"finetune/{arm.Name}/{task}/seed{seed}", CellKind.Finetune, [from]) { Arm = arm.Name, Task = task, Seed = seed });
+            var fractionTasks = config.Finetune.FractionTasks.Count > 0 ? config.Finetune.FractionTasks : config.Tasks;
+            if (config.Finetune.FractionArms.Count > 0 && !config.Finetune.FractionArms.Contains(arm.Name)) continue;
+            foreach (var fraction in config.Finetune.Fractions.Where(f => f < 1))
+                foreach (var task in fractionTasks)
+                    for (var seed = 1; seed <= Math.Min(config.Seeds, config.Finetune.FractionSeeds); seed++)
+                        cells.Add(new Cell($"finetune/{arm.Name}/{task}/seed{seed}-fraction{FractionLabel(fraction)}", CellKind.Finetune, [from])
+                        { Arm = arm.Name, Task = task, Seed = seed, Fraction = fraction });
+        }
+        return cells;
+    }
+
+    /// <summary>Cells grouped into waves: every cell's dependencies lie in earlier waves.</summary>
+    public static IReadOnlyList<IReadOnlyList<Cell>> Waves(IReadOnlyList<Cell> cells)
+    {
+        var depth = new Dictionary<string, int>();
+        foreach (var c in cells) depth[c.Id] = c.DependsOn.Count == 0 ? 0 : c.DependsOn.Max(d => depth[d]) + 1;
+        return cells.GroupBy(c => depth[c.Id]).OrderBy(g => g.Key).Select(g => (IReadOnlyList<Cell>)g.ToList()).ToList();
+    }
+}

@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Masking.Experiments.Training;
+using Masking.Metrics;
+using Masking.Tasks;
+using FList = Microsoft.FSharp.Collections.ListModule;
+
+namespace Masking.Experiments.Grid;
+
+/// <summary>
+/// report.md, results.json and the plots (plots/*.png) of a grid, from its results index and run
+/// directories: the results table in the paper's layout, significance against the no-IPT baseline, a
+/// generated summary, the POS and rank–frequency profiles of each policy's masks, learning-efficiency curves
+/// and the transfer matrix of the learned policies.
+/// </summary>
+public static class GridReport
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private sealed record Stat(double Mean, double Std, int Count, double? PValue, IReadOnlyList<double> Scores);
+
+    public static void Write(GridConfig config, string outDir, string? dataRoot, TextWriter log)
+    {
+        var results = CellRunner.ReadIndex(outDir);
+        var full = results.Where(r => r.Fraction >= 1).ToList();
+        var baseline = config.Arms.FirstOrDefault(a => a.Policy is null)?.Name;
+        var table = new Dictionary<string, Dictionary<string, Stat>>();
+        foreach (var arm in config.Arms)
+        {
+            table[arm.Name] = [];
+            foreach (var task in config.Tasks)
+            {
+                var scores = full.Where(r => r.Arm == arm.Name && r.Task == task).OrderBy(r => r.Seed).Select(r => r.Score).ToList();
+                var baseScores = baseline is null ? [] : full.Where(r => r.Arm == baseline && r.Task == task).Select(r => r.Score).ToList();
+                var s = Statistics.summarize(FList.OfSeq(scores));
+                double? p = null;
+                if (arm.Name != baseline && baseScores.Count >= 2 && scores.Count >= 2 &&
+                    Statistics.welch(FList.OfSeq(scores), FList.OfSeq(baseScores)) is { IsOk: true } welch)
+                    p = welch.ResultValue.PValue;
+                table[arm.Name][task] = new Stat(s.Mean, s.Std, s.Count, p, scores);
+            }
+        }
+
+        var plots = Path.Combine(outDir, "plots");
+        Directory.CreateDirectory(plots);
+        var md = new StringBuilder();
+        var cells = GridPlan.Cells(config);
+        var missing = cells.Count(c => c.IsResult) - results.Count;
+        md.Append($"# Masking — grid `{config.Name}`\n\n");
+        md.Append($"Model `{config.Model}` (vocabulary {config.VocabSize}); general pre-training {config.Pretrain.Steps} steps on `{config.Pretrain.Corpus}`; " +
+                  $"intermediate pre-training {config.Intermediate.Steps} steps on `{config.Intermediate.Corpus}` (same corpus, steps and seed for every policy); " +
+                  $"fine-tuning ≤ {config.Finetune.Steps} steps with early stopping on dev; {config.Evaluation.Split} split, beam {config.Evaluation.Beam}; " +
+                  $"{config.Seeds} fine-tuning seeds.");
+        if (missing > 0) md.Append($" **{missing} result cells are not finished yet: the table shows what is.**");
+        md.Append("\n\n## Results\n\n");
+        md.Append($"Mean ± sample std over seeds, in %. `*`: Welch p < 0.05 against `{baseline ?? "(no baseline arm)"}`; " +
+                  "`†`: the difference from it exceeds twice their combined std (√(s₁² + s₂²)).\n\n");
+        md.Append("| arm | " + string.Join(" | ", config.Tasks.Select(t => $"{t} ({Metric(t)})")) + " |\n");
+        md.Append("| --- |" + string.Concat(config.Tasks.Select(_ => " --- |")) + "\n");
+        foreach (var arm in config.Arms)
+        {
+            md.Append("| ").Append(arm.Policy is null ? arm.Name + " (no IPT)" : arm.Name).Append(" |");
+            foreach (var task in config.Tasks)
+            {
+                var s = table[arm.Name][task];
+                if (s.Count == 0) { md.Append(" – |"); continue; }
+                var marks = (s.PValue < 0.05 ? "*" : "") + (baseline is not null && arm.Name != baseline && Beats(s, table[baseline][task]) ? "†" : "");
+                md.Append(string.Create(Inv, $" {100 * s.Mean:F1} ± {100 * (double.IsNaN(s.Std) ? 0 : s.Std):F1}{marks} |"));
+            }
+            md.Append('\n');
+        }
+        md.Append("\n## Summary\n\n").Append(Summary(config, table, baseline)).Append('\n');
+
+        WriteLearningCurves(config, results, plots, md);
+        WriteTransfer(config, table, baseline, plots, md);
+        WriteMaskProfiles(config, outDir, plots, md, log);
+
+        var json = new Dictionary<string, object?>
+        {
+            ["grid"] = config.Name,
+            ["baseline"] = baseline,
+            ["cells_expected"] = cells.Count(c => c.IsResult),
+            ["cells_finished"] = results.Count,
+            ["table"] = table.ToDictionary(a => a.Key, a => a.Value.ToDictionary(t => t.Key, t => (object?)new Dictionary<string, object?>
+            {
+                ["metric"] = Metric(t.Key), ["scores"] = t.Value.Scores, ["mean"] = Finite(t.Value.Mean), ["std"] = Finite(t.Value.Std),
+                ["p_vs_baseline"] = t.Value.PValue,
+                ["beats_baseline_by_2_combined_std"] = baseline is null || a.Key == baseline ? null : Beats(t.Value, table[baseline][t.Key]),
+            })),
+            ["results"] = results.OrderBy(r => r.Cell, StringComparer.Ordinal).ToList(),
+        };
+        RunDirectory.WriteAtomically(Path.Combine(outDir, "results.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions
+        {
+            WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        }) + "\n");
+        RunDirectory.WriteAtomically(Path.Combine(outDir, "report.md"), md.ToString());
+        log.WriteLine($"report: {Path.Combine(outDir, "report.md")}, {Path.Combine(outDir, "results.json")}, plots in {plots}");
+    }
+
+    private static double? Finite(double x) => double.IsFinite(x) ? x : null;
+
+    private static string Metric(string task) => MetricModule.key(Registry.find(task).ResultValue.Metrics.Head);
+
+    /// <summary>The arm's mean exceeds the baseline's by more than twice their combined std.</summary>
+    private static bool Beats(Stat arm, Stat baseline) =>
+        arm.Count >= 2 && baseline.Count >= 2 && arm.Mean - baseline.Mean > 2 * Math.Sqrt(arm.Std * arm.Std + baseline.Std * baseline.Std);
+
+    private static string Summary(GridConfig config, Dictionary<string, Dictionary<string, Stat>> table, string? baseline)
+    {
+        var sb = new StringBuilder();
+        foreach (var task in config.Tasks)
+        {
+            var ranked = config.Arms.Where(a => table[a.Name][task].Count > 0).OrderByDescending(a => table[a.Name][task].Mean).ToList();
+            if (ranked.Count == 0) continue;
+            var best = ranked[0].Name;
+            var s = table[best][task];
+            sb.Append(string.Create(Inv, $"- **{task}**: best arm `{best}` ({100 * s.Mean:F1})"));
+            if (baseline is not null && best != baseline)
+            {
+                var b = table[baseline][task];
+                sb.Append(string.Create(Inv, $", {100 * (s.Mean - b.Mean):+0.0;-0.0} points over no IPT ({100 * b.Mean:F1})"));
+                sb.Append(Beats(s, b) ? ", more than twice the combined std" : s.PValue < 0.05 ? ", significant (p < 0.05) but within twice the combined std" : ", not significant");
+            }
+            else if (best == baseline) sb.Append(": no intermediate pre-training helps here");
+            var winners = baseline is null ? [] : ranked.Where(a => a.Name != baseline && Beats(table[a.Name][task], table[baseline][task])).Select(a => $"`{a.Name}`").ToList();
+            sb.Append(winners.Count > 0 ? $"; clearly above no IPT: {string.Join(", ", winners)}.\n" : ".\n");
+        }
+        return sb.ToString();
+    }
+
+    // ---- learning efficiency ------------------------------------------------------------------------------
+
+    private static void WriteLearningCurves(GridConfig config, IReadOnlyList<CellResult> results, string plots, StringBuilder md)
+    {
+        md.Append("\n## Learning efficiency\n\n");
+        foreach (var task in config.Tasks)
+        {
+            var series = config.Arms.Select(arm =>
+            {
+                var curves = results.Where(r => r.Arm == arm.Name && r.Task == task && r.Fraction >= 1 && r.DevCurve.Count > 0).ToList();
+                var steps = curves.SelectMany(c => c.DevCurve.Select(p => p[0])).Distinct().Order().ToArray();
+                // Early stopping ends seeds at different steps: a seed's last value carries forward.
+                var means = steps.Select(s => curves.Average(c => c.DevCurve.LastOrDefault(p => p[0] <= s, c.DevCurve[0])[1])).ToArray();
+                return (arm.Name, X: steps, Y: means);
+            }).Where(s => s.X.Length > 0).ToList();
+            if (series.Count == 0) continue;
+            var file = $"curve-steps-{task}.png";
+            Plots.Lines(Path.Combine(plots, file), $"{task}: dev {Metric(task)} during fine-tuning (mean over seeds)", "fine-tuning step", $"dev {Metric(task)}", series);
+            md.Append($"![dev {Metric(task)} against fine-tuning steps, {task}](plots/{file})\n\n");
+        }
+
+        var fractions = results.Where(r => r.Fraction < 1).Select(r => r.Task).Distinct().ToList();
+        foreach (var task in fractions)
+        {
+            var series = config.Arms.Select(arm =>
+            {
+                var points = results.Where(r => r.Arm == arm.Name && r.Task == task && r.Seed <= config.Finetune.FractionSeeds)
+                    .GroupBy(r => r.Fraction).OrderBy(g => g.Key).Select(g => (X: g.Key, Y: g.Average(r => r.Score))).ToList();
+                return (arm.Name, X: points.Select(p => p.X).ToArray(), Y: points.Select(p => p.Y).ToArray());
+            }).Where(s => s.X.Length > 1).ToList();
+            if (series.Count == 0) continue;
+            var file = $"curve-fraction-{task}.png";
+            Plots.Lines(Path.Combine(plots, file), $"{task}: {config.Evaluation.Split} {Metric(task)} against training data", "fraction of the training split", $"{config.Evaluation.Split} {Metric(task)}", series);
+            md.Append($"![{Metric(task)} against the fraction of training data, {task}](plots/{file})\n\n");
+            md.Append($"| arm | " + string.Join(" | ", series[0].X.Select(x => x.ToString("0.##", Inv))) + " |\n| --- |" + string.Concat(series[0].X.Select(_ => " --- |")) + "\n");
+            foreach (var s in series) md.Append($"| {s.Name} | " + string.Join(" | ", s.Y.Select(y => (100 * y).ToString("F1", Inv))) + " |\n");
+            md.Append('\n');
+        }
+    }
+
+    // ---- transfer -------------------------------------------------------------------------------------------
+
+    private static void WriteTransfer(GridConfig config, Dictionary<string, Dictionary<string, Stat>> table, string? baseline, string plots, StringBuilder md)
+    {
+        var learned = config.Arms.Where(a => a.Scorer is not null).ToList();
+        if (learned.Count == 0 || baseline is null) return;
+        md.Append("\n## Transfer of learned policies\n\n");
+        md.Append($"Rows: a learned policy and the task it learned from; columns: the task fine-tuned after intermediate pre-training with it; " +
+                  $"cells: difference from no IPT in points (the learned-on task is the diagonal).\n\n");
+        md.Append("| policy (learned on) | " + string.Join(" | ", config.Tasks) + " |\n| --- |" + string.Concat(config.Tasks.Select(_ => " --- |")) + "\n");
+        var matrix = new double[learned.Count, config.Tasks.Count];
+        var labels = new List<string>();
+        for (var i = 0; i < learned.Count; i++)
+        {
+            var source = config.LearnedPolicies.First(p => p.Name == learned[i].Scorer);
+            labels.Add($"{learned[i].Name} ({source.Task})");
+            md.Append($"| {learned[i].Name} ({source.Kind} on {source.Task}) |");
+            for (var j = 0; j < config.Tasks.Count; j++)
+            {
+                var a = table[learned[i].Name][config.Tasks[j]];
+                var b = table[baseline][config.Tasks[j]];
+                matrix[i, j] = a.Count > 0 && b.Count > 0 ? 100 * (a.Mean - b.Mean) : double.NaN;
+                md.Append(double.IsNaN(matrix[i, j]) ? " – |" : string.Create(Inv, $" {matrix[i, j]:+0.0;-0.0;0.0}{(config.Tasks[j] == source.Task ? " (in-task)" : "")} |"));
+            }
+            md.Append('\n');
+        }
+        Plots.Heatmap(Path.Combine(plots, "transfer.png"), "learned policies: points over no IPT", labels, config.Tasks, matrix);
+        md.Append("\n![transfer matrix](plots/transfer.png)\n");
+    }
+
+    // ---- what the policies mask -----------------------------------------------------------------------------
+
+    private static void WriteMaskProfiles(GridConfig config, string outDir, string plots, StringBuilder md, TextWriter log)
+    {
+        if (!File.Exists(Path.Combine(outDir, "pretrain", "vocab.json"))) return;
+        var profiles = MaskAnalysis.Profiles(config, outDir, log);
+        var corpus = profiles[0];
+        md.Append($"\n## What the policies mask\n\n{(profiles.Count > 0 ? profiles[0].Examples : 0)} examples of `{config.Intermediate.Corpus}` (at most {config.AnalysisSentences}) masked by each arm's policy " +
+                  "(seed 0; learned policies with their scorers), tokens tagged by the shipped POS model.\n\n");
+        if (corpus.PosCounts.Count > 0)
+        {
+            var tags = corpus.PosCounts.OrderByDescending(kv => kv.Value).Select(kv => kv.Key).Take(10).ToList();
+            md.Append("Share of masked tokens by UPOS tag, in % (the corpus row: all tokens):\n\n");
+            md.Append("| policy | " + string.Join(" | ", tags) + " |\n| --- |" + string.Concat(tags.Select(_ => " --- |")) + "\n");
+            var shares = new List<(string Name, double[] Values)>();
+            foreach (var p in profiles)
+            {
+                var total = Math.Max(1, p.PosCounts.Values.Sum());
+                var values = tags.Select(t => 100.0 * p.PosCounts.GetValueOrDefault(t) / total).ToArray();
+                shares.Add((p.Arm, values));
+                md.Append($"| {p.Arm} | " + string.Join(" | ", values.Select(v => v.ToString("F1", Inv))) + " |\n");
+            }
+            Plots.GroupedBars(Path.Combine(plots, "pos.png"), "POS of masked tokens", tags, shares, "% of masked tokens");
+            md.Append("\n![POS distribution of masked tokens](plots/pos.png)\n\n");
+        }
+        md.Append("Rank–frequency of the words that masked tokens belong to, with the fitted Zipf exponent s (count ∝ rank^−s, ranks with count ≥ 2):\n\n");
+        md.Append("| policy | masked tokens | distinct words | s | most masked words |\n| --- | --- | --- | --- | --- |\n");
+        foreach (var p in profiles)
+            md.Append(string.Create(Inv, $"| {p.Arm} | {p.MaskedTokens} | {p.Frequencies.Count} | {p.ZipfExponent:F2} | {string.Join(", ", p.Frequencies.Take(5).Select(f => $"`{f.Token}` {f.Count}"))} |\n"));
+        Plots.LogLog(Path.Combine(plots, "zipf.png"), "rank–frequency of masked words", profiles.Select(p => (p.Arm, p.Frequencies.Select(f => (double)f.Count).ToArray())).ToList());
+        md.Append("\n![rank-frequency of masked tokens](plots/zipf.png)\n");
+    }
+}

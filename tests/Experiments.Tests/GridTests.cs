@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Masking.Experiments.Grid;
+using Xunit;
+
+namespace Masking.Experiments.Tests;
+
+/// <summary>Repository folders the grid tests read (configs/, golden/).</summary>
+public static class Repository
+{
+    public static string Root
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                if (Directory.Exists(Path.Combine(dir.FullName, "configs")) && Directory.Exists(Path.Combine(dir.FullName, "golden")))
+                    return dir.FullName;
+            throw new InvalidOperationException("repository root not found above the test binaries");
+        }
+    }
+
+    public static string Config(string name) => Path.Combine(Root, "configs", name + ".json");
+}
+
+public class GridConfigTests
+{
+    [Theory]
+    [InlineData("demo")]
+    [InlineData("smoke")]
+    [InlineData("paper")]
+    public void Shipped_configs_load_and_are_consistent(string name)
+    {
+        var config = GridConfig.Load(Repository.Config(name));
+        Assert.Null(config.Problem());
+        var cells = GridPlan.Cells(config);
+        // Every cell's dependencies come before it, and the no-IPT arm has no intermediate cell.
+        var seen = new HashSet<string>();
+        foreach (var c in cells)
+        {
+            Assert.All(c.DependsOn, d => Assert.Contains(d, seen));
+            seen.Add(c.Id);
+        }
+        Assert.DoesNotContain(cells, c => c.Id == "ipt/none");
+        Assert.Equal(config.Arms.Count * config.Tasks.Count * config.Seeds, cells.Count(c => c.IsResult && c.Fraction >= 1));
+    }
+
+    [Fact]
+    public void The_demo_has_every_arm_one_task_of_each_family_and_three_seeds()
+    {
+        var demo = GridConfig.Load(Repository.Config("demo"));
+        Assert.Equal(["none", "orig", "rand", "ssm", "supervised", "meta"], demo.Arms.Select(a => a.Name));
+        Assert.Equal(["world-cbqa", "world-slot", "world-cqa"], demo.Tasks);
+        Assert.Equal(3, demo.Seeds);
+    }
+
+    [Theory]
+    [InlineData("{\n  \"name\": \"x\",\n  \"arms\": [{\"name\": \"none\"}],\n  \"tasks\": [\"world-cqa\"],\n  \"stepz\": 3\n}", ":5:", "stepz")]
+    [InlineData("{\n  \"name\": \"x\",\n  \"arms\": [{\"name\": \"none\"}],\n  \"tasks\": [\"world-cqa\"],\n  \"seeds\": \"three\"\n}", ":5:", "")]
+    [InlineData("{\n  \"name\": \"x\",\n  \"tasks\": [\"world-cqa\"]\n}", ":", "arms")]
+    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"a\", \"policy\": \"scored\", \"scorer\": \"nope\"}], \"tasks\": [\"world-cqa\"]}", ":0:", "scorer names no learned policy")]
+    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"a\", \"policy\": \"ssm:p=\"}], \"tasks\": [\"world-cqa\"]}", ":0:", "arms: 'a'")]
+    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"no-such-task\"]}", ":0:", "unknown task")]
+    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], ", ":1:", "")]
+    public void Malformed_configs_exit_2_naming_file_and_line(string json, string line, string what)
+    {
+        var path = CliRunner.TempFile(json, ".json");
+        var r = CliRunner.Run("grid", "--config", path, "--out", CliRunner.TempPath(""));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(path + line, r.Stderr);
+        Assert.Contains(what, r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Unknown_presets_are_named()
+    {
+        var r = CliRunner.Run("run", "--preset", "huge");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("known: demo, paper, smoke", r.Stderr);
+    }
+}
+
+public class GridIndexTests
+{
+    [Fact]
+    public void Concurrent_appends_keep_every_line_whole()
+    {
+        var dir = CliRunner.TempPath("");
+        Directory.CreateDirectory(dir);
+        Parallel.For(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+            CellRunner.Append(dir, new CellResult($"finetune/a/t/seed{i}", "a", "t", i, 1.0, "em", i / 400.0, [[100, 0.5], [200, 0.6]])));
+        var lines = File.ReadAllLines(CellRunner.IndexFile(dir));
+        Assert.Equal(400, lines.Length);
+        Assert.All(lines, l => JsonDocument.Parse(l));
+        Assert.Equal(400, CellRunner.ReadIndex(dir).Count);
+    }
+
+    [Fact]
+    public void A_torn_last_line_is_ignored_and_the_last_result_of_a_cell_wins()
+    {
+        var dir = CliRunner.TempPath("");
+        Directory.CreateDirectory(dir);
+        CellRunner.Append(dir, new CellResult("c1", "a", "t", 1, 1.0, "em", 0.1, []));
+        CellRunner.Append(dir, new CellResult("c1", "a", "t", 1, 1.0, "em", 0.2, []));
+        File.AppendAllText(CellRunner.IndexFile(dir), "{\"cell\":\"c2\",\"ar");
+        var index = CellRunner.ReadIndex(dir);
+        Assert.Equal(0.2, Assert.Single(index).Score);
+    }
+
+    [Fact]
+    public void Zipf_exponent_is_recovered_from_an_exact_power_law()
+    {
+        var counts = Enumerable.Range(1, 200).Select(r => (int)Math.Round(100000 * Math.Pow(r, -1.2))).ToList();
+        Assert.InRange(MaskAnalysis.Zipf(counts), 1.19, 1.21);
+        Assert.True(double.IsNaN(MaskAnalysis.Zipf([5, 1])));
+    }
+}
+
+public class SlurmTests
+{
+    private static void CheckGolden(string name, string actual)
+    {
+        var path = Path.Combine(Repository.Root, "golden", "slurm", name);
+        if (Environment.GetEnvironmentVariable("MASKING_REGENERATE_GOLDEN") == "1")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, actual);
+        }
+        Assert.True(File.Exists(path), $"missing golden file {path} (regenerate: MASKING_REGENERATE_GOLDEN=1 dotnet test tests/Experiments.Tests)");
+        Assert.Equal(File.ReadAllText(path), actual);
+    }
+
+    [Fact]
+    public void The_demo_grid_as_slurm_scripts_matches_the_golden_files()
+    {
+        var config = GridConfig.Load(Repository.Config("demo"));
+        var s = SlurmBackend.Generate(config, "/opt/masking/masking", "/scratch/demo/grid.json", "/scratch/demo", "/scratch/data");
+        CheckGolden("demo.cells.txt", s.CellList);
+        CheckGolden("demo.cell.sbatch", s.ArrayScript);
+        CheckGolden("demo.submit.sh", s.SubmitScript);
+    }
+
+    [Fact]
+    public async Task Submitting_calls_sbatch_once_per_stage_each_after_the_previous()
+    {
+        // A fake sbatch on PATH records its arguments and answers with job ids 100, 101, …
+        var bin = CliRunner.TempPath("");
+        Directory.CreateDirectory(bin);
+        var record = Path.Combine(bin, "calls.txt");
+        File.WriteAllText(Path.Combine(bin, "sbatch"),
+            $"#!/bin/bash\necho \"$@\" >> {record}\nn=$(wc -l < {record})\necho $((99 + n))\n");
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(Path.Combine(bin, "sbatch"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var outDir = CliRunner.TempPath("");
+        var p = Process.Start(new ProcessStartInfo(MaskingProcess.Executable, ["grid", "--config", Repository.Config("smoke"), "--out", outDir, "--backend", "slurm"])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true, Environment = { ["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH") },
+        })!;
+        var err = p.StandardError.ReadToEndAsync();
+        await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        Assert.True(p.ExitCode == 0, await err);
+        var calls = File.ReadAllLines(record);
+        var waves = GridPlan.Waves(GridPlan.Cells(GridConfig.Load(Repository.Config("smoke"))));
+        Assert.Equal(waves.Count, calls.Length);
+        Assert.DoesNotContain("--dependency", calls[0]);
+        for (var i = 1; i < calls.Length; i++) Assert.Contains($"--dependency=afterok:{99 + i}", calls[i]);
+        Assert.Contains($"--array=0-{waves[^1].Count - 1}", calls[^1]);
+        var cells = File.ReadAllLines(Path.Combine(outDir, "slurm", "cells.txt"));
+        Assert.Equal("pretrain", cells[0]);
+        Assert.Equal(GridPlan.Cells(GridConfig.Load(Repository.Config("smoke"))).Count, cells.Length);
+    }
+}
+
+/// <summary>The whole protocol in one command: the seconds-long `smoke` preset of `masking run`.</summary>
+public class GridRunTests
+{
+    private static (Process Process, Task<string> Err) Start(string outDir) =>
+        StartWith(["run", "--preset", "smoke", "--out", outDir]);
+
+    private static (Process Process, Task<string> Err) StartWith(string[] args)
+    {
+        var p = Process.Start(new ProcessStartInfo(MaskingProcess.Executable, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        var err = p.StandardError.ReadToEndAsync();
+        _ = p.StandardOutput.ReadToEndAsync();
+        return (p, err);
+    }
+
+    [Fact]
+    public async Task Run_writes_the_report_with_every_table_and_plot_and_a_killed_run_finishes_the_rest_without_redoing_cells()
+    {
+        var outDir = CliRunner.TempPath("");
+        var (first, _) = Start(outDir);
+        // Kill the whole run (grid and its cell processes) once some results are in.
+        var index = Path.Combine(outDir, "results.jsonl");
+        var clock = Stopwatch.StartNew();
+        while (!(File.Exists(index) && File.ReadAllLines(index).Length >= 2) && !first.HasExited && clock.Elapsed.TotalSeconds < 120) await Task.Delay(50);
+        Assert.False(first.HasExited, "the smoke grid finished before it could be interrupted");
+        first.Kill(entireProcessTree: true);
+        await first.WaitForExitAsync();
+        var before = File.ReadAllLines(index).Where(l => l.EndsWith('}')).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("cell").GetString()!).ToList();
+        var pretrainLog = File.ReadAllText(Path.Combine(outDir, "logs", "pretrain.log"));
+
+        var (second, secondErr) = Start(outDir);
+        await second.WaitForExitAsync();
+        var err = await secondErr;
+        Assert.True(second.ExitCode == 0, err);
+        Assert.Matches(@"\d+ already finished", err);
+        Assert.DoesNotContain("start pretrain", err);
+        Assert.Equal(pretrainLog, File.ReadAllText(Path.Combine(outDir, "logs", "pretrain.log")));
+        foreach (var cell in before) Assert.DoesNotContain($"start {cell}\n", err);
+
+        var config = GridConfig.Load(Repository.Config("smoke"));
+        var results = File.ReadAllLines(index).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("cell").GetString()).ToList();
+        Assert.Equal(GridPlan.Cells(config).Count(c => c.IsResult), results.Count);
+        Assert.Equal(results.Count, results.Distinct().Count());
+
+        var report = File.ReadAllText(Path.Combine(outDir, "report.md"));
+        foreach (var arm in new[] { "none (no IPT)", "ssm", "supervised", "meta" }) Assert.Contains($"| {arm} |", report);
+        foreach (var section in new[] { "## Results", "## Summary", "## Learning efficiency", "## Transfer of learned policies", "## What the policies mask" })
+            Assert.Contains(section, report);
+        foreach (var png in new[] { "curve-steps-world-cqa.png", "curve-fraction-world-cqa.png", "transfer.png", "pos.png", "zipf.png" })
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(outDir, "plots", png));
+            Assert.True(bytes.Length > 5000, png);
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+            Assert.Contains($"(plots/{png})", report);
+        }
+        var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json"))).RootElement;
+        Assert.Equal(2, json.GetProperty("table").GetProperty("ssm").GetProperty("world-cqa").GetProperty("scores").GetArrayLength());
+
+        var third = StartWith(["grid", "--config", Path.Combine(outDir, "grid.json"), "--out", outDir]);
+        await third.Process.WaitForExitAsync();
+        Assert.Contains($"{GridPlan.Cells(config).Count} already finished, 0 to run", await third.Err);
+    }
+
+    [Fact]
+    public void A_directory_of_another_grid_is_refused()
+    {
+        var outDir = CliRunner.TempPath("");
+        Directory.CreateDirectory(outDir);
+        File.WriteAllText(Path.Combine(outDir, "grid.json"), GridConfig.Load(Repository.Config("demo")).ToJson() + "\n");
+        var r = CliRunner.Run("run", "--preset", "smoke", "--out", outDir);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("another grid configuration", r.Stderr);
+    }
+}
