@@ -94,9 +94,10 @@ public static class CellRunner
     }
 
     /// <summary>
-    /// Appends one line while holding the index exclusively (FileShare.None is an flock on Unix): .NET writes at
-    /// its own cached offset, not with O_APPEND, so unlocked concurrent appends overwrite each other (a test
-    /// with 400 parallel appends lost 61 lines). Cells wait their turn for at most a minute.
+    /// Appends one line while holding <c>results.jsonl.lock</c> exclusively (FileShare.None is an flock on Unix):
+    /// .NET writes at its own cached offset, not with O_APPEND, so unlocked concurrent appends overwrite each
+    /// other (a test with 400 parallel appends lost 61 lines). The lock is a separate file so that readers of
+    /// the index never wait or fail. Writers wait their turn for at most a minute.
     /// </summary>
     public static void Append(string outDir, CellResult result)
     {
@@ -104,16 +105,20 @@ public static class CellRunner
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
+            FileStream gate;
             try
             {
-                using var stream = new FileStream(IndexFile(outDir), FileMode.Append, FileAccess.Write, FileShare.None, 1, FileOptions.WriteThrough);
-                stream.Write(bytes);
-                return;
+                gate = new FileStream(IndexFile(outDir) + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException) when (clock.Elapsed.TotalSeconds < 60 && File.Exists(IndexFile(outDir)))
+            catch (IOException) when (clock.Elapsed.TotalSeconds < 60 && Directory.Exists(outDir))
             {
                 Thread.Sleep(5 + Random.Shared.Next(20));
+                continue;
             }
+            using (gate)
+            using (var stream = new FileStream(IndexFile(outDir), FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.WriteThrough))
+                stream.Write(bytes);
+            return;
         }
     }
 
@@ -123,7 +128,8 @@ public static class CellRunner
         var path = IndexFile(outDir);
         if (!File.Exists(path)) return [];
         var byCell = new Dictionary<string, CellResult>();
-        foreach (var line in File.ReadLines(path))
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        while (reader.ReadLine() is { } line)
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
             try
