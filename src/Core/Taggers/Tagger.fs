@@ -152,7 +152,9 @@ module Tagger =
              else
                  [||])
           Flags = padded |> Array.map Features.wordFlags
-          Clusters = Array.init clusterGranularities (fun g -> lower |> Array.map (WordClusters.lookup clusters g))
+          Clusters =
+            (let ids = lower |> Array.map (WordClusters.idsOf clusters clusterGranularities)
+             Array.init clusterGranularities (fun g -> ids |> Array.map (fun w -> w[g])))
           Headline = isHeadline words }
 
     /// Hashed features of word i given the previous two predicted tags; returns how many were written.
@@ -532,7 +534,8 @@ module Tagger =
         let contextOf = data |> Array.mapi (fun i s -> contexts[docOf i s])
         let foldLexiconOf i = foldLexicons[foldIndex[i]]
 
-        let first =
+        // Both passes train on all sentences; they differ in the document context their features see.
+        let trainOnAll (contextOfSentence: int -> DocumentContext) (label: string) =
             trainPass
                 kind
                 tags
@@ -541,11 +544,13 @@ module Tagger =
                 foldLexiconOf
                 gazetteer
                 clusters
-                (fun i -> contextOf[i])
+                contextOfSentence
                 iterations
                 seed
                 bucketBits
-                (progress "pass 1")
+                (progress label)
+
+        let first = trainOnAll (fun i -> contextOf[i]) "pass 1"
 
         let model =
             { Kind = kind
@@ -619,20 +624,7 @@ module Tagger =
                     d, DocumentContext.withFirstPass words tags' contexts[d])
                 |> dict
 
-            let second =
-                trainPass
-                    kind
-                    tags
-                    index
-                    data
-                    foldLexiconOf
-                    gazetteer
-                    clusters
-                    (fun i -> secondContexts[docOf i data[i]])
-                    iterations
-                    seed
-                    bucketBits
-                    (progress "pass 2")
+            let second = trainOnAll (fun i -> secondContexts[docOf i data[i]]) "pass 2"
 
             { model with
                 DocumentPass = Some second }

@@ -279,8 +279,11 @@ module WordClusters =
 
         table
 
-    /// The word's cluster at granularity g, or `none`.
-    let lookup (table: Dictionary<string, int[]>) (g: int) (lowerWord: string) =
+    /// The word's cluster ids at granularities 0 .. count − 1 (`none` where it has none): one table lookup.
+    let idsOf (table: Dictionary<string, int[]>) (count: int) (lowerWord: string) =
         match table.TryGetValue lowerWord with
-        | true, ids when g < ids.Length -> ids[g]
-        | _ -> none
+        | true, ids -> Array.init count (fun g -> if g < ids.Length then ids[g] else none)
+        | _ -> Array.create count none
+
+    /// The word's cluster at granularity g, or `none`.
+    let lookup (table: Dictionary<string, int[]>) (g: int) (lowerWord: string) = (idsOf table (g + 1) lowerWord)[g]

@@ -73,10 +73,7 @@ public static class GridCommand
     /// <summary>Parallelism and threads may change between runs of one grid; nothing else may.</summary>
     private static bool SameExceptScheduling(string oldJson, GridConfig config)
     {
-        var old = System.Text.Json.JsonSerializer.Deserialize<GridConfig>(oldJson, new System.Text.Json.JsonSerializerOptions
-        {
-            PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
-        });
+        var old = GridConfig.FromJson(oldJson);
         return old is not null && (old with { Parallel = config.Parallel, Threads = config.Threads }).ToJson() == config.ToJson();
     }
 

@@ -113,6 +113,13 @@ public sealed record GridConfig
 
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 
+    /// <summary>A config this program wrote (OUT/grid.json); null when it does not parse.</summary>
+    public static GridConfig? FromJson(string json)
+    {
+        try { return JsonSerializer.Deserialize<GridConfig>(json, Options); }
+        catch (JsonException) { return null; }
+    }
+
     /// <summary>Reads and checks a config file; bad input is a <see cref="CliError"/> naming file and line.</summary>
     public static GridConfig Load(string path)
     {
@@ -141,7 +148,7 @@ public sealed record GridConfig
         if (Seeds < 1) return "seeds: expected at least 1";
         if (Parallel < 1 || Threads < 1) return "parallel and threads: expected at least 1";
         if (Device is not ("cpu" or "cuda")) return $"device: expected cpu or cuda, got '{Device}'";
-        foreach (var dup in Arms.GroupBy(a => a.Name).Where(g => g.Count() > 1)) return $"arms: the name '{dup.Key}' is used twice";
+        if (Arms.GroupBy(a => a.Name).FirstOrDefault(g => g.Count() > 1) is { } dup) return $"arms: the name '{dup.Key}' is used twice";
         var learned = LearnedPolicies.Select(p => p.Name).ToHashSet();
         foreach (var p in LearnedPolicies)
         {

@@ -91,7 +91,7 @@ public static class LocalBackend
     }
 
     /// <summary>This executable (the apphost), or <c>dotnet masking.dll</c> when run through the muxer.</summary>
-    private static (string File, string[] Prefix) Self()
+    internal static (string File, string[] Prefix) Self()
     {
         var path = Environment.ProcessPath ?? throw new InvalidOperationException("unknown executable path");
         return Path.GetFileNameWithoutExtension(path) == "dotnet"

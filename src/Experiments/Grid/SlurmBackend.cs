@@ -60,7 +60,8 @@ public static class SlurmBackend
     /// <summary>Writes the scripts and, unless <paramref name="dryRun"/>, runs submit.sh (which calls sbatch).</summary>
     public static int Submit(GridConfig config, string configPath, string outDir, string? dataRoot, bool dryRun, TextWriter log)
     {
-        var masking = Environment.ProcessPath ?? "masking";
+        var (file, prefix) = LocalBackend.Self();
+        var masking = string.Join(' ', [file, .. prefix]);
         var scripts = Generate(config, masking, configPath, outDir, dataRoot);
         var dir = Path.Combine(outDir, "slurm");
         Directory.CreateDirectory(dir);

@@ -120,7 +120,7 @@ public static class PolicyLearning
             var best = Scorer.Load(Path.Combine(dir.Path, Scorer.FileName), env.Device).Scorer;
             var (randomSpan, randomEntity) = Baselines(test);
             result["test_contexts"] = test.Count;
-            result["test_span_f1"] = DevSpanF1(best, test, env.Device);
+            result["test_span_f1"] = SpanF1(best, test, env.Device);
             result["test_random_span_f1"] = randomSpan;
             result["test_random_entity_span_f1"] = randomEntity;
         }
@@ -155,7 +155,7 @@ public static class PolicyLearning
     private static torch.Tensor Ids(int[] tokens, torch.Device device) =>
         torch.tensor(tokens.Select(t => (long)t).ToArray(), dtype: torch.int64, device: device).unsqueeze(0);
 
-    private static double DevSpanF1(Scorer scorer, List<Located> dev, torch.Device device)
+    private static double SpanF1(Scorer scorer, List<Located> dev, torch.Device device)
     {
         if (dev.Count == 0) return 0;
         using var _ = torch.no_grad();
@@ -199,7 +199,7 @@ public static class PolicyLearning
                 if (step % 10 == 0) dir.AppendMetrics(string.Create(CultureInfo.InvariantCulture, $"{{\"step\":{step},\"loss\":{loss.item<float>():R}}}"));
             }
             if (step % o.EvalEvery != 0 && step != o.Steps) continue;
-            var f1 = DevSpanF1(scorer, dev, env.Device);
+            var f1 = SpanF1(scorer, dev, env.Device);
             dir.AppendMetrics(string.Create(CultureInfo.InvariantCulture, $"{{\"step\":{step},\"dev_span_f1\":{f1:R}}}"));
             env.Log.WriteLine($"learn-policy: step {step}/{o.Steps} dev span F1 {f1:F4}");
             if (f1 > best)
