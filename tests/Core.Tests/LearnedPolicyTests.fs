@@ -108,3 +108,35 @@ let ``span scores rank spans by log p_start + log p_end within the maximum lengt
     Assert.Equal(None, SpanScorer.bestSpan starts ends [| false; false; false; false |] 3)
     Assert.Equal(1.0, SpanScorer.spanF1 { Start = 2; End = 4 } { Start = 2; End = 4 })
     Assert.Equal(0.5, SpanScorer.spanF1 { Start = 2; End = 4 } { Start = 3; End = 5 })
+
+[<Fact>]
+let ``a scorer built on a language model copies its encoder and can freeze its embeddings`` () =
+    let lmConfig = ModelConfig.forVocabulary ModelConfig.micro 40 1 2 32
+    let lm = Parameters.init lmConfig 0L torch.CPU
+    let c = SpanScorer.configFrom lmConfig
+    let p = SpanScorer.initFrom lm 3L torch.CPU c
+    Assert.Equal(0, c.DecoderLayers)
+    Assert.Equal(lmConfig.DModel, c.DModel)
+
+    for name in [ "model.shared.weight"; "model.encoder.layers.0.fc1.weight" ] do
+        Assert.True(p[name].allclose (lm[name], rtol = 0.0, atol = 0.0))
+    // Copies, not views: training the scorer leaves the language model as it was.
+    use _ = torch.no_grad ()
+    p["model.encoder.layers.0.fc1.weight"].add_(Scalar.op_Implicit 1.0) |> ignore
+    Assert.False(p["model.encoder.layers.0.fc1.weight"].allclose (lm["model.encoder.layers.0.fc1.weight"], rtol = 0.0, atol = 0.0))
+
+    let frozen = SpanScorer.trainable true p
+    Assert.False(frozen.ContainsKey "model.shared.weight")
+    Assert.False(p["model.shared.weight"].requires_grad)
+    Assert.True(frozen.ContainsKey "scorer.start.weight")
+    Assert.Equal(p.Count, (SpanScorer.trainable false (SpanScorer.initFrom lm 3L torch.CPU c)).Count)
+
+[<Fact>]
+let ``a meta-learned policy initialised from a supervised scorer ranks tokens by its start and end logits`` () =
+    let lmConfig = ModelConfig.forVocabulary ModelConfig.micro 40 1 2 32
+    let c = SpanScorer.configFrom lmConfig
+    let p = SpanScorer.initFrom (Parameters.init lmConfig 0L torch.CPU) 3L torch.CPU c |> SpanScorer.tokenHeadFromSpanHeads
+    let ids = (torch.tensor [| 0L; 12L; 13L; 14L; 2L |]).unsqueeze 0L
+    let s, e, token = SpanScorer.logits c p false ids
+    let expected = s.add(e).mul(Scalar.op_Implicit 0.5)
+    Assert.True(token.allclose (expected, rtol = 1e-5, atol = 1e-6))

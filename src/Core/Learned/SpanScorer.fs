@@ -26,9 +26,7 @@ module SpanScorer =
 
     let private heads = [ "scorer.start"; "scorer.end"; "scorer.token" ]
 
-    /// Encoder parameters plus the three heads.
-    let init (c: ModelConfig) (seed: int64) (device: torch.Device) : Parameters =
-        let encoder = Parameters.init c seed device
+    let private withHeads (c: ModelConfig) (device: torch.Device) (encoder: Parameters) : Parameters =
         use _ = torch.no_grad ()
 
         heads
@@ -42,6 +40,51 @@ module SpanScorer =
                     )
                     .Add(head + ".bias", torch.zeros([| 1L |], device = device).requires_grad_ true))
             encoder
+
+    /// A fresh encoder plus the three heads.
+    let init (c: ModelConfig) (seed: int64) (device: torch.Device) : Parameters =
+        Parameters.init c seed device |> withHeads c device
+
+    /// The scorer built on a language model's encoder (method notes §4.5's alternative to a small encoder):
+    /// the language model's configuration without its decoder.
+    let configFrom (languageModel: ModelConfig) = { languageModel with DecoderLayers = 0 }
+
+    /// The language model's embeddings and encoder layers, copied (the language model stays as it was), plus
+    /// freshly initialised heads drawn from `seed`.
+    let initFrom (languageModel: Parameters) (seed: int64) (device: torch.Device) (c: ModelConfig) : Parameters =
+        let encoder =
+            use _ = torch.no_grad ()
+
+            Parameters.shapes c
+            |> List.map (fun (name, _) ->
+                match languageModel.TryFind name with
+                | Some t -> name, t.detach().clone().``to``(device).requires_grad_ true
+                | None -> failwithf "the language model has no parameter %s" name)
+            |> Map.ofList
+
+        torch.manual_seed seed |> ignore
+        withHeads c device encoder
+
+    /// A supervised scorer turned into a meta-learned policy's starting point: the per-token masking head
+    /// becomes the mean of the start and end heads, so the tokens that begin or end likely answers start out
+    /// as the likely masked ones (a fresh token head would start from an arbitrary ranking).
+    let tokenHeadFromSpanHeads (p: Parameters) : Parameters =
+        use _ = torch.no_grad ()
+
+        let mean (part: string) =
+            Scalars.ofFloat 0.5 (fun half ->
+                p["scorer.start." + part].add(p["scorer.end." + part]).mul(half).detach().requires_grad_ true)
+
+        p.Add("scorer.token.weight", mean "weight").Add("scorer.token.bias", mean "bias")
+
+    /// Parameters the optimiser updates: all of them, or all but the token embeddings when those stay frozen
+    /// (the recommended default of method notes §4.5 freezes the language model's embedding matrix).
+    let trainable (freezeEmbeddings: bool) (p: Parameters) : Parameters =
+        if freezeEmbeddings then
+            p["model.shared.weight"].requires_grad_ false |> ignore
+            p |> Map.remove "model.shared.weight"
+        else
+            p
 
     let private head (p: Parameters) (name: string) (h: torch.Tensor) =
         torch.nn.functional.linear(h, p[name + ".weight"], p[name + ".bias"]).squeeze (-1L)

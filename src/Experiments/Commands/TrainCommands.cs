@@ -82,7 +82,10 @@ public static class TrainCommands
             args.Optional("init") is { } init ? Path.GetFullPath(init) : null,
             args.Int("eval-every", 100, min: 1),
             args.Int("patience", 5, min: 1),
-            args.UInt64("seed", 0));
+            args.UInt64("seed", 0),
+            args.Optional("encoder") ?? "lm",
+            args.Optional("train-embeddings") is not null);
+        if (options.Encoder is not ("scratch" or "lm")) throw new CliError($"--encoder: expected scratch or lm, got '{options.Encoder}'");
         if (options.Gradient is not ("exact" or "first-order")) throw new CliError($"--meta-gradient: expected exact or first-order, got '{options.Gradient}'");
         var dir = new RunDirectory(args.Required("out", "the run directory to write"));
         args.EnsureAllUsed("learn-policy");

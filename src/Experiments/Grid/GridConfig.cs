@@ -28,6 +28,10 @@ public sealed record LearnedPolicySection
     /// <summary>Another learned policy's name whose scorer initialises this one.</summary>
     public string? Init { get; init; }
     public int EvalEvery { get; init; } = 100;
+    /// <summary>lm: the scorer starts from the pre-trained model's encoder (embeddings frozen unless
+    /// train_embeddings); scratch: a small encoder of its own.</summary>
+    public string Encoder { get; init; } = "lm";
+    public bool TrainEmbeddings { get; init; }
 }
 
 /// <summary>One arm: the policy of intermediate pre-training (none: fine-tune the pre-trained model directly).</summary>
@@ -153,6 +157,7 @@ public sealed record GridConfig
         foreach (var p in LearnedPolicies)
         {
             if (p.Kind is not ("supervised" or "meta")) return $"learned_policies: '{p.Name}': kind expected supervised or meta, got '{p.Kind}'";
+            if (p.Encoder is not ("lm" or "scratch")) return $"learned_policies: '{p.Name}': encoder expected lm or scratch, got '{p.Encoder}'";
             if (p.Init is not null && !learned.Contains(p.Init)) return $"learned_policies: '{p.Name}': init names no learned policy ('{p.Init}')";
             if (Masking.Tasks.Registry.find(p.Task).IsError) return $"learned_policies: '{p.Name}': unknown task '{p.Task}'";
         }

@@ -12,7 +12,8 @@ using TorchSharp;
 namespace Masking.Experiments.Training;
 
 /// <summary>A trained span scorer: its configuration, parameters and kind (supervised or meta).</summary>
-public sealed record Scorer(ModelConfig Config, FSharpMap<string, torch.Tensor> Parameters, string Kind)
+/// <remarks><see cref="Encoder"/> is where the encoder came from: scratch, or lm (a language model's encoder).</remarks>
+public sealed record Scorer(ModelConfig Config, FSharpMap<string, torch.Tensor> Parameters, string Kind, string Encoder = "scratch")
 {
     public const string FileName = "scorer.ckpt";
 
@@ -24,7 +25,7 @@ public sealed record Scorer(ModelConfig Config, FSharpMap<string, torch.Tensor> 
             tensors.AddRange(optimizer.M.Select(kv => Tuple.Create("adam.m/" + kv.Key, kv.Value)));
             tensors.AddRange(optimizer.V.Select(kv => Tuple.Create("adam.v/" + kv.Key, kv.Value)));
         }
-        var all = new Dictionary<string, string>(meta) { ["scorer_config"] = JsonSerializer.Serialize(Config), ["kind"] = Kind };
+        var all = new Dictionary<string, string>(meta) { ["scorer_config"] = JsonSerializer.Serialize(Config), ["kind"] = Kind, ["encoder"] = Encoder };
         if (optimizer is not null) all["adam_step"] = optimizer.Step.ToString(CultureInfo.InvariantCulture);
         Checkpoint.save(path, ListModule.OfSeq(tensors), MapModule.OfSeq(all.Select(kv => Tuple.Create(kv.Key, kv.Value))));
     }
@@ -43,7 +44,7 @@ public sealed record Scorer(ModelConfig Config, FSharpMap<string, torch.Tensor> 
                 MapModule.OfSeq(names.Select(n => Tuple.Create(n, tensors["adam.m/" + n]))),
                 MapModule.OfSeq(names.Select(n => Tuple.Create(n, tensors["adam.v/" + n]))))
             : null;
-        return (new Scorer(config, p, meta["kind"]), optimizer, meta.ToDictionary(kv => kv.Key, kv => kv.Value));
+        return (new Scorer(config, p, meta["kind"], meta.TryFind("encoder")?.Value ?? "scratch"), optimizer, meta.ToDictionary(kv => kv.Key, kv => kv.Value));
     }
 
     /// <summary>Candidate spans with scores for an example: supervised scorers give their best spans
@@ -74,7 +75,8 @@ public sealed record Scorer(ModelConfig Config, FSharpMap<string, torch.Tensor> 
 public static class PolicyLearning
 {
     public sealed record Options(string Kind, string Task, string From, string Corpus, int Steps, double LearningRate,
-        double InnerLearningRate, double Budget, string Gradient, bool TrainAlong, string? Init, int EvalEvery, int Patience, ulong Seed);
+        double InnerLearningRate, double Budget, string Gradient, bool TrainAlong, string? Init, int EvalEvery, int Patience, ulong Seed,
+        string Encoder = "lm", bool TrainEmbeddings = false);
 
     private sealed record Located(int[] Tokens, Span Answer, TaskExample Example);
 
@@ -84,7 +86,7 @@ public static class PolicyLearning
         {
             Stage = "learn-policy-" + o.Kind, From = Path.GetFullPath(o.From), Task = o.Task, Corpus = o.Corpus, Steps = o.Steps,
             LearningRate = o.LearningRate, Seed = o.Seed, EvalEvery = o.EvalEvery, Patience = o.Patience,
-            Policy = $"inner_lr={o.InnerLearningRate.ToString(CultureInfo.InvariantCulture)} budget={o.Budget.ToString(CultureInfo.InvariantCulture)} gradient={o.Gradient} train_along={o.TrainAlong} init={o.Init}",
+            Policy = $"inner_lr={o.InnerLearningRate.ToString(CultureInfo.InvariantCulture)} budget={o.Budget.ToString(CultureInfo.InvariantCulture)} gradient={o.Gradient} train_along={o.TrainAlong} init={o.Init} encoder={o.Encoder} train_embeddings={o.TrainEmbeddings}",
         };
         dir.Open(config);
         if (File.Exists(dir.FinalFile))
@@ -106,11 +108,24 @@ public static class PolicyLearning
         env.Log.WriteLine($"learn-policy: {train.Count} training and {dev.Count} dev contexts holding their answers");
 
         Scorer scorer;
-        if (o.Init is not null) scorer = Scorer.Load(Path.Combine(o.Init, Scorer.FileName), env.Device).Scorer with { Kind = o.Kind };
+        var seed = (long)(o.Seed & 0x7FFFFFFF);
+        if (o.Init is not null)
+        {
+            var init = Scorer.Load(Path.Combine(o.Init, Scorer.FileName), env.Device).Scorer;
+            scorer = init.Kind == "supervised" && o.Kind == "meta"
+                ? init with { Kind = o.Kind, Parameters = SpanScorer.tokenHeadFromSpanHeads(init.Parameters) }
+                : init with { Kind = o.Kind };
+        }
+        else if (o.Encoder == "lm")
+        {
+            var (lm, _) = ModelState.Load(LanguageModelPath(o.From), env.Device, withOptimizer: false);
+            var c = SpanScorer.configFrom(lm.Config);
+            scorer = new Scorer(c, SpanScorer.initFrom(lm.Parameters, seed, env.Device, c), o.Kind, "lm");
+        }
         else
         {
             var c = SpanScorer.config(vocab.Specials.VocabSize, vocab.Specials.Pad, vocab.Specials.Eos);
-            scorer = new Scorer(c, SpanScorer.init(c, (long)(o.Seed & 0x7FFFFFFF), env.Device), o.Kind);
+            scorer = new Scorer(c, SpanScorer.init(c, seed, env.Device), o.Kind);
         }
         var result = o.Kind == "supervised" ? Supervised(o, dir, env, scorer, train, dev) : Meta(o, dir, env, scorer, vocab, train, dev);
         if (o.Kind == "supervised")
@@ -173,7 +188,8 @@ public static class PolicyLearning
 
     private static Dictionary<string, object> Supervised(Options o, RunDirectory dir, StageEnvironment env, Scorer scorer, List<Located> train, List<Located> dev)
     {
-        var optimizer = AdamW.init(scorer.Parameters);
+        var trainable = SpanScorer.trainable(scorer.Encoder == "lm" && !o.TrainEmbeddings, scorer.Parameters);
+        var optimizer = AdamW.init(trainable);
         var settings = new AdamWSettings(0.9, 0.999, 1e-8, 0.0);
         double best = -1;
         long bestStep = 0;
@@ -193,9 +209,9 @@ public static class PolicyLearning
                 var ends = torch.tensor(batch.Select(b => (long)b.Answer.End - 1).ToArray(), dtype: torch.int64, device: env.Device);
                 var loss = SpanScorer.supervisedLoss(scorer.Config, scorer.Parameters, true, ids, starts, ends);
                 loss.backward();
-                Gradients.clip(1.0, scorer.Parameters);
-                optimizer = AdamW.step(settings, o.LearningRate, scorer.Parameters, optimizer);
-                Gradients.zero(scorer.Parameters);
+                Gradients.clip(1.0, trainable);
+                optimizer = AdamW.step(settings, o.LearningRate, trainable, optimizer);
+                Gradients.zero(trainable);
                 if (step % 10 == 0) dir.AppendMetrics(string.Create(CultureInfo.InvariantCulture, $"{{\"step\":{step},\"loss\":{loss.item<float>():R}}}"));
             }
             if (step % o.EvalEvery != 0 && step != o.Steps) continue;
@@ -262,13 +278,11 @@ public static class PolicyLearning
 
     private static Dictionary<string, object> Meta(Options o, RunDirectory dir, StageEnvironment env, Scorer scorer, ITokenizer vocab, List<Located> train, List<Located> dev)
     {
-        var from = new RunDirectory(o.From);
-        var lmPath = File.Exists(from.BestCheckpoint) ? from.BestCheckpoint : from.LastCheckpoint;
-        if (!File.Exists(lmPath)) throw new CliError($"{lmPath}:0: expected the language model of the run given by --from");
-        var (lm, _) = ModelState.Load(lmPath, env.Device, withOptimizer: false);
+        var (lm, _) = ModelState.Load(LanguageModelPath(o.From), env.Device, withOptimizer: false);
         var theta = lm.Parameters;
         var examples = train.Select(t => new MetaExample(t.Tokens, Wrap(vocab.Encode(t.Example.Source).Ids, vocab), vocab.Encode(t.Example.Targets.Head).Ids)).ToList();
-        var optimizer = AdamW.init(scorer.Parameters);
+        var trainable = SpanScorer.trainable(scorer.Encoder == "lm" && !o.TrainEmbeddings, scorer.Parameters);
+        var optimizer = AdamW.init(trainable);
         var settings = new AdamWSettings(0.9, 0.999, 1e-8, 0.0);
         var gradient = o.Gradient == "first-order" ? MetaGradient.FirstOrderTask : MetaGradient.Exact;
         var rng = new Rng(Seeds.derive(o.Seed, 0, -11));
@@ -278,8 +292,8 @@ public static class PolicyLearning
             using var scope = torch.NewDisposeScope();
             var example = examples[rng.NextInt(examples.Count)];
             var loss = MetaObjective.metaLoss(lm.Config, theta, scorer.Config, scorer.Parameters, vocab.Specials, example, o.InnerLearningRate, o.Budget, gradient, env.Device);
-            var grads = MetaObjective.gradient(loss, scorer.Parameters);
-            optimizer = AdamW.stepWith(settings, o.LearningRate, scorer.Parameters, FuncConvert.FromFunc<string, torch.Tensor>(n => grads[n]), optimizer);
+            var grads = MetaObjective.gradient(loss, trainable);
+            optimizer = AdamW.stepWith(settings, o.LearningRate, trainable, FuncConvert.FromFunc<string, torch.Tensor>(n => grads[n]), optimizer);
             recent += loss.item<float>();
             if (step % 10 == 0)
             {
@@ -308,6 +322,14 @@ public static class PolicyLearning
             for (var i = d.Answer.Start; i < d.Answer.End; i++) { total++; if (chosen.Contains(i)) found++; }
         }
         return found / Math.Max(1, total);
+    }
+
+    private static string LanguageModelPath(string run)
+    {
+        var from = new RunDirectory(run);
+        var path = File.Exists(from.BestCheckpoint) ? from.BestCheckpoint : from.LastCheckpoint;
+        if (!File.Exists(path)) throw new CliError($"{path}:0: expected the language model of the run given by --from");
+        return path;
     }
 
     private static int[] Wrap(int[] ids, ITokenizer vocab) =>
