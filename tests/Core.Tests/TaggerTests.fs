@@ -39,13 +39,31 @@ let ``features are hashed the same way every time and differ between templates``
     let lexicon = Collections.Generic.Dictionary<string, int>()
 
     let view =
-        Tagger.view NerTagger lexicon lexicon (Collections.Generic.Dictionary()) words
+        Tagger.view NerTagger lexicon lexicon (Collections.Generic.Dictionary()) (Collections.Generic.Dictionary()) words
 
     let n = Tagger.features NerTagger ctx view 3 1 0 out
     Assert.InRange(n, 20, 64)
     Assert.Equal(n, out[.. n - 1] |> Array.distinct |> Array.length)
     // The view pads two words either side.
     Assert.Equal<string[]>([| "<s>"; "<s>"; "john"; "lives"; "in"; "paris"; "</s>"; "</s>" |], view.Lower)
+
+[<Fact>]
+let ``case profiles count mid-sentence capitals only, outside headlines`` () =
+    let sentences =
+        [ [| "Yesterday"; "Paris"; "was"; "calm"; "." |]
+          [| "Calm"; "nights"; "in"; "Paris"; "." |]
+          [| "PARIS"; "WAS"; "CALM"; "TODAY" |]
+          [| "The"; "UN"; "said"; "it"; "was"; "calm"; "." |]
+          [| "The"; "UN"; "met"; "in"; "Paris"; "." |]
+          [| "He"; "said"; ":"; "Calm"; "down"; "." |] ]
+
+    let profiles = CaseProfiles.build 2 sentences
+    Assert.Equal(5, CaseProfiles.lookup profiles "paris")
+    // "Calm" opens a sentence and follows a colon; the headline's "CALM" is not counted either.
+    Assert.Equal(1, CaseProfiles.lookup profiles "calm")
+    Assert.Equal(CaseProfiles.acronym, CaseProfiles.lookup profiles "un")
+    // "nights" is seen once, under the minimum count.
+    Assert.Equal(CaseProfiles.unseen, CaseProfiles.lookup profiles "nights")
 
 [<Fact>]
 let ``entities are read from IOB2 as conlleval does`` () =
@@ -69,14 +87,16 @@ let private tinyCorpus () =
 
 [<Fact>]
 let ``training is deterministic: the same seed gives the same model bytes`` () =
-    let train seed =
+    let trainWith ensemble seed =
         let m =
             Tagger.train
                 NerTagger
                 (tinyCorpus ())
                 (Collections.Generic.Dictionary())
                 (Collections.Generic.Dictionary())
+                (Collections.Generic.Dictionary())
                 2
+                ensemble
                 seed
                 16
                 (fun _ _ _ -> ())
@@ -89,8 +109,12 @@ let ``training is deterministic: the same seed gives the same model bytes`` () =
         File.Delete path
         bytes
 
+    let train = trainWith 1
     Assert.Equal<byte[]>(train 1UL, train 1UL)
     Assert.NotEqual<byte[]>(train 1UL, train 2UL)
+    // An ensemble averages perceptrons trained on other sentence orders: deterministic, and not one member.
+    Assert.Equal<byte[]>(trainWith 2 1UL, trainWith 2 1UL)
+    Assert.NotEqual<byte[]>(train 1UL, trainWith 2 1UL)
 
 [<Fact>]
 let ``the shipped models load in under a second and record their training`` () =
@@ -98,6 +122,7 @@ let ``the shipped models load in under a second and record their training`` () =
     Assert.True(elapsed < TimeSpan.FromSeconds 1.0, sprintf "loading took %O" elapsed)
     Assert.StartsWith("conll2003/train.txt sha256:", m.Meta["train"])
     Assert.Contains("iterations=", m.Meta["options"])
+    Assert.True(m.CaseProfiles.Count > 10000, "the NER model carries its case profiles")
     Assert.True(m.Meta.ContainsKey "dev_f1")
     let p, _ = pos.Value
     Assert.True(p.Meta.ContainsKey "dev_accuracy")

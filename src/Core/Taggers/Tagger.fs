@@ -25,6 +25,8 @@ type TaggerModel =
         Gazetteer: Dictionary<string, int>
         /// Lower-cased word → its word-cluster id per granularity (coarse first), induced from unlabelled text.
         Clusters: Dictionary<string, int[]>
+        /// Lower-cased word → how it is capitalised in mid-sentence in unlabelled text (CaseProfiles; NER only).
+        CaseProfiles: Dictionary<string, int>
         /// NER's second pass: the same features plus the entity type the first pass gave each word elsewhere in
         /// the document (stacking; trained on cross-validated first-pass output).
         DocumentPass: AveragedPerceptron option
@@ -101,6 +103,8 @@ module Tagger =
             Short: string[]
             Lexicon: int[]
             Gazetteer: int[]
+            /// CaseProfiles class per padded position (NER only).
+            Case: int[]
             Flags: int[]
             /// Cluster ids per granularity, per padded position (WordClusters.none for unknown words).
             Clusters: int[][]
@@ -123,6 +127,7 @@ module Tagger =
         (lexicon: Dictionary<string, int>)
         (gazetteer: Dictionary<string, int>)
         (clusters: Dictionary<string, int[]>)
+        (caseProfiles: Dictionary<string, int>)
         (words: string[])
         =
         let padded = Array.concat [ [| "<s>"; "<s>" |]; words; [| "</s>"; "</s>" |] ]
@@ -149,6 +154,11 @@ module Tagger =
           Gazetteer =
             (if kind = NerTagger then
                  lower |> Array.map (lookup gazetteer 0)
+             else
+                 [||])
+          Case =
+            (if kind = NerTagger then
+                 lower |> Array.map (CaseProfiles.lookup caseProfiles)
              else
                  [||])
           Flags = padded |> Array.map Features.wordFlags
@@ -273,6 +283,10 @@ module Tagger =
                 add (Features.hashInts 40 t (typeOf nLower))
                 add (Features.combine (Features.hashInts 46 t prev) (Features.hashString 46 short))
 
+            let case = v.Case[at]
+            add (Features.hashInts 60 case flags)
+            add (Features.hashInts 61 case v.Case[at + 1])
+            add (Features.combine (Features.hashInts 62 case v.Case[at - 1]) (Features.hashInts 62 prev 0))
             add (Features.hashInts 36 g flags)
             add (Features.hashInts 37 g v.Gazetteer[at + 1])
             add (Features.hashInts 38 g v.Gazetteer[at - 1])
@@ -366,7 +380,7 @@ module Tagger =
 
         let views =
             sentences
-            |> List.map (view model.Kind model.Lexicon model.Gazetteer model.Clusters)
+            |> List.map (view model.Kind model.Lexicon model.Gazetteer model.Clusters model.CaseProfiles)
 
         let first = views |> List.map (tagPass model model.Perceptron index context)
 
@@ -415,6 +429,7 @@ module Tagger =
         (lexicons: int -> Dictionary<string, int>)
         gazetteer
         clusters
+        caseProfiles
         (contextOf: int -> DocumentContext)
         iterations
         (seed: uint64)
@@ -441,7 +456,7 @@ module Tagger =
             for si in order do
                 let s = data[si]
                 let context = contextOf si
-                let v = view kind (lexicons si) gazetteer clusters s.Words
+                let v = view kind (lexicons si) gazetteer clusters caseProfiles s.Words
                 let mutable prev, prev2 = -1, -1
 
                 for i in 0 .. s.Words.Length - 1 do
@@ -480,7 +495,9 @@ module Tagger =
         (sentences: TaggedSentence list)
         (gazetteer: Dictionary<string, int>)
         (clusters: Dictionary<string, int[]>)
+        (caseProfiles: Dictionary<string, int>)
         (iterations: int)
+        (ensemble: int)
         (seed: uint64)
         (bucketBits: int)
         (progress: string -> int -> float -> unit)
@@ -534,21 +551,44 @@ module Tagger =
         let contextOf = data |> Array.mapi (fun i s -> contexts[docOf i s])
         let foldLexiconOf i = foldLexicons[foldIndex[i]]
 
-        // Both passes train on all sentences; they differ in the document context their features see.
+        // Both passes train on all sentences; they differ in the document context their features see. With
+        // an ensemble, perceptrons trained on different sentence orders are averaged into one weight table:
+        // a linear model still, so tagging costs the same.
         let trainOnAll (contextOfSentence: int -> DocumentContext) (label: string) =
-            trainPass
-                kind
-                tags
-                index
-                data
-                foldLexiconOf
-                gazetteer
-                clusters
-                contextOfSentence
-                iterations
-                seed
-                bucketBits
-                (progress label)
+            let members =
+                Array.init ensemble (fun k ->
+                    trainPass
+                        kind
+                        tags
+                        index
+                        data
+                        foldLexiconOf
+                        gazetteer
+                        clusters
+                        caseProfiles
+                        contextOfSentence
+                        iterations
+                        (if k = 0 then seed else Seeds.derive seed 1000 (int64 k))
+                        bucketBits
+                        (progress (if ensemble = 1 then label else sprintf "%s member %d/%d" label (k + 1) ensemble)))
+
+            if ensemble = 1 then
+                members[0]
+            else
+                let weights = Array.copy members[0].Weights
+
+                for m in members[1..] do
+                    let w = m.Weights
+
+                    for i in 0 .. weights.Length - 1 do
+                        weights[i] <- weights[i] + w[i]
+
+                let scale = 1.0f / float32 ensemble
+
+                for i in 0 .. weights.Length - 1 do
+                    weights[i] <- weights[i] * scale
+
+                AveragedPerceptron.FromWeights(tags.Length, bucketBits, weights)
 
         let first = trainOnAll (fun i -> contextOf[i]) "pass 1"
 
@@ -559,6 +599,7 @@ module Tagger =
               Lexicon = lexicon
               Gazetteer = gazetteer
               Clusters = clusters
+              CaseProfiles = caseProfiles
               DocumentPass = None
               Meta = Map.empty }
 
@@ -589,6 +630,7 @@ module Tagger =
                                 (fun _ -> heldLexicon)
                                 gazetteer
                                 clusters
+                                caseProfiles
                                 (fun j -> contextOf[insideIndex[j]])
                                 iterations
                                 seed
@@ -612,7 +654,7 @@ module Tagger =
                                     foldModel.Perceptron
                                     index'
                                     context
-                                    (view kind heldLexicon gazetteer clusters s.Words))
+                                    (view kind heldLexicon gazetteer clusters caseProfiles s.Words))
 
                 progress (sprintf "cross-validation fold %d" (f + 1)) iterations 0.0
 
@@ -631,7 +673,8 @@ module Tagger =
 
     // ---- files ------------------------------------------------------------------------------------------
 
-    let private magic = "MASKTAG2"
+    /// MASKTAG3 added the case profiles; MASKTAG2 files (no profiles) still load.
+    let private magic = "MASKTAG3"
 
     /// A gzip file: a JSON header (kind, tags, options, training data, scores), the lexicon, and the
     /// non-zero weight rows quantised to 16 bits. Written to a temporary name and renamed.
@@ -665,7 +708,7 @@ module Tagger =
 
             out.Write header
 
-            for table in [ model.Lexicon; model.Gazetteer ] do
+            for table in [ model.Lexicon; model.Gazetteer; model.CaseProfiles ] do
                 out.Write table.Count
 
                 for KeyValue(word, t) in table |> Seq.sortBy (fun kv -> kv.Key) do
@@ -709,10 +752,16 @@ module Tagger =
             use gz = new GZipStream(file, CompressionMode.Decompress)
             use r = new BinaryReader(gz, Encoding.UTF8)
 
-            if r.ReadString() <> magic then
+            let version =
+                match r.ReadString() with
+                | "MASKTAG3" -> 3
+                | "MASKTAG2" -> 2
+                | _ -> 0
+
+            if version = 0 then
                 Error(
                     sprintf
-                        "%s:0: expected a Masking tagger model (MASKTAG2; retrain older ones with `masking tag train`)"
+                        "%s:0: expected a Masking tagger model (MASKTAG2 or 3; retrain older ones with `masking tag train`)"
                         path
                 )
             else
@@ -738,6 +787,7 @@ module Tagger =
 
                 let lexicon = readTable ()
                 let gazetteer = readTable ()
+                let caseProfiles = if version >= 3 then readTable () else Dictionary<string, int>()
                 let clusters = Dictionary<string, int[]>()
 
                 for _ in 1 .. r.ReadInt32() do
@@ -769,6 +819,7 @@ module Tagger =
                       Lexicon = lexicon
                       Gazetteer = gazetteer
                       Clusters = clusters
+                      CaseProfiles = caseProfiles
                       DocumentPass = second
                       Meta = meta }
         with

@@ -72,6 +72,7 @@ public static class TagCommand
         var root = DataRoot.Resolve(args.Optional("data"));
         var iterations = args.Int("iterations", kind == "pos" ? 10 : 16, min: 1);
         var seed = args.UInt64("seed", 0);
+        var ensemble = args.Int("ensemble", kind == "pos" ? 1 : 6, min: 1);
         var bits = args.Int("bucket-bits", 20, min: 10);
         var xpos = args.Optional("xpos") is not null;
         var output = args.Optional("out") ?? Path.Combine(Directory.GetCurrentDirectory(), "models", kind + ".tagger");
@@ -91,12 +92,15 @@ public static class TagCommand
         }
         var clock = Stopwatch.StartNew();
         var unlabeled = noClusters ? [] : UnlabeledFiles(root);
+        var sentences = UnlabeledSentences(root, unlabeled, xpos).ToList();
         var clusters = noClusters
             ? new Dictionary<string, int[]>()
-            : WordClusters.build(WordClusterOptionsModule.defaults, UnlabeledSentences(root, unlabeled, xpos),
+            : WordClusters.build(WordClusterOptionsModule.defaults, sentences,
                 Microsoft.FSharp.Core.FuncConvert.FromAction<string>(m => stderr.WriteLine($"tag train: {m} ({clock.Elapsed:mm\\:ss})")));
+        // Case profiles read the same unlabelled text (NER only: capitalisation is what tells names apart).
+        var caseProfiles = kind == "ner" && !noClusters ? CaseProfiles.build(2, sentences) : new Dictionary<string, int>();
         var model = Tagger.train(kind == "pos" ? TaggerKind.PosTagger : TaggerKind.NerTagger, Microsoft.FSharp.Collections.ListModule.OfSeq(train),
-            gazetteer, clusters, iterations, seed, bits,
+            gazetteer, clusters, caseProfiles, iterations, ensemble, seed, bits,
             Microsoft.FSharp.Core.FuncConvert.FromAction<string, int, double>((pass, iteration, accuracy) =>
                 stderr.WriteLine($"tag train: {pass} iteration {iteration}/{iterations}" + (accuracy > 0 ? $" train accuracy {accuracy:F4}" : "") + $" ({clock.Elapsed:mm\\:ss})")));
         var (score, metric) = Score(kind, model, dev);
@@ -104,12 +108,13 @@ public static class TagCommand
         {
             ["train"] = Describe(trainFile),
             ["dev"] = Describe(devFile),
-            ["options"] = $"iterations={iterations} seed={seed} bucket_bits={bits} tagset={(kind == "pos" ? (xpos ? "xpos" : "upos") : "iob2")}",
+            ["options"] = $"iterations={iterations} ensemble={ensemble} seed={seed} bucket_bits={bits} tagset={(kind == "pos" ? (xpos ? "xpos" : "upos") : "iob2")}",
             ["dev_" + metric] = score.ToString("F4", CultureInfo.InvariantCulture),
         };
         if (kind == "ner") meta["gazetteers"] = "nltk_data/gazetteers.zip, nltk_data/names.zip";
+        if (kind == "ner") meta["case_profiles"] = $"{caseProfiles.Count} words";
         meta["clusters"] = noClusters ? "none" : $"{clusters.Count} words from " + string.Join(", ", unlabeled.Select(Describe));
-        model = new TaggerModel(model.Kind, model.Tags, model.Perceptron, model.Lexicon, model.Gazetteer, model.Clusters, model.DocumentPass,
+        model = new TaggerModel(model.Kind, model.Tags, model.Perceptron, model.Lexicon, model.Gazetteer, model.Clusters, model.CaseProfiles, model.DocumentPass,
             Microsoft.FSharp.Collections.MapModule.OfSeq(meta.Select(kv => Tuple.Create(kv.Key, kv.Value))));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         Tagger.save(output, model);
