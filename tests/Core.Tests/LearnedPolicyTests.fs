@@ -122,8 +122,12 @@ let ``a scorer built on a language model copies its encoder and can freeze its e
         Assert.True(p[name].allclose (lm[name], rtol = 0.0, atol = 0.0))
     // Copies, not views: training the scorer leaves the language model as it was.
     use _ = torch.no_grad ()
-    p["model.encoder.layers.0.fc1.weight"].add_(Scalar.op_Implicit 1.0) |> ignore
-    Assert.False(p["model.encoder.layers.0.fc1.weight"].allclose (lm["model.encoder.layers.0.fc1.weight"], rtol = 0.0, atol = 0.0))
+    p["model.encoder.layers.0.fc1.weight"].add_ (Scalar.op_Implicit 1.0) |> ignore
+
+    Assert.False(
+        p["model.encoder.layers.0.fc1.weight"]
+            .allclose (lm["model.encoder.layers.0.fc1.weight"], rtol = 0.0, atol = 0.0)
+    )
 
     let frozen = SpanScorer.trainable true p
     Assert.False(frozen.ContainsKey "model.shared.weight")
@@ -135,8 +139,12 @@ let ``a scorer built on a language model copies its encoder and can freeze its e
 let ``a meta-learned policy initialised from a supervised scorer ranks tokens by its start and end logits`` () =
     let lmConfig = ModelConfig.forVocabulary ModelConfig.micro 40 1 2 32
     let c = SpanScorer.configFrom lmConfig
-    let p = SpanScorer.initFrom (Parameters.init lmConfig 0L torch.CPU) 3L torch.CPU c |> SpanScorer.tokenHeadFromSpanHeads
+
+    let p =
+        SpanScorer.initFrom (Parameters.init lmConfig 0L torch.CPU) 3L torch.CPU c
+        |> SpanScorer.tokenHeadFromSpanHeads
+
     let ids = (torch.tensor [| 0L; 12L; 13L; 14L; 2L |]).unsqueeze 0L
     let s, e, token = SpanScorer.logits c p false ids
-    let expected = s.add(e).mul(Scalar.op_Implicit 0.5)
+    let expected = s.add(e).mul (Scalar.op_Implicit 0.5)
     Assert.True(token.allclose (expected, rtol = 1e-5, atol = 1e-6))

@@ -39,7 +39,13 @@ let ``features are hashed the same way every time and differ between templates``
     let lexicon = Collections.Generic.Dictionary<string, int>()
 
     let view =
-        Tagger.view NerTagger lexicon lexicon (Collections.Generic.Dictionary()) (Collections.Generic.Dictionary()) words
+        Tagger.view
+            NerTagger
+            lexicon
+            lexicon
+            (Collections.Generic.Dictionary())
+            (Collections.Generic.Dictionary())
+            words
 
     let n = Tagger.features NerTagger ctx view 3 1 0 out
     Assert.InRange(n, 20, 64)

@@ -47,7 +47,8 @@ module SpanScorer =
 
     /// The scorer built on a language model's encoder (method notes §4.5's alternative to a small encoder):
     /// the language model's configuration without its decoder.
-    let configFrom (languageModel: ModelConfig) = { languageModel with DecoderLayers = 0 }
+    let configFrom (languageModel: ModelConfig) =
+        { languageModel with DecoderLayers = 0 }
 
     /// The language model's embeddings and encoder layers, copied (the language model stays as it was), plus
     /// freshly initialised heads drawn from `seed`.

@@ -570,7 +570,12 @@ module Tagger =
                         iterations
                         (if k = 0 then seed else Seeds.derive seed 1000 (int64 k))
                         bucketBits
-                        (progress (if ensemble = 1 then label else sprintf "%s member %d/%d" label (k + 1) ensemble)))
+                        (progress (
+                            if ensemble = 1 then
+                                label
+                            else
+                                sprintf "%s member %d/%d" label (k + 1) ensemble
+                        )))
 
             if ensemble = 1 then
                 members[0]
@@ -787,7 +792,13 @@ module Tagger =
 
                 let lexicon = readTable ()
                 let gazetteer = readTable ()
-                let caseProfiles = if version >= 3 then readTable () else Dictionary<string, int>()
+
+                let caseProfiles =
+                    if version >= 3 then
+                        readTable ()
+                    else
+                        Dictionary<string, int>()
+
                 let clusters = Dictionary<string, int[]>()
 
                 for _ in 1 .. r.ReadInt32() do
