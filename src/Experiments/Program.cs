@@ -20,7 +20,7 @@ public static class Program
         "  evaluate --from DIR [--split test] [--beam 4] [--out DIR]\n" +
         "  learn-policy --kind supervised|meta --task TASK --from LM_RUN --out DIR [--steps N] [--init SCORER_RUN]\n" +
         "    [--encoder lm|scratch (the language model's encoder, embeddings frozen, or a small new one)] [--train-embeddings]\n" +
-        "    (then: intermediate --policy scored --scorer DIR ...; meta: --inner-lr --budget --meta-gradient exact|first-order --train-lm-along)\n" +
+        "    (then: intermediate --policy scored --scorer DIR ...; meta: --inner-lr --inner-steps --budget --meta-gradient exact|first-order --train-lm-along)\n" +
         "    (training options: --seed --batch-size --lr --warmup --clip --device cpu|cuda --threads N)\n" +
         "  bench mask --policy SPEC [--input FILE] [--seq-len 128] [--seconds 3] [--warmup 1]\n" +
         "  bench train [--preset tiny] [--threads N] [--seconds 10] [--peak] [--memory-steps 1000]\n" +

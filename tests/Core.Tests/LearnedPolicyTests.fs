@@ -30,8 +30,10 @@ let private tinySetup () =
     SpanScorer.init scorer 1L torch.CPU |> toDouble,
     SpecialTokens.create 0 1 2 3 4 [| 5..9 |] [] 40
 
-[<Fact>]
-let ``the meta-gradient matches finite differences of the outer loss in double precision`` () =
+[<Theory>]
+[<InlineData(1)>]
+[<InlineData(2)>]
+let ``the meta-gradient matches finite differences of the outer loss in double precision`` (innerSteps: int) =
     let lm, scorer, theta, phi, specials = tinySetup ()
 
     let example =
@@ -42,7 +44,14 @@ let ``the meta-gradient matches finite differences of the outer loss in double p
     let alpha = 0.5
 
     let loss (p: Parameters) =
-        MetaObjective.metaLoss lm theta scorer p specials example alpha 0.3 Exact torch.CPU
+        MetaObjective.metaLoss lm theta scorer p specials example alpha innerSteps 0.3 Exact torch.CPU
+
+    if innerSteps > 1 then
+        // More inner steps move θ further before the outer loss is taken.
+        let once =
+            MetaObjective.metaLoss lm theta scorer phi specials example alpha 1 0.3 Exact torch.CPU
+
+        Assert.NotEqual((loss phi).item<float> (), once.item<float> ())
 
     let analytic = MetaObjective.gradient (loss phi) phi
     torch.manual_seed 5L |> ignore
@@ -82,7 +91,9 @@ let ``the first-order variant points the same way as the exact gradient`` () =
           Answer = [| 14 |] }
 
     let grad kind =
-        MetaObjective.gradient (MetaObjective.metaLoss lm theta scorer phi specials example 0.01 0.3 kind torch.CPU) phi
+        MetaObjective.gradient
+            (MetaObjective.metaLoss lm theta scorer phi specials example 0.01 1 0.3 kind torch.CPU)
+            phi
 
     let exact, approx = grad Exact, grad FirstOrderTask
 

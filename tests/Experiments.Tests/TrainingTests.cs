@@ -246,6 +246,56 @@ public class LearnedPolicyStageTests
     }
 
     [Fact]
+    public void A_killed_supervised_scorer_resumes_and_ends_exactly_like_an_uninterrupted_one()
+    {
+        var root = CliRunner.TempPath("");
+        var pre = Path.Combine(root, "pre");
+        Assert.Equal(0, Run("pretrain", "--preset", "micro", "--vocab-size", "600", "--steps", "5", "--batch-size", "8", "--threads", "1", "--out", pre).Code);
+        string[] Args(string name) => ["learn-policy", "--kind", "supervised", "--task", "world-cqa", "--from", pre, "--steps", "600", "--eval-every", "25",
+            "--patience", "100", "--threads", "1", "--out", Path.Combine(root, name)];
+        var (code, err) = Run(Args("whole"));
+        Assert.True(code == 0, err);
+
+        var killed = Path.Combine(root, "killed");
+        var p = Process.Start(new ProcessStartInfo(Masking, Args("killed")) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        _ = p.StandardError.ReadToEndAsync();
+        _ = p.StandardOutput.ReadToEndAsync();
+        var progress = Path.Combine(killed, "checkpoints", "last.ckpt");
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60) && !File.Exists(progress)) Thread.Sleep(10);
+        p.Kill(entireProcessTree: true);
+        p.WaitForExit();
+        Assert.False(File.Exists(Path.Combine(killed, "final.json")), "the run finished before it could be killed; raise the step count");
+
+        (code, err) = Run(Args("killed"));
+        Assert.True(code == 0, err);
+        Assert.Contains("resuming from step", err);
+        Assert.Equal(File.ReadAllText(Path.Combine(root, "whole", "final.json")), File.ReadAllText(Path.Combine(killed, "final.json")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "whole", "scorer.ckpt")), File.ReadAllBytes(Path.Combine(killed, "scorer.ckpt")));
+        Assert.Equal(File.ReadAllText(Path.Combine(root, "whole", "metrics.jsonl")), File.ReadAllText(Path.Combine(killed, "metrics.jsonl")));
+    }
+
+    [Fact]
+    public void A_meta_learned_policy_resumes_with_the_language_model_it_trained_alongside()
+    {
+        var root = CliRunner.TempPath("");
+        var pre = Path.Combine(root, "pre");
+        Assert.Equal(0, Run("pretrain", "--preset", "micro", "--vocab-size", "600", "--steps", "5", "--batch-size", "8", "--threads", "1", "--out", pre).Code);
+        string[] Args(string name, int steps) => ["learn-policy", "--kind", "meta", "--task", "world-cqa", "--from", pre, "--steps", steps.ToString(),
+            "--meta-gradient", "first-order", "--train-lm-along", "--threads", "1", "--out", Path.Combine(root, name)];
+        Assert.Equal(0, Run(Args("whole", 20)).Code);
+        // A run stopped after its step-10 checkpoint: the same directory asked for 20 steps continues from it.
+        Assert.Equal(0, Run(Args("part", 10)).Code);
+        File.Delete(Path.Combine(root, "part", "final.json"));
+        var config = Path.Combine(root, "part", "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"steps\": 10", "\"steps\": 20"));
+        var (code, err) = Run(Args("part", 20));
+        Assert.True(code == 0, err);
+        Assert.Contains("resuming from step 10", err);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "whole", "scorer.ckpt")), File.ReadAllBytes(Path.Combine(root, "part", "scorer.ckpt")));
+    }
+
+    [Fact]
     public void Learn_policy_is_deterministic()
     {
         var root = CliRunner.TempPath("");

@@ -20,7 +20,8 @@ type MetaGradient =
 
 /// The meta-learned policy's objective (method-notes §4.6, relaxation (a)): inner step 1 is an MLM step on
 /// the context masked by g(·; φ) with the masked tokens' losses weighted by their masking probabilities;
-/// inner step 2 is a task step on (q, a); the outer loss is the task loss on (q, a) after both.
+/// inner step 2 is a task step on (q, a); the outer loss is the task loss on (q, a) after both. The pair of
+/// inner steps may be unrolled several times (`innerSteps`; the paper's loop is one pair).
 module MetaObjective =
 
     /// d loss / d each input; zeros for inputs the loss does not reach (autograd.grad with allow_unused
@@ -111,8 +112,8 @@ module MetaObjective =
             (fun (acc: Parameters) (n, g) -> acc.Add(n, theta[n] - Scalars.ofFloat alpha (fun a -> g.mul a)))
             theta
 
-    /// L_meta(φ) = L_task(θ''), θ'' = θ' − α∇L_task(θ'), θ' = θ − α∇L_MLM(θ; c, φ). The result's graph
-    /// reaches the scorer's parameters φ.
+    /// L_meta(φ) = L_task(θ''), θ'' = θ' − α∇L_task(θ'), θ' = θ − α∇L_MLM(θ; c, φ), the pair of steps
+    /// repeated `innerSteps` times. The result's graph reaches the scorer's parameters φ.
     let metaLoss
         (lm: ModelConfig)
         (theta: Parameters)
@@ -121,6 +122,7 @@ module MetaObjective =
         (specials: SpecialTokens)
         (example: MetaExample)
         (alpha: float)
+        (innerSteps: int)
         (budget: float)
         (gradient: MetaGradient)
         (device: torch.Device)
@@ -130,20 +132,22 @@ module MetaObjective =
 
         let probabilities = torch.sigmoid tokenLogits
         let names = theta |> Map.toList |> List.map fst
-        let mlm = mlmLoss lm theta specials probabilities example budget device
-
-        let g1 = gradients mlm [| for n in names -> theta[n] |] true
-
-        let theta1 = step theta names g1 alpha
-        let inner = taskLoss lm theta1 example device
         let exact = (gradient = Exact)
 
-        let g2 =
-            gradients inner [| for n in names -> theta1[n] |] exact
-            |> Array.map (fun g -> if exact then g else g.detach ())
+        let innerPair (theta: Parameters) =
+            let mlm = mlmLoss lm theta specials probabilities example budget device
+            let g1 = gradients mlm [| for n in names -> theta[n] |] true
+            let theta1 = step theta names g1 alpha
+            let inner = taskLoss lm theta1 example device
 
-        let theta2 = step theta1 names g2 alpha
-        taskLoss lm theta2 example device
+            let g2 =
+                gradients inner [| for n in names -> theta1[n] |] exact
+                |> Array.map (fun g -> if exact then g else g.detach ())
+
+            step theta1 names g2 alpha
+
+        let thetaAfter = Seq.fold (fun t _ -> innerPair t) theta (seq { 1..innerSteps })
+        taskLoss lm thetaAfter example device
 
     /// ∇φ L_meta for the scorer's parameters (zero for those L_meta does not reach).
     let gradient (loss: torch.Tensor) (phi: Parameters) : Map<string, torch.Tensor> =
@@ -160,6 +164,7 @@ module MetaObjective =
         (specials: SpecialTokens)
         (example: MetaExample)
         (alpha: float)
+        (innerSteps: int)
         (budget: float)
         (device: torch.Device)
         =
@@ -179,5 +184,6 @@ module MetaObjective =
 
             torch.sigmoid tokenLogits
 
-        sgd (mlmLoss lm theta specials probabilities example budget device)
-        sgd (taskLoss lm theta example device)
+        for _ in 1..innerSteps do
+            sgd (mlmLoss lm theta specials probabilities example budget device)
+            sgd (taskLoss lm theta example device)

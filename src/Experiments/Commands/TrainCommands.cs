@@ -84,7 +84,8 @@ public static class TrainCommands
             args.Int("patience", 5, min: 1),
             args.UInt64("seed", 0),
             args.Optional("encoder") ?? "lm",
-            args.Optional("train-embeddings") is not null);
+            args.Optional("train-embeddings") is not null,
+            args.Int("inner-steps", 1, min: 1));
         if (options.Encoder is not ("scratch" or "lm")) throw new CliError($"--encoder: expected scratch or lm, got '{options.Encoder}'");
         if (options.Gradient is not ("exact" or "first-order")) throw new CliError($"--meta-gradient: expected exact or first-order, got '{options.Gradient}'");
         var dir = new RunDirectory(args.Required("out", "the run directory to write"));

@@ -50,7 +50,7 @@ public static class CellRunner
             case CellKind.LearnPolicy:
                 var p = cell.Policy!;
                 return PolicyLearning.Run(new PolicyLearning.Options(p.Kind, p.Task, Dir("pretrain"), config.Intermediate.Corpus, p.Steps, p.Lr,
-                    p.InnerLr, p.Budget, p.MetaGradient, false, p.Init is null ? null : Dir($"policy/{p.Init}"), p.EvalEvery, 5, 0, p.Encoder, p.TrainEmbeddings), dir, env);
+                    p.InnerLr, p.Budget, p.MetaGradient, false, p.Init is null ? null : Dir($"policy/{p.Init}"), p.EvalEvery, 5, 0, p.Encoder, p.TrainEmbeddings, p.InnerSteps), dir, env);
             case CellKind.Intermediate:
                 var arm = config.Arms.Single(a => a.Name == cell.Arm);
                 return Stages.Intermediate(Base("intermediate") with

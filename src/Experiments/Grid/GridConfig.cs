@@ -23,6 +23,8 @@ public sealed record LearnedPolicySection
     public int Steps { get; init; } = 600;
     public double Lr { get; init; } = 1e-3;
     public double InnerLr { get; init; } = 1e-2;
+    /// <summary>How many times the meta-objective unrolls its pair of inner steps (MLM, then task).</summary>
+    public int InnerSteps { get; init; } = 1;
     public double Budget { get; init; } = 0.15;
     public string MetaGradient { get; init; } = "first-order";
     /// <summary>Another learned policy's name whose scorer initialises this one.</summary>
@@ -157,6 +159,7 @@ public sealed record GridConfig
         foreach (var p in LearnedPolicies)
         {
             if (p.Kind is not ("supervised" or "meta")) return $"learned_policies: '{p.Name}': kind expected supervised or meta, got '{p.Kind}'";
+            if (p.InnerSteps < 1) return $"learned_policies: '{p.Name}': inner_steps expected at least 1, got {p.InnerSteps}";
             if (p.Encoder is not ("lm" or "scratch")) return $"learned_policies: '{p.Name}': encoder expected lm or scratch, got '{p.Encoder}'";
             if (p.Init is not null && !learned.Contains(p.Init)) return $"learned_policies: '{p.Name}': init names no learned policy ('{p.Init}')";
             if (Masking.Tasks.Registry.find(p.Task).IsError) return $"learned_policies: '{p.Name}': unknown task '{p.Task}'";

@@ -39,10 +39,12 @@ public sealed record Scorer(ModelConfig Config, FSharpMap<string, torch.Tensor> 
         var config = JsonSerializer.Deserialize<ModelConfig>(meta["scorer_config"])!;
         var names = tensors.Keys.Where(k => k.StartsWith("param/", StringComparison.Ordinal)).Select(k => k["param/".Length..]).ToList();
         var p = MapModule.OfSeq(names.Select(n => Tuple.Create(n, tensors["param/" + n].requires_grad_(true))));
+        // Frozen parameters (the language model's embeddings) have no moments.
+        var moving = names.Where(n => tensors.ContainsKey("adam.m/" + n)).ToList();
         AdamWState? optimizer = meta.ContainsKey("adam_step")
             ? new AdamWState(long.Parse(meta["adam_step"], CultureInfo.InvariantCulture),
-                MapModule.OfSeq(names.Select(n => Tuple.Create(n, tensors["adam.m/" + n]))),
-                MapModule.OfSeq(names.Select(n => Tuple.Create(n, tensors["adam.v/" + n]))))
+                MapModule.OfSeq(moving.Select(n => Tuple.Create(n, tensors["adam.m/" + n]))),
+                MapModule.OfSeq(moving.Select(n => Tuple.Create(n, tensors["adam.v/" + n]))))
             : null;
         return (new Scorer(config, p, meta["kind"], meta.TryFind("encoder")?.Value ?? "scratch"), optimizer, meta.ToDictionary(kv => kv.Key, kv => kv.Value));
     }
@@ -76,7 +78,7 @@ public static class PolicyLearning
 {
     public sealed record Options(string Kind, string Task, string From, string Corpus, int Steps, double LearningRate,
         double InnerLearningRate, double Budget, string Gradient, bool TrainAlong, string? Init, int EvalEvery, int Patience, ulong Seed,
-        string Encoder = "lm", bool TrainEmbeddings = false);
+        string Encoder = "lm", bool TrainEmbeddings = false, int InnerSteps = 1);
 
     private sealed record Located(int[] Tokens, Span Answer, TaskExample Example);
 
@@ -86,7 +88,7 @@ public static class PolicyLearning
         {
             Stage = "learn-policy-" + o.Kind, From = Path.GetFullPath(o.From), Task = o.Task, Corpus = o.Corpus, Steps = o.Steps,
             LearningRate = o.LearningRate, Seed = o.Seed, EvalEvery = o.EvalEvery, Patience = o.Patience,
-            Policy = $"inner_lr={o.InnerLearningRate.ToString(CultureInfo.InvariantCulture)} budget={o.Budget.ToString(CultureInfo.InvariantCulture)} gradient={o.Gradient} train_along={o.TrainAlong} init={o.Init} encoder={o.Encoder} train_embeddings={o.TrainEmbeddings}",
+            Policy = $"inner_lr={o.InnerLearningRate.ToString(CultureInfo.InvariantCulture)} inner_steps={o.InnerSteps} budget={o.Budget.ToString(CultureInfo.InvariantCulture)} gradient={o.Gradient} train_along={o.TrainAlong} init={o.Init} encoder={o.Encoder} train_embeddings={o.TrainEmbeddings}",
         };
         dir.Open(config);
         if (File.Exists(dir.FinalFile))
@@ -188,14 +190,19 @@ public static class PolicyLearning
 
     private static Dictionary<string, object> Supervised(Options o, RunDirectory dir, StageEnvironment env, Scorer scorer, List<Located> train, List<Located> dev)
     {
+        var (resumed, progress) = Resume(dir, env, scorer);
+        scorer = resumed.Scorer;
         var trainable = SpanScorer.trainable(scorer.Encoder == "lm" && !o.TrainEmbeddings, scorer.Parameters);
-        var optimizer = AdamW.init(trainable);
+        var optimizer = resumed.Optimizer ?? AdamW.init(trainable);
         var settings = new AdamWSettings(0.9, 0.999, 1e-8, 0.0);
-        double best = -1;
-        long bestStep = 0;
-        var bad = 0;
+        double best = progress.TryGetValue("best", out var b) ? double.Parse(b, CultureInfo.InvariantCulture) : -1;
+        long bestStep = progress.TryGetValue("best_step", out var bs) ? long.Parse(bs, CultureInfo.InvariantCulture) : 0;
+        var bad = progress.TryGetValue("bad", out var bd) ? int.Parse(bd, CultureInfo.InvariantCulture) : 0;
         var rng = new Rng(Seeds.derive(o.Seed, 0, -7));
-        for (var step = 1; step <= o.Steps; step++)
+        // The batches of the steps already taken are drawn again (and dropped), so a resumed run sees the same
+        // batches as an uninterrupted one.
+        for (var i = 0; i < 16 * resumed.Step; i++) rng.NextInt(train.Count);
+        for (var step = (int)resumed.Step + 1; step <= o.Steps && bad < o.Patience; step++)
         {
             using (var scope = torch.NewDisposeScope())
             {
@@ -225,7 +232,12 @@ public static class PolicyLearning
                 bad = 0;
                 scorer.Save(Path.Combine(dir.Path, Scorer.FileName), new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) });
             }
-            else if (++bad >= o.Patience) break;
+            else bad++;
+            scorer.Save(dir.LastCheckpoint, new Dictionary<string, string>
+            {
+                ["step"] = step.ToString(CultureInfo.InvariantCulture), ["best"] = best.ToString("R", CultureInfo.InvariantCulture),
+                ["best_step"] = bestStep.ToString(CultureInfo.InvariantCulture), ["bad"] = bad.ToString(CultureInfo.InvariantCulture),
+            }, optimizer);
         }
         var (randomSpan, randomEntity) = Baselines(dev);
         return new Dictionary<string, object>
@@ -278,20 +290,25 @@ public static class PolicyLearning
 
     private static Dictionary<string, object> Meta(Options o, RunDirectory dir, StageEnvironment env, Scorer scorer, ITokenizer vocab, List<Located> train, List<Located> dev)
     {
-        var (lm, _) = ModelState.Load(LanguageModelPath(o.From), env.Device, withOptimizer: false);
+        var (resumed, _) = Resume(dir, env, scorer);
+        scorer = resumed.Scorer;
+        // θ trained alongside the policy is part of the state to resume; a reset θ is the language model's.
+        var alongPath = Path.Combine(dir.Path, "checkpoints", "lm-along.ckpt");
+        var (lm, _) = ModelState.Load(o.TrainAlong && resumed.Step > 0 ? alongPath : LanguageModelPath(o.From), env.Device, withOptimizer: false);
         var theta = lm.Parameters;
         var examples = train.Select(t => new MetaExample(t.Tokens, Wrap(vocab.Encode(t.Example.Source).Ids, vocab), vocab.Encode(t.Example.Targets.Head).Ids)).ToList();
         var trainable = SpanScorer.trainable(scorer.Encoder == "lm" && !o.TrainEmbeddings, scorer.Parameters);
-        var optimizer = AdamW.init(trainable);
+        var optimizer = resumed.Optimizer ?? AdamW.init(trainable);
         var settings = new AdamWSettings(0.9, 0.999, 1e-8, 0.0);
         var gradient = o.Gradient == "first-order" ? MetaGradient.FirstOrderTask : MetaGradient.Exact;
         var rng = new Rng(Seeds.derive(o.Seed, 0, -11));
+        for (var i = 0; i < resumed.Step; i++) rng.NextInt(examples.Count);
         double recent = 0;
-        for (var step = 1; step <= o.Steps; step++)
+        for (var step = (int)resumed.Step + 1; step <= o.Steps; step++)
         {
             using var scope = torch.NewDisposeScope();
             var example = examples[rng.NextInt(examples.Count)];
-            var loss = MetaObjective.metaLoss(lm.Config, theta, scorer.Config, scorer.Parameters, vocab.Specials, example, o.InnerLearningRate, o.Budget, gradient, env.Device);
+            var loss = MetaObjective.metaLoss(lm.Config, theta, scorer.Config, scorer.Parameters, vocab.Specials, example, o.InnerLearningRate, o.InnerSteps, o.Budget, gradient, env.Device);
             var grads = MetaObjective.gradient(loss, trainable);
             optimizer = AdamW.stepWith(settings, o.LearningRate, trainable, FuncConvert.FromFunc<string, torch.Tensor>(n => grads[n]), optimizer);
             recent += loss.item<float>();
@@ -303,7 +320,13 @@ public static class PolicyLearning
             }
             // θ is reset for every meta-step (MAML-style) unless it trains alongside the policy.
             if (o.TrainAlong)
-                MetaObjective.trainAlong(lm.Config, theta, scorer.Config, scorer.Parameters, vocab.Specials, example, o.InnerLearningRate, o.Budget, env.Device);
+                MetaObjective.trainAlong(lm.Config, theta, scorer.Config, scorer.Parameters, vocab.Specials, example, o.InnerLearningRate, o.InnerSteps, o.Budget, env.Device);
+            if (step % 10 == 0 || step == o.Steps)
+            {
+                // θ first: a checkpoint of φ at step s promises θ at step s beside it.
+                if (o.TrainAlong) lm.Save(alongPath, new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) }, withOptimizer: false);
+                scorer.Save(dir.LastCheckpoint, new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) }, optimizer);
+            }
         }
         scorer.Save(Path.Combine(dir.Path, Scorer.FileName), new Dictionary<string, string> { ["step"] = o.Steps.ToString(CultureInfo.InvariantCulture) });
         return new Dictionary<string, object> { ["kind"] = "meta", ["task"] = o.Task, ["steps"] = o.Steps, ["dev_answer_recall"] = DevAnswerRecall(scorer, dev, o.Budget, vocab, env.Device) };
@@ -322,6 +345,20 @@ public static class PolicyLearning
             for (var i = d.Answer.Start; i < d.Answer.End; i++) { total++; if (chosen.Contains(i)) found++; }
         }
         return found / Math.Max(1, total);
+    }
+
+    private sealed record Resumed(Scorer Scorer, AdamWState? Optimizer, long Step);
+
+    /// <summary>The scorer, its optimiser state and the step of the last progress checkpoint of an interrupted run,
+    /// with the checkpoint's other fields; or the fresh scorer at step 0.</summary>
+    private static (Resumed State, IReadOnlyDictionary<string, string> Progress) Resume(RunDirectory dir, StageEnvironment env, Scorer fresh)
+    {
+        if (!File.Exists(dir.LastCheckpoint)) return (new Resumed(fresh, null, 0), new Dictionary<string, string>());
+        var (scorer, optimizer, meta) = Scorer.Load(dir.LastCheckpoint, env.Device);
+        var step = long.Parse(meta["step"], CultureInfo.InvariantCulture);
+        env.Log.WriteLine($"learn-policy: resuming from step {step} ({dir.LastCheckpoint})");
+        dir.TruncateMetricsAfter(step);
+        return (new Resumed(scorer with { Kind = fresh.Kind }, optimizer, step), meta);
     }
 
     private static string LanguageModelPath(string run)
