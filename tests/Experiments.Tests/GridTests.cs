@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Text.Json;
 using Masking.Experiments.Grid;
@@ -60,6 +61,8 @@ public class GridConfigTests
     [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"a\", \"policy\": \"scored\", \"scorer\": \"nope\"}], \"tasks\": [\"world-cqa\"]}", ":0:", "scorer names no learned policy")]
     [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"a\", \"policy\": \"ssm:p=\"}], \"tasks\": [\"world-cqa\"]}", ":0:", "arms: 'a'")]
     [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"no-such-task\"]}", ":0:", "unknown task")]
+    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-cqa\"], \"retries\": -1}", ":0:", "retries")]
+    [InlineData("{\"name\": \"x\", \"learned_policies\": [{\"name\": \"s\", \"kind\": \"supervised\", \"task\": \"world-cqa\", \"encoder\": \"bert\"}], \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-cqa\"]}", ":0:", "encoder expected lm or scratch")]
     [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], ", ":1:", "")]
     public void Malformed_configs_exit_2_naming_file_and_line(string json, string line, string what)
     {
@@ -202,9 +205,15 @@ public class GridRunTests
         var pretrainLog = File.ReadAllText(Path.Combine(outDir, "logs", "pretrain.log"));
 
         var (second, secondErr) = Start(outDir);
+        // One of its cells is killed (as the out-of-memory killer or a native crash would end it): the grid runs it
+        // again. (SIGKILL, because the .NET runtime catches a SIGSEGV sent from outside and may carry on.)
+        var crashed = await FirstChild(second);
+        Assert.True(crashed > 0, "no cell process to crash");
+        Process.Start("kill", ["-KILL", crashed.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
         await second.WaitForExitAsync();
         var err = await secondErr;
         Assert.True(second.ExitCode == 0, err);
+        Assert.True(err.Contains("died of signal 9 (exit 137); running it again from its last checkpoint (retry 1 of 1)"), err);
         Assert.Matches(@"\d+ already finished", err);
         Assert.DoesNotContain("start pretrain", err);
         Assert.Equal(pretrainLog, File.ReadAllText(Path.Combine(outDir, "logs", "pretrain.log")));
@@ -232,6 +241,30 @@ public class GridRunTests
         var third = StartWith(["grid", "--config", Path.Combine(outDir, "grid.json"), "--out", outDir]);
         await third.Process.WaitForExitAsync();
         Assert.Contains($"{GridPlan.Cells(config).Count} already finished, 0 to run", await third.Err);
+    }
+
+    /// <summary>The pid of the first child process of a running process (a grid's first cell), or 0.</summary>
+    private static async Task<int> FirstChild(Process parent)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!parent.HasExited && clock.Elapsed.TotalSeconds < 60)
+        {
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+                try
+                {
+                    // /proc/PID/stat: "pid (name) state ppid …"; the name may hold spaces, so read after ')'.
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    if (int.Parse(fields[1], CultureInfo.InvariantCulture) == parent.Id) return pid;
+                }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
+            }
+            await Task.Delay(10);
+        }
+        return 0;
     }
 
     [Fact]

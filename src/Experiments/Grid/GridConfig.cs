@@ -101,6 +101,9 @@ public sealed record GridConfig
     /// <summary>Cells run at once by the local backend; each gets <c>threads</c> threads.</summary>
     public int Parallel { get; init; } = 2;
     public int Threads { get; init; } = 1;
+    /// <summary>How many times a cell that died of a signal (a native crash, an out-of-memory kill) is run again
+    /// before the grid stops; it resumes from its last checkpoint, so a retried cell ends as an uninterrupted one.</summary>
+    public int Retries { get; init; } = 1;
     /// <summary>cpu or cuda.</summary>
     public string Device { get; init; } = "cpu";
     /// <summary>Sentences of the IPT corpus masked by each policy for the POS and frequency analyses.</summary>
@@ -153,6 +156,7 @@ public sealed record GridConfig
         if (Tasks.Count == 0) return "expected at least one task";
         if (Seeds < 1) return "seeds: expected at least 1";
         if (Parallel < 1 || Threads < 1) return "parallel and threads: expected at least 1";
+        if (Retries < 0) return "retries: expected 0 or more";
         if (Device is not ("cpu" or "cuda")) return $"device: expected cpu or cuda, got '{Device}'";
         if (Arms.GroupBy(a => a.Name).FirstOrDefault(g => g.Count() > 1) is { } dup) return $"arms: the name '{dup.Key}' is used twice";
         var learned = LearnedPolicies.Select(p => p.Name).ToHashSet();

@@ -28,6 +28,7 @@ public static class LocalBackend
         var running = new Dictionary<Task<int>, (Cell Cell, Stopwatch Clock)>();
         var seconds = new Dictionary<CellKind, List<double>>();
         var failure = 0;
+        var retried = new Dictionary<string, int>();
         var total = pending.Count;
         var finished = 0;
 
@@ -48,6 +49,16 @@ public static class LocalBackend
             {
                 var logFile = LogFile(outDir, cell);
                 var tail = File.Exists(logFile) ? File.ReadLines(logFile).TakeLast(5) : [];
+                // Exit codes above 128 are deaths by signal (128 + signal): not the cell's verdict on its input.
+                var attempts = retried.GetValueOrDefault(cell.Id);
+                if (code > 128 && code != 128 + 2 && attempts < config.Retries && failure == 0)
+                {
+                    retried[cell.Id] = attempts + 1;
+                    Say($"{cell.Id} died of signal {code - 128} (exit {code}); running it again from its last checkpoint " +
+                        $"(retry {attempts + 1} of {config.Retries}); its log {logFile} ended:\n    " + string.Join("\n    ", tail));
+                    pending.Insert(0, cell);
+                    continue;
+                }
                 Say(code == Busy
                     ? $"{cell.Id} is being run by another process (an earlier grid still running?); stop it or wait, then run again"
                     : $"{cell.Id} failed (exit {code}); its log {logFile} ends:\n    " + string.Join("\n    ", tail));
