@@ -47,6 +47,14 @@ type Rng(seed: uint64) =
 
         int ((uint64 (uint32 (r.NextUInt64() >>> 32)) * uint64 n) >>> 32)
 
+    /// Fisher–Yates shuffle in place, from the last element down (one NextInt per position).
+    member r.Shuffle(items: 'T[]) =
+        for i in items.Length - 1 .. -1 .. 1 do
+            let j = r.NextInt(i + 1)
+            let t = items[i]
+            items[i] <- items[j]
+            items[j] <- t
+
     /// Poisson(λ) by inversion; λ is small (span lengths).
     member r.Poisson(lambda: float) =
         let l = exp -lambda

@@ -20,8 +20,10 @@ module CaseProfiles =
 
     let private hasLetter (w: string) = w |> Seq.exists Char.IsLetter
 
-    /// A headline or shouted line: every word with two or more letters is in capitals.
-    let private isHeadline (words: string[]) =
+    /// A headline or shouted line: every word with two or more letters is in capitals. (Not the tagger's
+    /// Features.isHeadline — no lower-case letter anywhere — which differs on sentences without such words;
+    /// the shipped profiles were built with this test.)
+    let private isShouted (words: string[]) =
         let long = words |> Array.filter (fun w -> w.Length > 1 && hasLetter w)
         long.Length > 0 && long |> Array.forall Features.isAllCaps
 
@@ -43,7 +45,7 @@ module CaseProfiles =
         let counts = Dictionary<string, int[]>()
 
         for words in sentences do
-            if not (isHeadline words) then
+            if not (isShouted words) then
                 for i in 1 .. words.Length - 1 do
                     let w = words[i]
 

@@ -107,6 +107,10 @@ module Features =
         found
 
     /// Title case 1, all capitals 2, a digit 4, a hyphen 8.
+    /// A sentence without lower-case letters (CoNLL headlines, shouted lines): capitalisation says little there.
+    let isHeadline (words: string[]) =
+        words |> Array.forall (fun x -> not (x |> Seq.exists Char.IsLower))
+
     let wordFlags (w: string) =
         (if isTitle w then 1 else 0)
         ||| (if isAllCaps w then 2 else 0)

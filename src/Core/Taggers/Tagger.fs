@@ -89,10 +89,6 @@ module Tagger =
 
     let private lexiconTypes = [| "O"; "PER"; "ORG"; "LOC"; "MISC" |]
 
-    /// A sentence without lower-case letters (CoNLL headlines): capitalisation says little there.
-    let isHeadline (words: string[]) =
-        words |> Array.forall (fun x -> not (x |> Seq.exists Char.IsLower))
-
     /// A sentence's per-word values, computed once and padded with two "<s>" and two "</s>" words, so that
     /// every token's features (which look two words either way) reuse them.
     type SentenceView =
@@ -165,7 +161,7 @@ module Tagger =
           Clusters =
             (let ids = lower |> Array.map (WordClusters.idsOf clusters clusterGranularities)
              Array.init clusterGranularities (fun g -> ids |> Array.map (fun w -> w[g])))
-          Headline = isHeadline words }
+          Headline = Features.isHeadline words }
 
     /// Hashed features of word i given the previous two predicted tags; returns how many were written.
     let features
@@ -444,12 +440,7 @@ module Tagger =
         for iteration in 1..iterations do
             let rng = Rng(Seeds.derive seed iteration 0L)
             let order = Array.init data.Length id
-
-            for i in order.Length - 1 .. -1 .. 1 do
-                let j = rng.NextInt(i + 1)
-                let t = order[i]
-                order[i] <- order[j]
-                order[j] <- t
+            rng.Shuffle order
 
             let mutable correct, total = 0, 0
 
@@ -555,35 +546,35 @@ module Tagger =
         // an ensemble, perceptrons trained on different sentence orders are averaged into one weight table:
         // a linear model still, so tagging costs the same.
         let trainOnAll (contextOfSentence: int -> DocumentContext) (label: string) =
-            let members =
-                Array.init ensemble (fun k ->
-                    trainPass
-                        kind
-                        tags
-                        index
-                        data
-                        foldLexiconOf
-                        gazetteer
-                        clusters
-                        caseProfiles
-                        contextOfSentence
-                        iterations
-                        (if k = 0 then seed else Seeds.derive seed 1000 (int64 k))
-                        bucketBits
-                        (progress (
-                            if ensemble = 1 then
-                                label
-                            else
-                                sprintf "%s member %d/%d" label (k + 1) ensemble
-                        )))
+            let trainMember k =
+                trainPass
+                    kind
+                    tags
+                    index
+                    data
+                    foldLexiconOf
+                    gazetteer
+                    clusters
+                    caseProfiles
+                    contextOfSentence
+                    iterations
+                    (if k = 0 then seed else Seeds.derive seed 1000 (int64 k))
+                    bucketBits
+                    (progress (
+                        if ensemble = 1 then
+                            label
+                        else
+                            sprintf "%s member %d/%d" label (k + 1) ensemble
+                    ))
 
             if ensemble = 1 then
-                members[0]
+                trainMember 0
             else
-                let weights = Array.copy members[0].Weights
+                // Summed as they are trained: one member's table in memory besides the sum, not all of them.
+                let weights = (trainMember 0).Weights
 
-                for m in members[1..] do
-                    let w = m.Weights
+                for k in 1 .. ensemble - 1 do
+                    let w = (trainMember k).Weights
 
                     for i in 0 .. weights.Length - 1 do
                         weights[i] <- weights[i] + w[i]

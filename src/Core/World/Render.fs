@@ -108,12 +108,8 @@ module Render =
     let passage (world: WorldData) (rng: Rng) (entity: int) : Passage =
         let facts = world.Facts |> Array.filter (fun f -> f.Subject = entity)
 
-        // Fisher–Yates shuffle of the sentence order.
-        for i in facts.Length - 1 .. -1 .. 1 do
-            let j = rng.NextInt(i + 1)
-            let t = facts[i]
-            facts[i] <- facts[j]
-            facts[j] <- t
+        // The sentence order is shuffled.
+        rng.Shuffle facts
 
         let sb = StringBuilder()
         let spans = ResizeArray<Span * string>()
@@ -142,10 +138,6 @@ module Render =
             [| for _ in 1..paraphrases do
                    for e in subjects -> passage world rng e |]
 
-        for i in passages.Length - 1 .. -1 .. 1 do
-            let j = rng.NextInt(i + 1)
-            let t = passages[i]
-            passages[i] <- passages[j]
-            passages[j] <- t
+        rng.Shuffle passages
 
         passages

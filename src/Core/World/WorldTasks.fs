@@ -45,11 +45,7 @@ module WorldTasks =
 
         let split = Rng(Seeds.salt "world-split" config.Seed)
 
-        for i in subjects.Length - 1 .. -1 .. 1 do
-            let j = split.NextInt(i + 1)
-            let t = subjects[i]
-            subjects[i] <- subjects[j]
-            subjects[j] <- t
+        split.Shuffle subjects
 
         let half, threeQuarters = subjects.Length / 2, subjects.Length * 3 / 4
 

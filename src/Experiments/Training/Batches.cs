@@ -61,7 +61,7 @@ public static class EpochPlan
     {
         var rng = new Rng(Seeds.derive(seed, epoch, -1));
         var order = Enumerable.Range(0, count).ToArray();
-        Shuffle(order, rng);
+        rng.Shuffle(order);
         var batches = new List<int[]>();
         var window = batchSize * 50;
         for (var start = 0; start < order.Length; start += window)
@@ -70,16 +70,7 @@ public static class EpochPlan
             for (var b = 0; b < chunk.Length; b += batchSize) batches.Add(chunk.Skip(b).Take(batchSize).ToArray());
         }
         var shuffled = batches.ToArray();
-        Shuffle(shuffled, rng);
+        rng.Shuffle(shuffled);
         return shuffled;
-    }
-
-    private static void Shuffle<T>(T[] items, Rng rng)
-    {
-        for (var i = items.Length - 1; i > 0; i--)
-        {
-            var j = rng.NextInt(i + 1);
-            (items[i], items[j]) = (items[j], items[i]);
-        }
     }
 }

@@ -99,9 +99,7 @@ public static class PolicyLearning
         var from = new RunDirectory(o.From);
         if (!File.Exists(from.VocabFile)) throw new CliError($"{from.VocabFile}:0: expected the vocabulary of the run given by --from");
         if (!File.Exists(dir.VocabFile)) File.Copy(from.VocabFile, dir.VocabFile);
-        var vocabModel = ByteBpeModelModule.load(dir.VocabFile);
-        if (vocabModel.IsError) throw new CliError(vocabModel.ErrorValue);
-        var vocab = (ITokenizer)new ByteBpeTokenizer(vocabModel.ResultValue);
+        var vocab = (ITokenizer)Stages.LoadVocab(dir.VocabFile);
         var task = Registry.find(o.Task);
         if (task.IsError) throw new CliError(task.ErrorValue);
         var train = Locate(task.ResultValue, Split.Train, vocab, o.Corpus, env);

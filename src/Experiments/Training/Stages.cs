@@ -267,11 +267,7 @@ public static class Stages
         if (fraction >= 1.0) return examples;
         var rng = new Rng(Seeds.derive(seed, -7, 0L));
         var order = Enumerable.Range(0, examples.Count).ToArray();
-        for (var i = order.Length - 1; i > 0; i--)
-        {
-            var j = rng.NextInt(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
+        rng.Shuffle(order);
         var keep = Math.Max(1, (int)Math.Ceiling(fraction * examples.Count));
         return order.Take(keep).Order().Select(i => examples[i]).ToList();
     }
