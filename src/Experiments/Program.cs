@@ -34,6 +34,7 @@ public static class Program
 
     public static int Main(string[] argv)
     {
+        Training.FaultInjection.StartGcStressIfAsked();
         // A large buffer: `masking mask` writes one line per example.
         using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
         var code = Run(argv, stdout, Console.Error);

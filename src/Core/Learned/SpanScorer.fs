@@ -55,11 +55,12 @@ module SpanScorer =
     let initFrom (languageModel: Parameters) (seed: int64) (device: torch.Device) (c: ModelConfig) : Parameters =
         let encoder =
             use _ = torch.no_grad ()
+            use _ = torch.NewDisposeScope()
 
             Parameters.shapes c
             |> List.map (fun (name, _) ->
                 match languageModel.TryFind name with
-                | Some t -> name, t.detach().clone().``to``(device).requires_grad_ true
+                | Some t -> name, t.detach().clone().``to``(device).requires_grad_(true).MoveToOuterDisposeScope()
                 | None -> failwithf "the language model has no parameter %s" name)
             |> Map.ofList
 
@@ -71,10 +72,16 @@ module SpanScorer =
     /// as the likely masked ones (a fresh token head would start from an arbitrary ranking).
     let tokenHeadFromSpanHeads (p: Parameters) : Parameters =
         use _ = torch.no_grad ()
+        use _ = torch.NewDisposeScope()
 
         let mean (part: string) =
             Scalars.ofFloat 0.5 (fun half ->
-                p["scorer.start." + part].add(p["scorer.end." + part]).mul(half).detach().requires_grad_ true)
+                p["scorer.start." + part]
+                    .add(p["scorer.end." + part], Scalars.one)
+                    .mul(half)
+                    .detach()
+                    .requires_grad_(true)
+                    .MoveToOuterDisposeScope())
 
         p.Add("scorer.token.weight", mean "weight").Add("scorer.token.bias", mean "bias")
 
@@ -111,8 +118,7 @@ module SpanScorer =
         =
         let s, e, _ = logits c p training ids
 
-        torch.nn.functional.cross_entropy (s, starts)
-        + torch.nn.functional.cross_entropy (e, ends)
+        torch.nn.functional.cross_entropy(s, starts).add (torch.nn.functional.cross_entropy (e, ends), Scalars.one)
 
     /// Span scores S(i, j) = log p_start(i) + log p_end(j) for j − i < maxSpan, best first: the `topN` best
     /// spans of tokens that are all eligible (no special token inside).

@@ -17,6 +17,9 @@ module Checkpoint =
         Directory.CreateDirectory dir |> ignore
 
         let arrays =
+            // The chain's temporaries stay held until the copies are made (see Scalars).
+            use _ = torch.NewDisposeScope()
+
             tensors
             |> List.map (fun (name, t) ->
                 let c = t.detach().cpu().contiguous().to_type torch.float32
@@ -58,6 +61,27 @@ module Checkpoint =
 
         File.Move(tmp, path, true)
 
+    /// The metadata of a checkpoint alone (its header), without reading a tensor.
+    let meta (path: string) : Result<Map<string, string>, string> =
+        try
+            use f = File.OpenRead path
+            use r = new BinaryReader(f)
+
+            if r.ReadBytes magic.Length <> magic then
+                Error(sprintf "%s:0: expected a Masking checkpoint (MASKCKPT1)" path)
+            else
+                let headerLength = r.ReadInt64()
+                use doc = JsonDocument.Parse(r.ReadBytes(int headerLength))
+
+                Ok(
+                    [ for p in doc.RootElement.GetProperty("meta").EnumerateObject() -> p.Name, p.Value.GetString() ]
+                    |> Map.ofList
+                )
+        with
+        | :? EndOfStreamException -> Error(sprintf "%s:0: the checkpoint is truncated" path)
+        | :? IOException as e -> Error(sprintf "%s:0: cannot read the checkpoint (%s)" path e.Message)
+        | :? JsonException as e -> Error(sprintf "%s:0: the checkpoint header is not valid JSON (%s)" path e.Message)
+
     /// Reads a checkpoint: tensors by name (on the given device) and the metadata.
     let load (path: string) (device: torch.Device) : Result<Map<string, torch.Tensor> * Map<string, string>, string> =
         try
@@ -76,6 +100,8 @@ module Checkpoint =
                     [ for p in doc.RootElement.GetProperty("meta").EnumerateObject() -> p.Name, p.Value.GetString() ]
                     |> Map.ofList
 
+                use _ = torch.NewDisposeScope()
+
                 let tensors =
                     [ for e in doc.RootElement.GetProperty("tensors").EnumerateArray() do
                           let name = e.GetProperty("name").GetString()
@@ -89,7 +115,13 @@ module Checkpoint =
 
                           let data = Array.zeroCreate<float32> (int count)
                           Buffer.BlockCopy(bytes, 0, data, 0, bytes.Length)
-                          yield name, torch.tensor(data, dimensions = ReadOnlySpan shape).``to`` device ]
+
+                          yield
+                              name,
+                              torch
+                                  .tensor(data, dimensions = ReadOnlySpan shape)
+                                  .``to``(device)
+                                  .MoveToOuterDisposeScope() ]
                     |> Map.ofList
 
                 Ok(tensors, meta)

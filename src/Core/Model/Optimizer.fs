@@ -76,7 +76,7 @@ module AdamW =
 
                 m.mul_(beta1).add_ (g, oneMinusBeta1) |> ignore
                 v.mul_(beta2).addcmul_ (g, g, oneMinusBeta2) |> ignore
-                use denom = v.sqrt().div_(sqrtBc2).add_ epsilon
+                use denom = v.sqrt().div_(sqrtBc2).add_ (epsilon, Scalars.one)
                 w.addcdiv_ (m, denom, stepSize) |> ignore
 
         { state with Step = t }

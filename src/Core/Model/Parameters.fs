@@ -51,6 +51,9 @@ module Parameters =
         torch.manual_seed seed |> ignore
 
         use _ = torch.no_grad ()
+        // Holds every wrapper made here (TorchSharp's temporaries too) until the end, so that no finalizer frees
+        // one while libtorch reads it (see Scalars); the parameters leave the scope.
+        use _ = torch.NewDisposeScope()
 
         shapes c
         |> List.map (fun (name, shape) ->
@@ -67,7 +70,7 @@ module Parameters =
             if name = "model.shared.weight" then
                 t.select(0L, int64 c.PadId).zero_ () |> ignore
 
-            name, t.``to``(device).requires_grad_ true)
+            name, t.``to``(device).requires_grad_(true).MoveToOuterDisposeScope())
         |> Map.ofList
 
     let count (p: Parameters) =
@@ -76,4 +79,5 @@ module Parameters =
     /// A copy with no autograd history (for snapshots and the best checkpoint).
     let detachedCopy (p: Parameters) : Parameters =
         use _ = torch.no_grad ()
-        p |> Map.map (fun _ t -> t.detach().clone ())
+        use _ = torch.NewDisposeScope()
+        p |> Map.map (fun _ t -> t.detach().clone().MoveToOuterDisposeScope())

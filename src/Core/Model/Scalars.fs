@@ -15,3 +15,11 @@ module Scalars =
     let inline ofFloat (x: float) ([<InlineIfLambda>] call: Scalar -> 'T) : 'T = using (Scalar.op_Implicit x) call
 
     let inline ofInt (x: int64) ([<InlineIfLambda>] call: Scalar -> 'T) : 'T = using (Scalar.op_Implicit x) call
+
+    /// The alpha of every addition and subtraction, rooted for the life of the process (a module value is a
+    /// static field, never finalized). TorchSharp's `a + b` is `a.add(b, 1)` with a temporary Scalar 1 that its
+    /// finalizer may free while libtorch reads it: that race was the grid's rare segmentation fault.
+    let one = Scalar.op_Implicit 1L
+
+    /// Tensor addition with the rooted alpha: use it instead of `+` between tensors (subtraction takes no alpha).
+    let inline (+.) (a: torch.Tensor) (b: torch.Tensor) = a.add (b, one)

@@ -2,6 +2,7 @@ namespace Masking.Model
 
 open System
 open TorchSharp
+open Masking.Model.Scalars
 
 type private F = TorchSharp.torch.nn.functional
 
@@ -63,7 +64,7 @@ module Seq2Seq =
 
         let k = split (linear p (name + ".k_proj") keyValue) tk
         let v = split (linear p (name + ".v_proj") keyValue) tk
-        let scores = q.matmul (k.transpose (-2L, -1L)) + mask
+        let scores = q.matmul (k.transpose (-2L, -1L)) +. mask
         let probs = F.softmax (scores, -1L) |> dropout c.AttentionDropout training
         let out = probs.matmul(v).transpose(1L, 2L).reshape (b, tq, int64 c.DModel)
         linear p (name + ".out_proj") out
@@ -78,9 +79,9 @@ module Seq2Seq =
         (x: torch.Tensor)
         =
         if c.PreNorm then
-            x + (norm p normName x |> f |> dropout c.Dropout training)
+            x +. (norm p normName x |> f |> dropout c.Dropout training)
         else
-            norm p normName (x + (f x |> dropout c.Dropout training))
+            norm p normName (x +. (f x |> dropout c.Dropout training))
 
     let private feedForward (c: ModelConfig) (p: Parameters) (layer: string) training (x: torch.Tensor) =
         linear p (layer + ".fc1") x
@@ -100,11 +101,14 @@ module Seq2Seq =
             else
                 tokens
 
-        let positions = torch.arange (2L, t + 2L, dtype = torch.int64, device = ids.device)
+        let positions =
+            Scalars.ofInt 2L (fun start ->
+                Scalars.ofInt (t + 2L) (fun stop ->
+                    torch.arange (start, stop, one, dtype = torch.int64, device = ids.device)))
 
         let x =
             tokens
-            + p["model." + stack + ".embed_positions.weight"].index_select (0L, positions)
+            +. p["model." + stack + ".embed_positions.weight"].index_select (0L, positions)
 
         norm p ("model." + stack + ".layernorm_embedding") x
         |> dropout c.Dropout training
@@ -143,7 +147,7 @@ module Seq2Seq =
 
         let selfMask =
             causalMask decoderInput.shape[1] decoderInput.device
-            + paddingMask c decoderInput
+            +. paddingMask c decoderInput
 
         let mutable x = embed c p "decoder" training decoderInput
 
@@ -172,7 +176,7 @@ module Seq2Seq =
 
         let x = if c.PreNorm then norm p "model.decoder.layer_norm" x else x
         // The output projection is tied to the token embeddings.
-        F.linear (x, p["model.shared.weight"]) + p["final_logits_bias"]
+        F.linear (x, p["model.shared.weight"]) +. p["final_logits_bias"]
 
     let forward (c: ModelConfig) (p: Parameters) (training: bool) (source: torch.Tensor) (decoderInput: torch.Tensor) =
         decode c p training (encode c p training source) source decoderInput
@@ -197,7 +201,7 @@ module Loss =
 
         let perToken =
             Scalars.ofFloat (1.0 - epsilon) (fun s -> nll.mul s)
-            + Scalars.ofFloat (epsilon / float vocab) (fun s -> smooth.mul s)
+            +. Scalars.ofFloat (epsilon / float vocab) (fun s -> smooth.mul s)
 
         let perToken =
             Scalars.ofFloat 0.0 (fun zero -> perToken.masked_fill (keep.logical_not (), zero))

@@ -62,6 +62,9 @@ public sealed class ModelState
                 long.Parse(meta["adam_step"]),
                 MapModule.OfSeq<string, torch.Tensor>(names.Select(n => Tuple.Create(n, tensors["adam.m/" + n]))),
                 MapModule.OfSeq<string, torch.Tensor>(names.Select(n => Tuple.Create(n, tensors["adam.v/" + n]))));
+        else
+            // Freed now rather than by finalizers (each such free is a call into libtorch on the finalizer thread).
+            foreach (var kv in tensors.Where(kv => !kv.Key.StartsWith("param/", StringComparison.Ordinal))) kv.Value.Dispose();
         return (new ModelState(config, p, optimizer), meta.ToDictionary(kv => kv.Key, kv => kv.Value));
     }
 }

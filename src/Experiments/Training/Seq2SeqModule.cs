@@ -22,7 +22,9 @@ public sealed class Seq2SeqModule : nn.Module<Tensor, Tensor, Tensor>
         var owned = new List<Tuple<string, Tensor>>();
         foreach (var kv in initial)
         {
-            var parameter = new TorchSharp.Modules.Parameter(kv.Value.detach().clone(), requires_grad: true);
+            // The detached view is held until the clone exists: a temporary's finalizer may free it mid-call.
+            using var detached = kv.Value.detach();
+            var parameter = new TorchSharp.Modules.Parameter(detached.clone(), requires_grad: true);
             register_parameter(kv.Key.Replace('.', '_'), parameter);
             owned.Add(Tuple.Create(kv.Key, (Tensor)parameter));
         }
