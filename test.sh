@@ -7,6 +7,25 @@ cd "$(dirname "$0")"
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
+# Debian packages the tests use: Debian's PyTorch for the parity test against an independent implementation
+# (tests/parity), with OpenBLAS so that its matmul is not 30x slower. Installed when missing and we are root;
+# otherwise the parity tests are reported as skipped.
+APT_PACKAGES=(python3-torch libopenblas0-openmp)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "== installing ${missing[*]} (apt-get)"
+        export DEBIAN_FRONTEND=noninteractive
+        { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; } ||
+            echo "apt-get install ${missing[*]} failed: the tests that need them will be skipped"
+    else
+        echo "== not root: ${missing[*]} not installed, the tests that need them will be skipped"
+    fi
+fi
+
 dotnet tool restore >/dev/null || { echo "dotnet tool restore failed"; echo "0 passed, 1 failed"; exit 1; }
 if ! dotnet build Masking.sln -c Release -nologo -v quiet; then
     echo "build failed"
@@ -23,13 +42,17 @@ done
 
 passed=0
 failed=0
+skipped=0
+skipped_lines=()
 for trx in "$results"/*.trx; do
     [ -f "$trx" ] || continue
     # Only test results count: the run summary carries an outcome attribute too.
     p=$(grep -o '<UnitTestResult [^>]*outcome="Passed"' "$trx" | wc -l)
     f=$(grep -o '<UnitTestResult [^>]*outcome="Failed"' "$trx" | wc -l)
+    s=$(grep -o '<UnitTestResult [^>]*outcome="NotExecuted"' "$trx" | wc -l)
     passed=$((passed + p))
     failed=$((failed + f))
+    skipped=$((skipped + s))
 done
 
 echo "== F# formatting (Fantomas defaults; fix with: dotnet fantomas src/Core tests/Core.Tests scripts)"
@@ -43,6 +66,19 @@ for dir in src/Core tests/Core.Tests scripts; do
     fi
 done
 
+echo "== Slurm: the smoke grid on a real one-node Slurm (tests/slurm/grid-test.sh)"
+if [ "${MASKING_SLURM_TEST:-}" = 1 ]; then
+    if bash tests/slurm/grid-test.sh; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        status=1
+    fi
+else
+    skipped=$((skipped + 1))
+    skipped_lines+=("skipped: slurm grid: set MASKING_SLURM_TEST=1 to run it (as root; installs slurm-wlm and munge, see tests/slurm/README.md)")
+fi
+
 echo "== scripts/compose-policy.fsx"
 if dotnet fsi scripts/compose-policy.fsx; then
     passed=$((passed + 1))
@@ -51,10 +87,29 @@ else
     status=1
 fi
 
+if [ "$skipped" -gt 0 ]; then
+    echo "== skipped tests ($skipped), with their reasons"
+    for line in "${skipped_lines[@]}"; do echo "$line"; done
+    # The trx files name each skipped test and its reason (python3 reads the XML; without it, names only).
+    command -v python3 >/dev/null 2>&1 || grep -ho '<UnitTestResult [^>]*outcome="NotExecuted"' "$results"/*.trx | sed 's/.*testName="\([^"]*\)".*/skipped: \1/'
+    command -v python3 >/dev/null 2>&1 && python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
+    for r in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult[@outcome='NotExecuted']", ns):
+        reason = r.find(".//t:Message", ns)
+        print(f"skipped: {r.get('testName')}: {reason.text.strip() if reason is not None and reason.text else 'no reason given'}")
+PY
+fi
+
 if [ "$passed" -eq 0 ]; then
     echo "no test ran"
     status=1
 fi
 [ "$failed" -gt 0 ] && status=1
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
 exit $status

@@ -128,29 +128,36 @@ let private predictionFor (i: int) (gold: string) =
     | 3 -> ""
     | _ -> "completely wrong answer"
 
-[<Fact>]
-let ``every task's metrics on deterministic predictions match the golden values`` () =
-    let lines =
-        [ for task in Masking.Tasks.Registry.all do
-              let dev =
-                  task.Load dataRoot.Value Masking.Tasks.Dev
-                  |> Result.defaultWith failwith
-                  |> List.truncate 40
+let private metricLines (root: string) =
+    [ for task in Masking.Tasks.Registry.all do
+          let dev =
+              task.Load root Masking.Tasks.Dev
+              |> Result.defaultWith failwith
+              |> List.truncate 40
 
-              let pairs = dev |> List.mapi (fun i e -> predictionFor i e.Targets.Head, e.Targets)
+          let pairs = dev |> List.mapi (fun i e -> predictionFor i e.Targets.Head, e.Targets)
 
-              let scores =
-                  task.Metrics
-                  |> List.map (fun m -> sprintf "\"%s\": %.6f" (Metric.key m) (Metric.score m pairs))
-                  |> String.concat ", "
+          let scores =
+              task.Metrics
+              |> List.map (fun m -> sprintf "\"%s\": %.6f" (Metric.key m) (Metric.score m pairs))
+              |> String.concat ", "
 
-              yield sprintf "{\"task\": \"%s\", \"count\": %d, %s}" task.Name pairs.Length scores ]
-        |> String.concat "\n"
+          yield sprintf "{\"task\": \"%s\", \"count\": %d, %s}" task.Name pairs.Length scores ]
+    |> String.concat "\n"
 
-    let path = Path.Combine(repoRoot.Value, "golden", "metrics", "tasks.jsonl")
+let private checkGolden (file: string) (lines: string) =
+    let path = Path.Combine(repoRoot.Value, "golden", "metrics", file)
 
     if System.Environment.GetEnvironmentVariable "MASKING_REGENERATE_GOLDEN" = "1" then
         File.WriteAllText(path, lines + "\n")
     else
         Assert.True(File.Exists path, path + " is missing; see golden/README.md")
         Assert.Equal(File.ReadAllText path, lines + "\n")
+
+[<DataFact>]
+let ``every task's metrics on deterministic predictions match the golden values`` () =
+    checkGolden "tasks.jsonl" (metricLines dataRoot.Value)
+
+[<Fact>]
+let ``every task's metrics on the fixtures' dev examples match the golden values`` () =
+    checkGolden "tasks-fixtures.jsonl" (metricLines fixtureRoot.Value)

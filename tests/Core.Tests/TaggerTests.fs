@@ -12,9 +12,7 @@ open Masking.Tests.TestData
 let private model (kind: string) =
     lazy
         (let path = Path.Combine(repoRoot.Value, "models", kind + ".tagger")
-         let sw = Diagnostics.Stopwatch.StartNew()
-         let m = Tagger.load path |> Result.defaultWith failwith
-         m, sw.Elapsed)
+         Tagger.load path |> Result.defaultWith failwith)
 
 let private ner = model "ner"
 let private pos = model "pos"
@@ -88,8 +86,7 @@ let ``entities are read from IOB2 as conlleval does`` () =
     Assert.Equal(0.5, f)
 
 let private tinyCorpus () =
-    TaggedCorpora.conllNer (Path.Combine(dataRoot.Value, "conll2003", "valid.txt"))
-    |> List.truncate 300
+    TaggedCorpora.conllNer (fixture "conll2003/valid.txt") |> List.truncate 300
 
 [<Fact>]
 let ``training is deterministic: the same seed gives the same model bytes`` () =
@@ -123,19 +120,18 @@ let ``training is deterministic: the same seed gives the same model bytes`` () =
     Assert.NotEqual<byte[]>(train 1UL, trainWith 2 1UL)
 
 [<Fact>]
-let ``the shipped models load in under a second and record their training`` () =
-    let m, elapsed = ner.Value
-    Assert.True(elapsed < TimeSpan.FromSeconds 1.0, sprintf "loading took %O" elapsed)
+let ``the shipped models load and record their training`` () =
+    let m = ner.Value
     Assert.StartsWith("conll2003/train.txt sha256:", m.Meta["train"])
     Assert.Contains("iterations=", m.Meta["options"])
     Assert.True(m.CaseProfiles.Count > 10000, "the NER model carries its case profiles")
     Assert.True(m.Meta.ContainsKey "dev_f1")
-    let p, _ = pos.Value
+    let p = pos.Value
     Assert.True(p.Meta.ContainsKey "dev_accuracy")
 
 [<Fact>]
 let ``the shipped models tag plain sentences sensibly`` () =
-    let m, _ = ner.Value
+    let m = ner.Value
 
     let tags =
         Tagger.tag
@@ -152,7 +148,7 @@ let ``the shipped models tag plain sentences sensibly`` () =
                "." |]
 
     Assert.Equal<string[]>([| "B-PER"; "I-PER"; "O"; "O"; "B-LOC"; "O"; "B-LOC"; "O"; "O"; "O" |], tags)
-    let p, _ = pos.Value
+    let p = pos.Value
 
     Assert.Equal<string[]>(
         [| "DET"; "NOUN"; "VERB"; "ADP"; "DET"; "NOUN"; "PUNCT" |],
@@ -161,7 +157,7 @@ let ``the shipped models tag plain sentences sensibly`` () =
 
 [<Fact>]
 let ``tags align to subword tokens`` () =
-    let p, _ = pos.Value
+    let p = pos.Value
     let tok = Gpt2Tokenizer.Embedded() :> ITokenizer
     let words, tokenTags = Annotate.posTags p tok "Unbelievably, the committee agreed."
     Assert.Equal(6, words.Length)
@@ -177,12 +173,12 @@ let ``tags align to subword tokens`` () =
 
 [<Fact>]
 let ``ssm on WikiText masks one entity or date in every sentence that has one`` () =
-    let m, _ = ner.Value
+    let m = ner.Value
     let tok = Gpt2Tokenizer.Embedded() :> ITokenizer
     let ssm = PolicySpec.resolve tok.Specials "ssm" |> Result.defaultWith failwith
 
     let lines =
-        File.ReadLines(Path.Combine(dataRoot.Value, "wikitext2", "wiki.valid.raw"))
+        File.ReadLines(fixture "wikitext2/wiki.valid.raw")
         |> Seq.filter (fun l -> l.Trim().Length > 0 && not (l.Trim().StartsWith "="))
         |> Seq.truncate 40
         |> Array.ofSeq

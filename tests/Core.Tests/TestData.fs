@@ -2,6 +2,7 @@ module Masking.Tests.TestData
 
 open System
 open System.IO
+open Xunit
 open FsCheck
 open FsCheck.FSharp
 open Masking
@@ -10,21 +11,48 @@ open Masking.Policies
 /// A small fake vocabulary: ids 0–4 are <s> <pad> </s> <unk> <mask>, 5–104 sentinels, the rest ordinary.
 let specials = SpecialTokens.create 0 1 2 3 4 [| 5..104 |] [] 1000
 
+/// The full datasets, when this machine has them: MASKING_DATA, else a `shared/data` folder above the test
+/// binaries (a clone beside ../shared). A MASKING_DATA that names no folder is an error, not a skip.
+let dataRootFound: string option =
+    match Environment.GetEnvironmentVariable "MASKING_DATA" with
+    | null
+    | "" ->
+        let rec up (d: DirectoryInfo) =
+            if isNull d then
+                None
+            else
+                let c = Path.Combine(d.FullName, "shared", "data")
+                if Directory.Exists c then Some c else up d.Parent
+
+        up (DirectoryInfo(AppContext.BaseDirectory))
+    | d -> Some d
+
+/// Why the full-data tests are skipped on a machine without the datasets.
+let noDataRoot =
+    "no data root: set MASKING_DATA, or place the datasets in ../shared/data beside the repository"
+
 /// The shared data root (../shared/data beside the repository, or MASKING_DATA).
 let dataRoot =
     lazy
-        (match Environment.GetEnvironmentVariable "MASKING_DATA" with
-         | null
-         | "" ->
-             let rec up (d: DirectoryInfo) =
-                 if isNull d then
-                     failwith "no data directory: expected ../shared/data beside the repository, or MASKING_DATA"
-                 else
-                     let c = Path.Combine(d.FullName, "shared", "data")
-                     if Directory.Exists c then c else up d.Parent
+        (match dataRootFound with
+         | Some d -> d
+         | None -> failwith noDataRoot)
 
-             up (DirectoryInfo(AppContext.BaseDirectory))
-         | d -> d)
+/// A test of the full datasets (counts from their SOURCE.md files, tagger figures): skipped without them.
+type DataFactAttribute() as this =
+    inherit FactAttribute()
+
+    do
+        if dataRootFound.IsNone then
+            this.Skip <- noDataRoot
+
+/// A theory over the full datasets: skipped without them.
+type DataTheoryAttribute() as this =
+    inherit TheoryAttribute()
+
+    do
+        if dataRootFound.IsNone then
+            this.Skip <- noDataRoot
 
 /// The repository root (where Masking.sln is), for golden files.
 let repoRoot =
@@ -38,6 +66,13 @@ let repoRoot =
                 up d.Parent
 
          up (DirectoryInfo(AppContext.BaseDirectory)))
+
+/// Small excerpts of every format, laid out as the data root is (tests/fixtures/data, see its README).
+let fixtureRoot = lazy (Path.Combine(repoRoot.Value, "tests", "fixtures", "data"))
+
+/// A file of the fixtures, by its path under the data root.
+let fixture (relative: string) =
+    Path.Combine(fixtureRoot.Value, relative)
 
 /// Builds a random example from a seed: ordinary tokens with a few specials, trailing padding, word starts,
 /// sentences, non-overlapping annotations and scored candidate spans.

@@ -1,3 +1,5 @@
+using Xunit;
+
 namespace Masking.Experiments.Tests;
 
 /// <summary>Runs the <c>masking</c> command in-process and captures what it prints.</summary>
@@ -13,20 +15,41 @@ public static class CliRunner
         return new Result(code, stdout.ToString(), stderr.ToString());
     }
 
-    public static string DataRoot
+    /// <summary>
+    /// The full datasets, when this machine has them: MASKING_DATA, else a <c>shared/data</c> folder above the test
+    /// binaries (a clone beside ../shared); null otherwise.
+    /// </summary>
+    public static readonly string? DataRootFound = FindDataRoot();
+
+    public const string NoDataRoot = "no data root: set MASKING_DATA, or place the datasets in ../shared/data beside the repository";
+
+    private static string? FindDataRoot()
+    {
+        var env = Environment.GetEnvironmentVariable("MASKING_DATA");
+        if (!string.IsNullOrEmpty(env)) return env;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "data");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    public static string DataRoot => DataRootFound ?? throw new InvalidOperationException(NoDataRoot);
+
+    /// <summary>The repository root (where Masking.sln is).</summary>
+    public static string RepoRoot
     {
         get
         {
-            var env = Environment.GetEnvironmentVariable("MASKING_DATA");
-            if (!string.IsNullOrEmpty(env)) return env;
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "data");
-                if (Directory.Exists(candidate)) return candidate;
-            }
-            throw new InvalidOperationException("no data directory: expected ../shared/data beside the repository, or MASKING_DATA");
+            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "Masking.sln"))) return d.FullName;
+            throw new InvalidOperationException("Masking.sln not found above the test binaries");
         }
     }
+
+    /// <summary>Small excerpts of every format, laid out as the data root is (tests/fixtures/data).</summary>
+    public static string FixtureRoot => Path.Combine(RepoRoot, "tests", "fixtures", "data");
 
     private static readonly Lazy<string> TempDirectory = new(() =>
     {
@@ -43,5 +66,51 @@ public static class CliRunner
         var path = TempPath(extension);
         File.WriteAllText(path, content);
         return path;
+    }
+}
+
+/// <summary>A test of the full datasets: skipped, with the reason, on a machine without them.</summary>
+public sealed class DataFactAttribute : FactAttribute
+{
+    public DataFactAttribute()
+    {
+        if (CliRunner.DataRootFound is null) Skip = CliRunner.NoDataRoot;
+    }
+}
+
+/// <summary>A theory over the full datasets: skipped, with the reason, on a machine without them.</summary>
+public sealed class DataTheoryAttribute : TheoryAttribute
+{
+    public DataTheoryAttribute()
+    {
+        if (CliRunner.DataRootFound is null) Skip = CliRunner.NoDataRoot;
+    }
+}
+
+/// <summary>
+/// A theory that needs Debian's PyTorch (<c>/usr/bin/python3</c> with torch and numpy: python3-torch, which
+/// test.sh installs when it runs as root): skipped, with the reason, where it is missing.
+/// </summary>
+public sealed class PythonTorchTheoryAttribute : TheoryAttribute
+{
+    private static readonly Lazy<bool> Available = new(() =>
+    {
+        try
+        {
+            var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", ["-c", "import torch, numpy"])
+            { RedirectStandardError = true, RedirectStandardOutput = true })!;
+            p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            return p.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    });
+
+    public PythonTorchTheoryAttribute()
+    {
+        if (!Available.Value) Skip = "no PyTorch reference: /usr/bin/python3 cannot import torch and numpy (apt-get install python3-torch; bash test.sh does it as root)";
     }
 }

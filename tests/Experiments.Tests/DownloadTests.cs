@@ -98,7 +98,8 @@ public class DownloadTests : IDisposable
     private readonly LocalFileServer _server;
     private readonly string _root = CliRunner.TempPath("");
     private readonly StringWriter _log = new();
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(20) };
+    // A bound against a hang, not a speed check: generous enough for a machine under full load.
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(5) };
 
     public DownloadTests()
     {

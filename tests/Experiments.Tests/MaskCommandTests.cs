@@ -6,7 +6,8 @@ namespace Masking.Experiments.Tests;
 
 public class MaskCommandTests
 {
-    private static readonly string Wiki = Path.Combine(CliRunner.DataRoot, "wikitext2", "wiki.valid.raw");
+    // The fixtures' excerpt of WikiText-2 valid (7 whole articles), so the test needs no data root.
+    private static readonly string Wiki = Path.Combine(CliRunner.FixtureRoot, "wikitext2", "wiki.valid.raw");
 
     public static TheoryData<string> NamedPolicies()
     {
@@ -38,7 +39,12 @@ public class MaskCommandTests
         }
         // `scored` needs a scorer's candidates, which plain text does not have: it masks nothing.
         if (policy == "scored") Assert.Equal(0, masked);
-        else Assert.True(masked > 1000, $"{policy} masked only {masked} lines");
+        else
+        {
+            // Every non-empty line has something to mask, except for ssm a line without an entity or date.
+            var nonEmpty = File.ReadAllLines(Wiki).Count(l => l.Trim().Length > 0);
+            Assert.True(masked > nonEmpty * (policy == "ssm" ? 0.5 : 0.95), $"{policy} masked only {masked} of {nonEmpty} lines");
+        }
     }
 
     [Fact]

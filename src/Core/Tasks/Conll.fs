@@ -90,6 +90,15 @@ type AidaDocument =
 
 /// Rebuilds KILT's AY2 entity linking from CoNLL-2003 text and the AIDA-YAGO annotations.
 module Aida =
+    /// AIDA-YAGO writes some title characters as Java escapes ("People\u0027s_Republic_of_China",
+    /// "A\u002eF\u002eC\u002e"); KILT's titles have the characters themselves.
+    let unescapeTitle (title: string) =
+        Text.RegularExpressions.Regex.Replace(
+            title,
+            @"\\u([0-9A-Fa-f]{4})",
+            Text.RegularExpressions.MatchEvaluator(fun m -> string (char (Convert.ToInt32(m.Groups[1].Value, 16))))
+        )
+
     let readAnnotations (path: string) : AidaDocument list =
         let docs = ResizeArray<AidaDocument>()
         let mentions = ResizeArray<AidaMention>()
@@ -122,7 +131,7 @@ module Aida =
                         if cols[1] = "--NME--" then
                             None
                         else
-                            Some(cols[1].Replace('_', ' '))
+                            Some((unescapeTitle cols[1]).Replace('_', ' '))
 
                     mentions.Add
                         { Line = n

@@ -112,10 +112,10 @@ module Registry =
                       |> List.map (fun f -> load Readers.webQuestions (under root ("webquestions/" + f)))
                       |> List.fold (fun acc r -> Result.bind (fun xs -> Result.map (fun ys -> xs @ ys) r) acc) (Ok [])
                       |> Result.map (fun xs ->
-                          if split = Train then
-                              List.take 3417 xs
-                          else
-                              List.skip 3417 xs) }
+                          // T5's 3,417 of 3,778, as a share, so that a smaller copy (the test fixtures) splits too.
+                          let n = int (Math.Round(3417.0 / 3778.0 * float xs.Length))
+
+                          if split = Train then List.take n xs else List.skip n xs) }
           { Name = "ay2"
             Family = KnowledgeIntensive
             Metrics = [ StrictAccuracy ]
