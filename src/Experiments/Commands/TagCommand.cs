@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Masking.Experiments.Cli;
+using Masking.Experiments.Training;
 using Masking.Taggers;
 using Masking.Tasks;
 
@@ -20,23 +21,9 @@ public static class TagCommand
 {
     private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>The shipped models: models/pos.tagger and models/ner.tagger above the executable.</summary>
-    public static string? DefaultModel(string kind)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var path = Path.Combine(dir.FullName, "models", kind + ".tagger");
-            if (File.Exists(path)) return path;
-        }
-        return null;
-    }
+    public static string? DefaultModel(string kind) => TaggerModels.Default(kind);
 
-    public static TaggerModel LoadModel(string kind, string? path)
-    {
-        path ??= DefaultModel(kind) ?? throw new CliError($"no {kind} model: pass --model FILE or run `masking tag train --kind {kind}`");
-        var m = Tagger.load(path);
-        return m.IsOk ? m.ResultValue : throw new CliError(m.ErrorValue);
-    }
+    public static TaggerModel LoadModel(string kind, string? path) => TaggerModels.Load(kind, path);
 
     public static int Run(Args args, TextWriter stdout, TextWriter stderr)
     {
@@ -96,13 +83,13 @@ public static class TagCommand
         var clusters = noClusters
             ? new Dictionary<string, int[]>()
             : WordClusters.build(WordClusterOptionsModule.defaults, sentences,
-                Microsoft.FSharp.Core.FuncConvert.FromAction<string>(m => stderr.WriteLine($"tag train: {m} ({clock.Elapsed:mm\\:ss})")));
+                Microsoft.FSharp.Core.FuncConvert.FromAction<string>(m => stderr.WriteLine($"tag train: {m} ({Durations.Clock(clock.Elapsed)})")));
         // Case profiles read the same unlabelled text (NER only: capitalisation is what tells names apart).
         var caseProfiles = kind == "ner" && !noClusters ? CaseProfiles.build(2, sentences) : new Dictionary<string, int>();
         var model = Tagger.train(kind == "pos" ? TaggerKind.PosTagger : TaggerKind.NerTagger, Microsoft.FSharp.Collections.ListModule.OfSeq(train),
             gazetteer, clusters, caseProfiles, iterations, ensemble, seed, bits,
             Microsoft.FSharp.Core.FuncConvert.FromAction<string, int, double>((pass, iteration, accuracy) =>
-                stderr.WriteLine($"tag train: {pass} iteration {iteration}/{iterations}" + (accuracy > 0 ? $" train accuracy {accuracy:F4}" : "") + $" ({clock.Elapsed:mm\\:ss})")));
+                stderr.WriteLine($"tag train: {pass} iteration {iteration}/{iterations}" + (accuracy > 0 ? $" train accuracy {accuracy:F4}" : "") + $" ({Durations.Clock(clock.Elapsed)})")));
         var (score, metric) = Score(kind, model, dev);
         var meta = new Dictionary<string, string>
         {

@@ -19,8 +19,9 @@ public static class TrainCommands
             var split = args.Optional("split") ?? "test";
             var beam = args.Int("beam", 4, min: 1);
             var outDir = args.Optional("out");
+            int? maxExamples = args.Optional("max-examples") is not null ? args.Int("max-examples", 0, min: 1) : null;
             args.EnsureAllUsed("evaluate");
-            return Stages.Evaluate(from, split, beam, outDir, env);
+            return Stages.Evaluate(from, split, beam, outDir, env, maxExamples);
         }
 
         var defaults = new RunConfig { Stage = stage };
@@ -37,6 +38,8 @@ public static class TrainCommands
             Scorer = stage == "intermediate" && args.Optional("scorer") is { } scorer ? Path.GetFullPath(scorer) : null,
             Steps = args.Int("steps", stage == "finetune" ? 2000 : 1000, min: 1),
             TrainFraction = stage == "finetune" ? args.Double("train-fraction", 1.0, min: 1e-6) : 1.0,
+            MaxTrainExamples = stage == "finetune" && args.Optional("max-train-examples") is not null ? args.Int("max-train-examples", 0, min: 1) : null,
+            MaxDevExamples = stage == "finetune" && args.Optional("max-dev-examples") is not null ? args.Int("max-dev-examples", 0, min: 1) : null,
             BatchSize = args.Int("batch-size", defaults.BatchSize, min: 1),
             LearningRate = args.Double("lr", stage == "finetune" ? 3e-4 : defaults.LearningRate, min: 0),
             WarmupFraction = args.Double("warmup", defaults.WarmupFraction, min: 0),

@@ -66,11 +66,12 @@ public static class CellRunner
                     From = source.Policy is null ? Dir("pretrain") : Dir($"ipt/{source.Name}"), Task = cell.Task, Steps = config.Finetune.Steps,
                     EvalEvery = config.Finetune.EvalEvery, Patience = config.Finetune.Patience, LearningRate = config.Finetune.Lr,
                     Seed = (ulong)cell.Seed, TrainFraction = cell.Fraction, BatchSize = config.Finetune.BatchSize ?? config.BatchSize,
+                    MaxTrainExamples = config.Finetune.MaxTrainExamples, MaxDevExamples = config.Finetune.MaxDevExamples,
                 }, dir, env);
                 if (code != 0) return code;
                 if (!File.Exists(EvalMetrics(config, outDir, cell)))
                 {
-                    code = Stages.Evaluate(dir.Path, config.Evaluation.Split, config.Evaluation.Beam, null, env);
+                    code = Stages.Evaluate(dir.Path, config.Evaluation.Split, config.Evaluation.Beam, null, env, config.Evaluation.MaxExamples);
                     if (code != 0) return code;
                 }
                 if (!ReadIndex(outDir).Any(r => r.Cell == cell.Id)) Append(outDir, Result(config, outDir, cell));

@@ -21,6 +21,7 @@ public static class GridCommand
             null => RunGrid(args, null, stdout, stderr),
             "cell" => RunCell(args, stderr),
             "report" => Report(args, stdout, stderr),
+            "pending" => Pending(args, stdout),
             _ => throw new CliError($"grid: unknown verb '{verb}'; expected `grid --config FILE`, `grid cell` or `grid report`"),
         };
     }
@@ -96,7 +97,7 @@ public static class GridCommand
         var cell = GridPlan.Cells(config).FirstOrDefault(c => c.Id == id) ?? throw new CliError($"--cell: no cell '{id}' in {configPath}");
         using var logFile = logPath is null ? null : new StreamWriter(logPath, append: true) { AutoFlush = true };
         var log = (TextWriter?)logFile ?? stderr;
-        var threads = args.Int("threads", config.Threads, min: 1);
+        var threads = args.Int("threads", GridPlan.Threads(config, cell), min: 1);
         var data = args.Optional("data");
         args.EnsureAllUsed("grid cell");
         torch.set_num_threads(threads);
@@ -126,6 +127,27 @@ public static class GridCommand
             log.WriteLine($"grid cell {id}: {threads} thread(s) on {config.Device}");
             return CellRunner.Run(config, outDir, cell, env);
         }
+    }
+
+    /// <summary>
+    /// <c>grid pending --config F --out DIR --first N --count M</c>: the unfinished cells among lines N … N+M−1 of
+    /// cells.txt (the grid's cells, stage by stage), as Slurm array indices from 0 ("0,2-4"); empty when all are
+    /// finished. submit.sh asks this before each stage, so running it again submits only what is left.
+    /// </summary>
+    private static int Pending(Args args, TextWriter stdout)
+    {
+        var config = GridConfig.Load(args.Required("config", "the grid config (OUT/grid.json)"));
+        var outDir = Path.GetFullPath(args.Required("out", "the grid's output directory"));
+        var first = args.Int("first", 1, min: 1);
+        var count = args.Int("count", 1, min: 1);
+        args.EnsureAllUsed("grid pending");
+        var cells = GridPlan.Waves(GridPlan.Cells(config)).SelectMany(w => w).ToList();
+        if (first - 1 + count > cells.Count)
+            throw new CliError($"--first {first} --count {count}: the grid has {cells.Count} cells");
+        var indexed = CellRunner.ReadIndex(outDir).Select(r => r.Cell).ToHashSet();
+        var todo = Enumerable.Range(0, count).Where(i => !CellRunner.IsFinished(config, outDir, cells[first - 1 + i], indexed)).ToList();
+        stdout.WriteLine(GridPlan.ArrayRanges(todo));
+        return 0;
     }
 
     private static int Report(Args args, TextWriter stdout, TextWriter stderr)

@@ -69,12 +69,18 @@ public sealed record FinetuneSection
     public IReadOnlyList<string> FractionArms { get; init; } = [];
     /// <summary>Seeds of the fraction cells (the first N seeds).</summary>
     public int FractionSeeds { get; init; } = 1;
+    /// <summary>Quick runs on real tasks: the first N training examples only (null: all).</summary>
+    public int? MaxTrainExamples { get; init; }
+    /// <summary>Early stopping on the first N dev examples only (null: all).</summary>
+    public int? MaxDevExamples { get; init; }
 }
 
 public sealed record EvaluationSection
 {
     public string Split { get; init; } = "test";
     public int Beam { get; init; } = 1;
+    /// <summary>Quick runs on real tasks: the first N examples of the split only (null: all).</summary>
+    public int? MaxExamples { get; init; }
 }
 
 /// <summary>
@@ -181,6 +187,8 @@ public sealed record GridConfig
         foreach (var task in Tasks.Concat(Finetune.FractionTasks))
             if (Masking.Tasks.Registry.find(task).IsError) return $"tasks: unknown task '{task}'";
         if (Finetune.Fractions.Any(f => f <= 0 || f > 1)) return "finetune.fractions: expected numbers in (0, 1]";
+        if (Finetune.MaxTrainExamples < 1 || Finetune.MaxDevExamples < 1) return "finetune.max_train_examples and max_dev_examples: expected at least 1";
+        if (Evaluation.MaxExamples < 1) return "evaluation.max_examples: expected at least 1";
         return null;
     }
 }

@@ -26,6 +26,28 @@ public static class GridPlan
 {
     public static string FractionLabel(double f) => f.ToString("0.###", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// A cell's threads: the grid's, and for pre-training (every other cell waits for it) threads × parallel.
+    /// Every backend uses this rule, so a result does not depend on where its cell ran.
+    /// </summary>
+    public static int Threads(GridConfig config, Cell cell) =>
+        cell.Kind == CellKind.Pretrain ? config.Threads * config.Parallel : config.Threads;
+
+    /// <summary>Slurm array syntax for sorted indices: 0,2-4,7.</summary>
+    public static string ArrayRanges(IReadOnlyList<int> sorted)
+    {
+        var parts = new List<string>();
+        for (var i = 0; i < sorted.Count;)
+        {
+            var j = i;
+            while (j + 1 < sorted.Count && sorted[j + 1] == sorted[j] + 1) j++;
+            parts.Add(j == i ? sorted[i].ToString(CultureInfo.InvariantCulture)
+                : string.Create(CultureInfo.InvariantCulture, $"{sorted[i]}-{sorted[j]}"));
+            i = j + 1;
+        }
+        return string.Join(',', parts);
+    }
+
     public static IReadOnlyList<Cell> Cells(GridConfig config)
     {
         var cells = new List<Cell> { new("pretrain", CellKind.Pretrain, []) };

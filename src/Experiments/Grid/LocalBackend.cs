@@ -1,3 +1,4 @@
+using Masking.Experiments.Cli;
 using System.Diagnostics;
 using System.Globalization;
 
@@ -18,7 +19,7 @@ public static class LocalBackend
     {
         Directory.CreateDirectory(Path.Combine(outDir, "logs"));
         var clock = Stopwatch.StartNew();
-        void Say(string line) => log.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}");
+        void Say(string line) => log.WriteLine($"[{Durations.Clock(clock.Elapsed)}] {line}");
         var cells = GridPlan.Cells(config);
         var indexed = CellRunner.ReadIndex(outDir).Select(r => r.Cell).ToHashSet();
         var done = cells.Where(c => CellRunner.IsFinished(config, outDir, c, indexed)).Select(c => c.Id).ToHashSet();
@@ -26,7 +27,7 @@ public static class LocalBackend
         Say($"grid {config.Name}: {cells.Count} cells, {done.Count} already finished, {pending.Count} to run, {config.Parallel} at once " +
             $"× {config.Threads} thread(s); logs in {Path.Combine(outDir, "logs")}");
         var running = new Dictionary<Task<int>, (Cell Cell, Stopwatch Clock)>();
-        var seconds = new Dictionary<CellKind, List<double>>();
+        var estimate = new GridEstimate(config.Parallel);
         var failure = 0;
         var retried = new Dictionary<string, int>();
         var total = pending.Count;
@@ -67,13 +68,11 @@ public static class LocalBackend
             }
             done.Add(cell.Id);
             finished++;
-            (seconds.TryGetValue(cell.Kind, out var list) ? list : seconds[cell.Kind] = []).Add(cellClock.Elapsed.TotalSeconds);
-            var left = pending.Concat(running.Values.Select(r => r.Cell))
-                .Sum(c => seconds.TryGetValue(c.Kind, out var s) ? s.Average() : seconds.Values.SelectMany(x => x).DefaultIfEmpty(0).Average());
+            estimate.Finished(cell, cellClock.Elapsed.TotalSeconds);
             var result = cell.IsResult ? CellRunner.ReadIndex(outDir).FirstOrDefault(r => r.Cell == cell.Id) : null;
-            Say($"done  {cell.Id} in {cellClock.Elapsed:mm\\:ss}" +
+            Say($"done  {cell.Id} in {Durations.Clock(cellClock.Elapsed)}" +
                 (result is null ? "" : string.Create(CultureInfo.InvariantCulture, $" ({result.Metric} {result.Score:F3})")) +
-                $" — {finished}/{total}, about {TimeSpan.FromSeconds(left / config.Parallel):mm\\:ss} left");
+                $" — {finished}/{total}, " + estimate.Left(pending, running.Values.Select(r => (r.Cell, r.Clock.Elapsed.TotalSeconds))));
         }
         if (failure != 0) Say("grid stopped: the cells above failed; finished cells are kept, run the same command again to go on");
         return failure;
@@ -86,8 +85,7 @@ public static class LocalBackend
         var (file, prefix) = Self();
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in prefix) info.ArgumentList.Add(a);
-        // Pre-training runs alone (every other cell needs it), so it gets every core the grid may use.
-        var threads = cell.Kind == CellKind.Pretrain ? config.Threads * config.Parallel : config.Threads;
+        var threads = GridPlan.Threads(config, cell);
         foreach (var a in new[] { "grid", "cell", "--config", configPath, "--out", outDir, "--cell", cell.Id, "--threads",
                      threads.ToString(CultureInfo.InvariantCulture), "--log", LogFile(outDir, cell) })
             info.ArgumentList.Add(a);

@@ -1,4 +1,3 @@
-using Masking.Experiments.Commands;
 using Masking.Experiments.Training;
 using Masking.Policies;
 using Masking.Tokenizers;
@@ -16,14 +15,14 @@ public static class MaskAnalysis
 {
     public const string Corpus = "(corpus)";
 
-    public static IReadOnlyList<MaskProfile> Profiles(GridConfig config, string outDir, TextWriter log)
+    public static IReadOnlyList<MaskProfile> Profiles(GridConfig config, string outDir, string? dataRoot, TextWriter log)
     {
         var vocabFile = Path.Combine(outDir, "pretrain", "vocab.json");
         var tokenizer = Stages.LoadVocab(vocabFile);
         var vocab = (ITokenizer)tokenizer;
-        var texts = Corpora.Texts(config.Intermediate.Corpus).Take(config.AnalysisSentences).ToList();
-        var examples = Corpora.Examples(config.Intermediate.Corpus, vocab).Take(texts.Count).ToArray();
-        var pos = TagCommand.DefaultModel("pos") is null ? null : TagCommand.LoadModel("pos", null);
+        var texts = Corpora.Texts(config.Intermediate.Corpus, dataRoot).Take(config.AnalysisSentences).ToList();
+        var examples = Corpora.Examples(config.Intermediate.Corpus, vocab, dataRoot).Take(texts.Count).ToArray();
+        var pos = TaggerModels.Default("pos") is null ? null : TaggerModels.Load("pos", null);
         if (pos is null) log.WriteLine("report: no POS model (models/pos.tagger); the POS analysis is skipped");
         var tags = pos is null ? null : texts.Select(t => Taggers.Annotate.posTags(pos, vocab, t).Item2).ToArray();
         // Each token's word, so that frequencies count words ("Thobroushia"), not subword pieces ("ia").

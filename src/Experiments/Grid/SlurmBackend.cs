@@ -30,27 +30,40 @@ public static class SlurmBackend
         array.Append($"#SBATCH --mem={slurm.Memory}\n");
         if (slurm.Gres.Length > 0) array.Append($"#SBATCH --gres={slurm.Gres}\n");
         array.Append($"#SBATCH --output={outDir}/slurm/logs/%A_%a.out\n");
-        array.Append("# Array task i runs cell number FIRST+i of cells.txt (FIRST is passed by submit.sh per stage).\n");
+        array.Append("# Array task i runs cell number FIRST+i of cells.txt (FIRST is passed by submit.sh per stage). A cell that\n");
+        array.Append("# fails is recorded in slurm/failed.tsv (cell, job, exit code, log), which `grid report` lists.\n");
         array.Append("set -euo pipefail\n");
         array.Append("FIRST=\"$1\"\n");
         array.Append($"CELL=$(sed -n \"$((FIRST + SLURM_ARRAY_TASK_ID))p\" {outDir}/slurm/cells.txt)\n");
-        array.Append($"exec {masking} grid cell --config {configPath} --out {outDir} --cell \"$CELL\" --threads \"$SLURM_CPUS_PER_TASK\"");
+        array.Append($"LOG=\"{outDir}/logs/${{CELL//\\//_}}.log\"\n");
+        array.Append("status=0\n");
+        array.Append($"{masking} grid cell --config {configPath} --out {outDir} --cell \"$CELL\"");
         array.Append(dataRoot is null ? "" : $" --data {dataRoot}");
-        array.Append(" --log \"" + outDir + "/logs/${CELL//\\//_}.log\"\n");
+        array.Append(" --log \"$LOG\" || status=$?\n");
+        array.Append("if [ \"$status\" -ne 0 ]; then\n");
+        array.Append($"    printf '%s\\t%s\\t%s\\t%s\\n' \"$CELL\" \"${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}\" \"$status\" \"$LOG\" >> {outDir}/slurm/failed.tsv\n");
+        array.Append("fi\n");
+        array.Append("exit \"$status\"\n");
 
         var submit = new StringBuilder();
         submit.Append("#!/bin/bash\n");
-        submit.Append($"# Submits grid '{config.Name}': {waves.Sum(w => w.Count)} cells in {waves.Count} stages, each stage one array job.\n");
+        submit.Append($"# Submits grid '{config.Name}': {waves.Sum(w => w.Count)} cells in {waves.Count} stages, each stage one array job of its\n");
+        submit.Append("# unfinished cells, after the previous stage has succeeded. Safe to run again once the earlier jobs have left\n");
+        submit.Append("# the queue: finished cells are not submitted again.\n");
         submit.Append("set -euo pipefail\n");
         submit.Append($"mkdir -p {outDir}/slurm/logs {outDir}/logs\n");
+        submit.Append($"rm -f {outDir}/slurm/failed.tsv\n");
         submit.Append("previous=\"\"\n");
         var first = 1;
         foreach (var wave in waves)
         {
             var what = string.Join(", ", wave.GroupBy(c => c.Kind).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"));
             submit.Append($"# {what}\n");
-            submit.Append($"previous=$(sbatch --parsable --array=0-{wave.Count - 1} ${{previous:+--dependency=afterok:$previous}} {outDir}/slurm/cell.sbatch {first})\n");
-            submit.Append("echo \"submitted job $previous\"\n");
+            submit.Append($"todo=$({masking} grid pending --config {configPath} --out {outDir} --first {first} --count {wave.Count})\n");
+            submit.Append("if [ -n \"$todo\" ]; then\n");
+            submit.Append($"    previous=$(sbatch --parsable --array=\"$todo\" ${{previous:+--dependency=afterok:$previous}} {outDir}/slurm/cell.sbatch {first})\n");
+            submit.Append($"    echo \"submitted job $previous (cells {first}-{first + wave.Count - 1} of cells.txt: array $todo)\"\n");
+            submit.Append("fi\n");
             first += wave.Count;
         }
         submit.Append($"echo \"when the last job has finished: {masking} grid report --config {configPath} --out {outDir}\"\n");

@@ -149,7 +149,7 @@ public static class PolicyLearning
     {
         var loaded = task.Load.Invoke(task.Name.StartsWith("world-", StringComparison.Ordinal) ? "" : DataRoot.Resolve(env.DataRoot)).Invoke(split);
         if (loaded.IsError) throw new CliError(loaded.ErrorValue);
-        var passages = new Lazy<IReadOnlyList<string>>(() => Corpora.Texts(corpus));
+        var passages = new Lazy<IReadOnlyList<string>>(() => Corpora.Texts(corpus, env.DataRoot));
         var result = new List<Located>();
         foreach (var e in loaded.ResultValue)
         {
@@ -236,6 +236,7 @@ public static class PolicyLearning
                 ["step"] = step.ToString(CultureInfo.InvariantCulture), ["best"] = best.ToString("R", CultureInfo.InvariantCulture),
                 ["best_step"] = bestStep.ToString(CultureInfo.InvariantCulture), ["bad"] = bad.ToString(CultureInfo.InvariantCulture),
             }, optimizer);
+            FaultInjection.CheckpointWritten(step);
         }
         var (randomSpan, randomEntity) = Baselines(dev);
         return new Dictionary<string, object>
@@ -324,6 +325,7 @@ public static class PolicyLearning
                 // θ first: a checkpoint of φ at step s promises θ at step s beside it.
                 if (o.TrainAlong) lm.Save(alongPath, new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) }, withOptimizer: false);
                 scorer.Save(dir.LastCheckpoint, new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) }, optimizer);
+                FaultInjection.CheckpointWritten(step);
             }
         }
         scorer.Save(Path.Combine(dir.Path, Scorer.FileName), new Dictionary<string, string> { ["step"] = o.Steps.ToString(CultureInfo.InvariantCulture) });

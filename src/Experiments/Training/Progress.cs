@@ -1,3 +1,4 @@
+using Masking.Experiments.Cli;
 using System.Diagnostics;
 using Spectre.Console;
 
@@ -18,7 +19,7 @@ public sealed class LineProgress(TextWriter output, string stage, int every) : I
     {
         if (step % every != 0 && step != total) return;
         var eta = step > 0 ? TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds / step * (total - step)) : TimeSpan.Zero;
-        output.WriteLine($"{stage} step {step}/{total} loss {loss:F4} {tokensPerSecond:F0} tok/s eta {eta:mm\\:ss}");
+        output.WriteLine($"{stage} step {step}/{total} loss {loss:F4} {tokensPerSecond:F0} tok/s eta {Durations.Clock(eta)}");
     }
 
     public void Message(string line) => output.WriteLine($"{stage} {line}");

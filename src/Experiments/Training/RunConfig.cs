@@ -21,6 +21,10 @@ public sealed record RunConfig
     public int Steps { get; init; } = 1000;
     /// <summary>Fine-tuning on this fraction of the training split (a seeded subset), for learning-efficiency curves.</summary>
     public double TrainFraction { get; init; } = 1.0;
+    /// <summary>Fine-tuning on the first N training examples only (after the fraction); null: all of them.</summary>
+    public int? MaxTrainExamples { get; init; }
+    /// <summary>Early stopping on the first N dev examples only; null: all of them.</summary>
+    public int? MaxDevExamples { get; init; }
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 5e-4;
     public double WarmupFraction { get; init; } = 0.06;

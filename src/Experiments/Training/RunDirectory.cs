@@ -58,6 +58,11 @@ public sealed class RunDirectory
     public void AppendMetrics(string jsonLine)
     {
         File.AppendAllText(MetricsFile, jsonLine + "\n");
+        WriteScalars(jsonLine);
+    }
+
+    private void WriteScalars(string jsonLine)
+    {
         if (_writerFailed) return;
         try
         {
@@ -74,12 +79,19 @@ public sealed class RunDirectory
         }
     }
 
-    /// <summary>On resume, drops log lines written after the checkpoint, so the log ends as an uninterrupted run's would.</summary>
+    /// <summary>
+    /// On resume, drops log lines written after the checkpoint, so the log ends as an uninterrupted run's would.
+    /// TensorBoard's event files cannot be cut (each writer appends its own file), so they are written again
+    /// from the lines kept: a resumed run shows every step once.
+    /// </summary>
     public void TruncateMetricsAfter(long step)
     {
         if (!File.Exists(MetricsFile)) return;
         var kept = File.ReadAllLines(MetricsFile).Where(l => StepOf(l) <= step).ToArray();
         WriteAtomically(MetricsFile, kept.Length == 0 ? "" : string.Join("\n", kept) + "\n");
+        _writer = null; // it keeps no file open: each event is appended and closed
+        if (Directory.Exists(TensorBoardDirectory)) Directory.Delete(TensorBoardDirectory, recursive: true);
+        foreach (var line in kept) WriteScalars(line);
     }
 
     private static long StepOf(string line)

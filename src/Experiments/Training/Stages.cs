@@ -36,7 +36,7 @@ public static class Stages
             // are not strangers to the tokenizer; it carries no facts.
             var texts = run.Corpus == "world-background"
                 ? Corpora.Texts("world-background").Concat(Corpora.Texts("world-target"))
-                : Corpora.Texts(run.Corpus);
+                : Corpora.Texts(run.Corpus, env.DataRoot);
             tokenizer = new ByteBpeTokenizer(ByteBpeTrainer.train(texts, run.VocabSize, 100, 2));
             ByteBpeModelModule.save(dir.VocabFile, tokenizer.Model);
         }
@@ -73,7 +73,7 @@ public static class Stages
         var resolved = PolicySpecModule.resolve(vocab.Specials, run.Policy ?? "orig");
         if (resolved.IsError) throw new CliError(resolved.ErrorValue);
         var policy = resolved.ResultValue;
-        var examples = Corpora.Examples(run.Corpus, vocab);
+        var examples = Corpora.Examples(run.Corpus, vocab, env.DataRoot);
         var specials = vocab.Specials;
         if (run.Scorer is not null)
         {
@@ -84,13 +84,20 @@ public static class Stages
             examples = examples.Select(e => new Example(e.Tokens, e.WordStarts, e.Sentences, e.Annotations, scorer.Score(e.Tokens, specials, env.Device))).ToArray();
             env.Log.WriteLine($"{run.Stage}: {examples.Length} examples scored by the {scorer.Kind} scorer of {run.Scorer}");
         }
-        long start = resumed && File.Exists(dir.LastCheckpoint) ? StepOf(dir.LastCheckpoint, env) : 0;
+        long start = resumed && File.Exists(dir.LastCheckpoint) ? StepOf(dir.LastCheckpoint) : 0;
         if (start > 0)
         {
             dir.TruncateMetricsAfter(start);
             env.Log.WriteLine($"{run.Stage}: resuming {dir.Path} at step {start}");
         }
         var plans = new EpochCache(examples.Length, i => examples[i].Tokens.Length, run.BatchSize, run.Seed);
+        // How many sources and targets the length limits cut, counted over every example's epoch-0 mask (a fixed
+        // set, so a resumed run reports the same figures).
+        var firstMasks = examples.Select((e, i) => policy.Apply.Invoke(new MaskContext(Seeds.derive(run.Seed, 0, i), 0)).Invoke(e)).ToList();
+        var cut = new Truncation(examples.Length,
+            firstMasks.Count(m => Truncation.Cuts(true, m.Source.Length, run.MaxSourceLength)),
+            firstMasks.Count(m => Truncation.Cuts(false, m.Target.Length, run.MaxTargetLength)));
+        env.Log.WriteLine($"{run.Stage}: {cut.Describe(run.MaxSourceLength, run.MaxTargetLength)} (epoch-0 masks)");
 
         Batch BatchFor(long step)
         {
@@ -107,7 +114,7 @@ public static class Stages
         }
 
         var loss = RunLoop(run, dir, env, state, start, BatchFor, null, null);
-        Finish(dir, new Dictionary<string, object> { ["stage"] = run.Stage, ["steps"] = run.Steps, ["final_loss"] = loss });
+        Finish(dir, new Dictionary<string, object> { ["stage"] = run.Stage, ["steps"] = run.Steps, ["final_loss"] = loss, ["truncation"] = cut.ToJson() });
         env.Log.WriteLine($"{run.Stage}: done, final loss {loss:F4}; {dir.Path}");
         return 0;
     }
@@ -127,8 +134,16 @@ public static class Stages
         if (resumed && File.Exists(dir.LastCheckpoint)) (state, meta) = ModelState.Load(dir.LastCheckpoint, env.Device, withOptimizer: true);
         else state = ModelState.Load(StartingPoint(from), env.Device, withOptimizer: false).State;
 
-        var train = Pairs(Subset(LoadSplit(task, Split.Train, env), run.TrainFraction, run.Seed), vocab, run);
-        var dev = LoadSplit(task, Split.Dev, env);
+        var trainExamples = Limit(Subset(LoadSplit(task, Split.Train, env), run.TrainFraction, run.Seed), run.MaxTrainExamples);
+        var train = Pairs(trainExamples, vocab, run);
+        var dev = Limit(LoadSplit(task, Split.Dev, env), run.MaxDevExamples);
+        if (train.Count == 0) throw new CliError($"finetune: task {task.Name} has no training examples in {DataRootOf(task, env)}");
+        if (dev.Count == 0) throw new CliError($"finetune: task {task.Name} has no dev examples in {DataRootOf(task, env)} (early stopping needs them)");
+        var trainCut = new Truncation(trainExamples.Count,
+            trainExamples.Count(e => Truncation.Cuts(true, vocab.Encode(e.Source).Ids.Length, run.MaxSourceLength)),
+            trainExamples.Count(e => Truncation.Cuts(false, vocab.Encode(e.Targets.Head).Ids.Length, run.MaxTargetLength)));
+        var devCut = new Truncation(dev.Count, dev.Count(e => Truncation.Cuts(true, vocab.Encode(e.Source).Ids.Length, run.MaxSourceLength)), 0);
+        env.Log.WriteLine($"finetune: train {trainCut.Describe(run.MaxSourceLength, run.MaxTargetLength)}; dev {devCut.Describe(run.MaxSourceLength, null)}");
         var metric = task.Metrics.Head;
         var key = MetricModule.key(metric);
         double best = meta.TryGetValue("best", out var b) ? double.Parse(b, CultureInfo.InvariantCulture) : double.NegativeInfinity;
@@ -172,14 +187,18 @@ public static class Stages
         };
 
         RunLoop(run, dir, env, state, start, BatchFor, AfterStep, EarlyStoppingState);
-        Finish(dir, new Dictionary<string, object> { ["stage"] = "finetune", ["task"] = task.Name, ["best_step"] = bestStep, ["dev_" + key] = best });
+        Finish(dir, new Dictionary<string, object>
+        {
+            ["stage"] = "finetune", ["task"] = task.Name, ["best_step"] = bestStep, ["dev_" + key] = best,
+            ["truncation"] = new Dictionary<string, object> { ["train"] = trainCut.ToJson(), ["dev"] = devCut.ToJson() },
+        });
         env.Log.WriteLine($"finetune: best dev {key} {best:F4} at step {bestStep}; {dir.Path}");
         return 0;
     }
 
     // ---- evaluation -------------------------------------------------------------------------------------
 
-    public static int Evaluate(string fromPath, string splitName, int beam, string? outPath, StageEnvironment env)
+    public static int Evaluate(string fromPath, string splitName, int beam, string? outPath, StageEnvironment env, int? maxExamples = null)
     {
         var from = new RunDirectory(fromPath);
         if (!File.Exists(from.ConfigFile)) throw new CliError($"{from.ConfigFile}:0: expected a finetune run directory");
@@ -191,7 +210,9 @@ public static class Stages
         if (!File.Exists(checkpoint)) throw new CliError($"{checkpoint}:0: expected a trained checkpoint (has the run finished?)");
         var (state, _) = ModelState.Load(checkpoint, env.Device, withOptimizer: false);
         var vocab = (ITokenizer)LoadVocab(from.VocabFile);
-        var examples = LoadSplit(task, split.ResultValue, env);
+        var examples = Limit(LoadSplit(task, split.ResultValue, env), maxExamples);
+        var cut = new Truncation(examples.Count, examples.Count(e => Truncation.Cuts(true, vocab.Encode(e.Source).Ids.Length, run.MaxSourceLength)), 0);
+        env.Log.WriteLine($"evaluate: {splitName} {cut.Describe(run.MaxSourceLength, null)}");
         var predictions = Predict(state, vocab, examples, run, beam);
         var pairs = Microsoft.FSharp.Collections.ListModule.OfSeq(examples.Select((e, i) => Tuple.Create(predictions[i], e.Targets)));
         var scores = task.Metrics.Select(m => (Key: MetricModule.key(m), Value: MetricModule.score(m, pairs))).DistinctBy(s => s.Key).ToList();
@@ -200,7 +221,7 @@ public static class Stages
         Directory.CreateDirectory(outDir);
         RunDirectory.WriteAtomically(Path.Combine(outDir, "predictions.jsonl"), string.Concat(examples.Select((e, i) =>
             JsonSerializer.Serialize(new { id = e.Id, output = new[] { new { answer = predictions[i] } } }, Json) + "\n")));
-        var result = new Dictionary<string, object> { ["task"] = task.Name, ["split"] = splitName, ["count"] = examples.Count, ["beam"] = beam };
+        var result = new Dictionary<string, object> { ["task"] = task.Name, ["split"] = splitName, ["count"] = examples.Count, ["beam"] = beam, ["sources_cut"] = cut.SourcesCut };
         foreach (var (k, v) in scores) result[k] = Math.Round(v, 6);
         var json = JsonSerializer.Serialize(result, Json);
         RunDirectory.WriteAtomically(Path.Combine(outDir, "metrics.json"), json + "\n");
@@ -272,6 +293,13 @@ public static class Stages
         return order.Take(keep).Order().Select(i => examples[i]).ToList();
     }
 
+    /// <summary>The first <paramref name="max"/> examples (all when null): real tasks' subsets for quick runs.</summary>
+    private static IReadOnlyList<TaskExample> Limit(IReadOnlyList<TaskExample> examples, int? max) =>
+        max is { } m && m < examples.Count ? examples.Take(m).ToList() : examples;
+
+    private static string DataRootOf(TaskInfo task, StageEnvironment env) =>
+        task.Name.StartsWith("world-", StringComparison.Ordinal) ? "the generated world" : DataRoot.Resolve(env.DataRoot);
+
     private static IReadOnlyList<TaskExample> LoadSplit(TaskInfo task, Split split, StageEnvironment env)
     {
         var root = task.Name.StartsWith("world-", StringComparison.Ordinal) ? "" : DataRoot.Resolve(env.DataRoot);
@@ -306,8 +334,14 @@ public static class Stages
         return File.Exists(from.BestCheckpoint) ? from.BestCheckpoint : from.LastCheckpoint;
     }
 
-    private static long StepOf(string checkpoint, StageEnvironment env) =>
-        long.Parse(ModelState.Load(checkpoint, env.Device, withOptimizer: false).Meta["step"], CultureInfo.InvariantCulture);
+    private static long StepOf(string checkpoint)
+    {
+        var meta = Checkpoint.meta(checkpoint);
+        if (meta.IsError) throw new CliError(meta.ErrorValue);
+        return meta.ResultValue.TryFind("step") is { } step && long.TryParse(step.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)
+            ? s
+            : throw new CliError($"{checkpoint}:0: expected a \"step\" in the checkpoint's metadata");
+    }
 
     private static void Finish(RunDirectory dir, Dictionary<string, object> result) =>
         RunDirectory.WriteAtomically(dir.FinalFile, JsonSerializer.Serialize(result, Json) + "\n");

@@ -80,5 +80,6 @@ public sealed class Trainer(ModelState state, RunConfig run, RunDirectory dir, I
         var meta = new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture), ["stage"] = run.Stage };
         if (CheckpointMeta is not null) foreach (var kv in CheckpointMeta()) meta[kv.Key] = kv.Value;
         state.Save(dir.LastCheckpoint, meta, withOptimizer: true);
+        FaultInjection.CheckpointWritten(step);
     }
 }

@@ -1,0 +1,26 @@
+using Masking.Experiments.Cli;
+using Masking.Taggers;
+
+namespace Masking.Experiments.Training;
+
+/// <summary>The shipped tagger models (models/pos.tagger, models/ner.tagger above the executable), for the
+/// commands and the stages alike.</summary>
+public static class TaggerModels
+{
+    public static string? Default(string kind)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var path = Path.Combine(dir.FullName, "models", kind + ".tagger");
+            if (File.Exists(path)) return path;
+        }
+        return null;
+    }
+
+    public static TaggerModel Load(string kind, string? path)
+    {
+        path ??= Default(kind) ?? throw new CliError($"no {kind} model: pass --model FILE or run `masking tag train --kind {kind}`");
+        var m = Tagger.load(path);
+        return m.IsOk ? m.ResultValue : throw new CliError(m.ErrorValue);
+    }
+}
