@@ -87,9 +87,9 @@ public class StageTests
 
     private static (int Code, string Err) Run(params string[] args) => MaskingProcess.Run(args);
 
-    private static string[] Pretrain(string outDir, int steps) =>
+    private static string[] Pretrain(string outDir, int steps, int checkpointEvery = 5, int logEvery = 5) =>
         ["pretrain", "--preset", "micro", "--vocab-size", "600", "--lr", "0.003", "--steps", steps.ToString(), "--batch-size", "8",
-         "--checkpoint-every", "5", "--log-every", "5", "--threads", "1", "--seed", "3", "--out", outDir];
+         "--checkpoint-every", checkpointEvery.ToString(), "--log-every", logEvery.ToString(), "--threads", "1", "--seed", "3", "--out", outDir];
 
     /// <summary>The environment that makes a run kill itself after the checkpoint of <paramref name="step"/>.</summary>
     internal static Dictionary<string, string> KillAt(int step) => new() { [FaultInjection.StepVariable] = step.ToString() };
@@ -125,24 +125,30 @@ public class StageTests
         Assert.Equal(98, File.ReadAllLines(Path.Combine(root, "ft", "eval-dev", "predictions.jsonl")).Length);
     }
 
-    [Fact]
-    public void A_run_killed_with_SIGKILL_resumes_and_ends_exactly_like_an_uninterrupted_run()
+    // Killed mid-run; between two log lines (checkpoints every 7 steps, log lines every 5); right after the last
+    // step's checkpoint, before final.json (the resumed run takes no step and must still report the final loss).
+    [Theory]
+    [InlineData(20, 5, 5)]
+    [InlineData(21, 7, 5)]
+    [InlineData(60, 5, 5)]
+    public void A_run_killed_with_SIGKILL_resumes_and_ends_exactly_like_an_uninterrupted_run(int killAt, int checkpointEvery, int logEvery)
     {
         var root = CliRunner.TempPath("");
-        const int steps = 150;
+        const int steps = 60;
+        string[] Args(string dir) => Pretrain(dir, steps, checkpointEvery, logEvery);
         var whole = Path.Combine(root, "whole");
-        var (code, err) = Run(Pretrain(whole, steps));
+        var (code, err) = Run(Args(whole));
         Assert.True(code == 0, err);
 
-        // The run kills itself (SIGKILL) right after its step-20 checkpoint: the same point on any machine.
+        // The run kills itself (SIGKILL) right after the checkpoint of step killAt: the same point on any machine.
         var killed = Path.Combine(root, "killed");
         var metrics = Path.Combine(killed, "metrics.jsonl");
-        (code, _) = MaskingProcess.RunWith(KillAt(20), Pretrain(killed, steps));
+        (code, _) = MaskingProcess.RunWith(KillAt(killAt), Args(killed));
         Assert.Equal(137, code);
         Assert.False(File.Exists(Path.Combine(killed, "final.json")));
         Assert.True(File.Exists(Path.Combine(killed, "checkpoints", "last.ckpt")));
 
-        (code, err) = Run(Pretrain(killed, steps));
+        (code, err) = Run(Args(killed));
         Assert.True(code == 0, err);
         Assert.Contains("resuming", err);
         Assert.Equal(File.ReadAllText(Path.Combine(whole, "final.json")), File.ReadAllText(Path.Combine(killed, "final.json")));

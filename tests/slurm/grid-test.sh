@@ -11,11 +11,16 @@ root=$(cd "$here/../.." && pwd)
 masking="${1:-$root/src/Experiments/bin/Release/net10.0/linux-x64/masking}"
 [ -x "$masking" ] || { echo "slurm grid: no masking executable at $masking (build first)" >&2; exit 1; }
 work=$(mktemp -d /tmp/masking-slurm-grid.XXXXXX)
+# munged runs as user munge and keeps its socket under the state directory: it must be able to get there.
+chmod 0755 "$work"
 state="$work/cluster"
 wait_s="${MASKING_SLURM_GRID_WAIT:-900}"
 
+keep=0
 fail() {
+    keep=1
     echo "slurm grid: FAILED: $*" >&2
+    echo "slurm grid: the runs and logs are kept in $work" >&2
     for f in "$state/log/slurmctld.log" "$state/log/slurmd.log"; do
         [ -s "$f" ] && { echo "--- last lines of $f" >&2; tail -n 10 "$f" >&2; }
     done
@@ -23,7 +28,7 @@ fail() {
 }
 cleanup() {
     bash "$here/stop-cluster.sh" "$state" >/dev/null 2>&1 || true
-    rm -rf "$work"
+    [ "$keep" = 1 ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -37,7 +42,8 @@ drain() {
     done
 }
 
-eval "$(bash "$here/start-cluster.sh" "$state")"
+cluster_env=$(bash "$here/start-cluster.sh" "$state") || fail "the test cluster did not start"
+eval "$cluster_env"
 export PATH="$PATH:/usr/sbin:/sbin"
 
 echo "slurm grid: the smoke grid with the local backend"

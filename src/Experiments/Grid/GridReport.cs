@@ -198,6 +198,8 @@ public static class GridReport
             }
             md.Append('\n');
         }
+        // A grid with no finished pair yet (a report of a partial run) has nothing to colour.
+        if (matrix.Cast<double>().All(double.IsNaN)) { md.Append("\n(no plot yet: no learned arm and baseline have results for one task)\n"); return; }
         Plots.Heatmap(Path.Combine(plots, "transfer.png"), "learned policies: points over no IPT", labels, config.Tasks, matrix);
         md.Append("\n![transfer matrix](plots/transfer.png)\n");
     }

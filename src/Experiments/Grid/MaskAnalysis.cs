@@ -42,6 +42,11 @@ public static class MaskAnalysis
             if (arm.Scorer is not null)
             {
                 var path = Path.Combine(outDir, "policy", arm.Scorer, Scorer.FileName);
+                if (!File.Exists(path))
+                {
+                    log.WriteLine($"report: {arm.Name}: no trained scorer yet ({path}); its mask profile is left out");
+                    continue;
+                }
                 var scorer = Scorer.Load(path, TorchSharp.torch.CPU).Scorer;
                 scored = examples.Select(e => new Example(e.Tokens, e.WordStarts, e.Sentences, e.Annotations, scorer.Score(e.Tokens, vocab.Specials, TorchSharp.torch.CPU))).ToArray();
             }

@@ -84,7 +84,8 @@ public static class Stages
             examples = examples.Select(e => new Example(e.Tokens, e.WordStarts, e.Sentences, e.Annotations, scorer.Score(e.Tokens, specials, env.Device))).ToArray();
             env.Log.WriteLine($"{run.Stage}: {examples.Length} examples scored by the {scorer.Kind} scorer of {run.Scorer}");
         }
-        long start = resumed && File.Exists(dir.LastCheckpoint) ? StepOf(dir.LastCheckpoint) : 0;
+        var resumedMeta = resumed && File.Exists(dir.LastCheckpoint) ? MetaOf(dir.LastCheckpoint) : new Dictionary<string, string>();
+        long start = StepOf(dir.LastCheckpoint, resumedMeta);
         if (start > 0)
         {
             dir.TruncateMetricsAfter(start);
@@ -113,7 +114,7 @@ public static class Stages
             return Batch.Create(pairs, specials.Pad, state.Config.DecoderStartId, env.Device);
         }
 
-        var loss = RunLoop(run, dir, env, state, start, BatchFor, null, null);
+        var loss = RunLoop(run, dir, env, state, start, BatchFor, null, null, resumedMeta);
         Finish(dir, new Dictionary<string, object> { ["stage"] = run.Stage, ["steps"] = run.Steps, ["final_loss"] = loss, ["truncation"] = cut.ToJson() });
         env.Log.WriteLine($"{run.Stage}: done, final loss {loss:F4}; {dir.Path}");
         return 0;
@@ -186,7 +187,7 @@ public static class Stages
             ["bad_evals"] = badEvals.ToString(CultureInfo.InvariantCulture),
         };
 
-        RunLoop(run, dir, env, state, start, BatchFor, AfterStep, EarlyStoppingState);
+        RunLoop(run, dir, env, state, start, BatchFor, AfterStep, EarlyStoppingState, meta);
         Finish(dir, new Dictionary<string, object>
         {
             ["stage"] = "finetune", ["task"] = task.Name, ["best_step"] = bestStep, ["dev_" + key] = best,
@@ -233,12 +234,13 @@ public static class Stages
     // ---- shared -----------------------------------------------------------------------------------------
 
     private static double RunLoop(RunConfig run, RunDirectory dir, StageEnvironment env, ModelState state, long start,
-        Func<long, Batch> batchFor, Func<long, bool>? afterStep, Func<IReadOnlyDictionary<string, string>>? meta)
+        Func<long, Batch> batchFor, Func<long, bool>? afterStep, Func<IReadOnlyDictionary<string, string>>? meta,
+        IReadOnlyDictionary<string, string> resumedMeta)
     {
         double Body(IProgressSink sink)
         {
             var trainer = new Trainer(state, run, dir, sink) { AfterStep = afterStep, CheckpointMeta = meta };
-            try { return trainer.Run(start, batchFor); }
+            try { return trainer.Run(start, batchFor, resumedMeta); }
             catch (TrainingDiverged e) { throw new CliError($"{run.Stage}: training diverged at {e.Message}"); }
         }
         return env.Interactive
@@ -334,14 +336,18 @@ public static class Stages
         return File.Exists(from.BestCheckpoint) ? from.BestCheckpoint : from.LastCheckpoint;
     }
 
-    private static long StepOf(string checkpoint)
+    private static IReadOnlyDictionary<string, string> MetaOf(string checkpoint)
     {
         var meta = Checkpoint.meta(checkpoint);
         if (meta.IsError) throw new CliError(meta.ErrorValue);
-        return meta.ResultValue.TryFind("step") is { } step && long.TryParse(step.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)
-            ? s
-            : throw new CliError($"{checkpoint}:0: expected a \"step\" in the checkpoint's metadata");
+        return meta.ResultValue.ToDictionary(kv => kv.Key, kv => kv.Value);
     }
+
+    /// <summary>The step a checkpoint was written at (0 for a fresh run: no metadata).</summary>
+    private static long StepOf(string checkpoint, IReadOnlyDictionary<string, string> meta) =>
+        meta.Count == 0 ? 0
+        : meta.TryGetValue("step", out var step) && long.TryParse(step, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s
+        : throw new CliError($"{checkpoint}:0: expected a \"step\" in the checkpoint's metadata");
 
     private static void Finish(RunDirectory dir, Dictionary<string, object> result) =>
         RunDirectory.WriteAtomically(dir.FinalFile, JsonSerializer.Serialize(result, Json) + "\n");

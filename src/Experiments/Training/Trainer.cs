@@ -40,15 +40,28 @@ public sealed class Trainer(ModelState state, RunConfig run, RunDirectory dir, I
         return new StepResult(value, norm, batch.TargetTokens);
     }
 
-    /// <summary>Runs steps [start, Steps): returns the last logged loss.</summary>
-    public double Run(long start, Func<long, Batch> batchFor)
+    // The loss average in progress and the last one logged: kept in every checkpoint, so that a run resumed
+    // between two log lines, or after its last step, logs and reports what an uninterrupted run would.
+    private double _lastLoss = double.NaN, _sinceLog;
+    private int _logged;
+
+    /// <summary>Runs steps [start, Steps) after a resume from a checkpoint with <paramref name="resumedMeta"/>
+    /// (empty for a fresh run): returns the last logged loss.</summary>
+    public double Run(long start, Func<long, Batch> batchFor, IReadOnlyDictionary<string, string>? resumedMeta = null)
     {
         var total = run.Steps;
         var warmup = (long)Math.Round(run.WarmupFraction * total);
         var clock = Stopwatch.StartNew();
         long tokens = 0;
-        double lastLoss = double.NaN, sinceLog = 0;
-        var logged = 0;
+        if (start > 0 && resumedMeta is not null)
+        {
+            if (resumedMeta.TryGetValue("last_loss", out var l)) _lastLoss = double.Parse(l, CultureInfo.InvariantCulture);
+            if (resumedMeta.TryGetValue("loss_sum", out var sum)) _sinceLog = double.Parse(sum, CultureInfo.InvariantCulture);
+            if (resumedMeta.TryGetValue("loss_count", out var n)) _logged = int.Parse(n, CultureInfo.InvariantCulture);
+        }
+        ref var lastLoss = ref _lastLoss;
+        ref var sinceLog = ref _sinceLog;
+        ref var logged = ref _logged;
         for (var step = start; step < total; step++)
         {
             var lr = Schedule.linear(run.LearningRate, warmup, total, step);
@@ -77,7 +90,13 @@ public sealed class Trainer(ModelState state, RunConfig run, RunDirectory dir, I
 
     public void SaveLast(long step)
     {
-        var meta = new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture), ["stage"] = run.Stage };
+        var meta = new Dictionary<string, string>
+        {
+            ["step"] = step.ToString(CultureInfo.InvariantCulture), ["stage"] = run.Stage,
+            ["last_loss"] = _lastLoss.ToString("R", CultureInfo.InvariantCulture),
+            ["loss_sum"] = _sinceLog.ToString("R", CultureInfo.InvariantCulture),
+            ["loss_count"] = _logged.ToString(CultureInfo.InvariantCulture),
+        };
         if (CheckpointMeta is not null) foreach (var kv in CheckpointMeta()) meta[kv.Key] = kv.Value;
         state.Save(dir.LastCheckpoint, meta, withOptimizer: true);
         FaultInjection.CheckpointWritten(step);
