@@ -246,6 +246,38 @@ public class GridRunTests
         Assert.Contains($"{GridPlan.Cells(config).Count} already finished, 0 to run", await third.Err);
     }
 
+    /// <summary>
+    /// The protocol on real inputs (long contexts, unicode, several gold answers, the official metrics): the data
+    /// root when this machine has one, else the fixtures in tests/fixtures/data.
+    /// </summary>
+    [Fact]
+    public async Task Real_smoke_runs_every_stage_on_real_tasks_and_reports_what_was_truncated()
+    {
+        var outDir = CliRunner.TempPath("");
+        var data = CliRunner.DataRootFound ?? CliRunner.FixtureRoot;
+        var (run, err) = StartWith(["run", "--preset", "real-smoke", "--data", data, "--out", outDir]);
+        await run.WaitForExitAsync();
+        Assert.True(run.ExitCode == 0, await err);
+        var report = File.ReadAllText(Path.Combine(outDir, "report.md"));
+        foreach (var row in new[] { "| pretrain (epoch-0 masks) |", "| ipt/ssm (epoch-0 masks) |", "| nq train |", "| ay2 test |", "| quartz dev |" })
+            Assert.Contains(row, report);
+        Assert.Matches(@"\| ay2 train \| \d+ of \d+ \|", report);
+        var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json"))).RootElement.GetProperty("table");
+        foreach (var arm in new[] { "none", "orig", "ssm" })
+            foreach (var task in new[] { "nq", "ay2", "quartz" })
+                Assert.Equal(1, json.GetProperty(arm).GetProperty(task).GetProperty("scores").GetArrayLength());
+        // ssm found its spans on WikiText with the NER model: it masks proper nouns far more than the corpus has them.
+        var lines = report.Split('\n');
+        var header = Array.FindIndex(lines, l => l.StartsWith("| policy | ") && l.Contains("PROPN"));
+        Assert.True(header >= 0, "no POS table");
+        var column = Array.IndexOf(lines[header].Split('|').Select(c => c.Trim()).ToArray(), "PROPN");
+        double Share(string row) => double.Parse(lines.Skip(header).First(l => l.StartsWith($"| {row} |")).Split('|')[column], CultureInfo.InvariantCulture);
+        Assert.True(Share("ssm") > 2 * Share("(corpus)"), $"ssm PROPN {Share("ssm")}% vs corpus {Share("(corpus)")}%");
+        var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "finetune", "ssm", "ay2", "seed1", "eval-test", "metrics.json"))).RootElement;
+        Assert.True(metrics.GetProperty("count").GetInt32() > 0);
+        Assert.True(metrics.TryGetProperty("sources_cut", out _));
+    }
+
     [Fact]
     public void A_directory_of_another_grid_is_refused()
     {

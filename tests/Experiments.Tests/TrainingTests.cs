@@ -159,6 +159,19 @@ public class StageTests
         Assert.Equal(EventRecords(whole), EventRecords(killed));
     }
 
+    [Fact]
+    public void A_long_source_keeps_a_window_around_its_focus_marker_and_a_short_one_is_whole()
+    {
+        var vocab = (global::Masking.ITokenizer)global::Masking.Tokenizers.Gpt2Tokenizer.Embedded();
+        var text = string.Concat(Enumerable.Repeat("A long report about cricket and the weather . ", 60)) + "[START_ENT] Leicestershire [END_ENT] won .";
+        var body = Stages.SourceBody(vocab, text, "[START_ENT]", 64);
+        Assert.Equal(62, body.Length);
+        Assert.Contains("[START_ENT] Leicestershire [END_ENT] won", vocab.Decode(body));
+        // Without a focus: the first tokens.
+        Assert.Equal(vocab.Encode(text).Ids[..62], Stages.Wrap(-1, Stages.SourceBody(vocab, text, null, 64), 2, 63)[..62]);
+        Assert.Equal(vocab.Encode("short [START_ENT] x").Ids, Stages.SourceBody(vocab, "short [START_ENT] x", "[START_ENT]", 64));
+    }
+
     /// <summary>The number of TFRecord entries (events) in a run's TensorBoard files.</summary>
     private static int EventRecords(string run)
     {

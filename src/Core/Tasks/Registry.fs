@@ -14,6 +14,9 @@ type TaskInfo =
         Summary: string
         /// How the splits are made from the files in the data root (README quotes this).
         Splits: string
+        /// A marker in the source that a cut must keep (AY2's "[START_ENT]"): a source longer than the model's
+        /// limit keeps a window around it instead of its first tokens.
+        Focus: string option
         Load: string -> Split -> Result<TaskExample list, string>
     }
 
@@ -76,6 +79,7 @@ module Registry =
             Summary = "TriviaQA, closed-book: question → answer (EM against all aliases)"
             Splits =
               "train/dev = the first 90% / last 10% of the DPR dev split (8,837; held out from the unfiltered train set); test = the DPR test split (11,313 = the official unfiltered dev set)"
+            Focus = None
             Load =
               fun root split ->
                   match split with
@@ -90,6 +94,7 @@ module Registry =
             Summary = "Natural Questions (NQ-open), closed-book: question → answer"
             Splits =
               "train/dev = the first 90% / last 10% of DPR's nq-dev split (8,757, carved from NQ train); test = NQ-open.dev.jsonl (3,610, the standard NQ-open test set)"
+            Focus = None
             Load =
               fun root split ->
                   match split with
@@ -103,6 +108,7 @@ module Registry =
             Summary = "WebQuestions, closed-book: question → answer"
             Splits =
               "train = the first 3,417 of the original train split (trainmodel + val + devtest = 3,778), dev = the other 361 (as T5's closed-book splits); test = test.json (2,032)"
+            Focus = None
             Load =
               fun root split ->
                   match split with
@@ -123,6 +129,7 @@ module Registry =
               "AIDA CoNLL-YAGO entity linking (KILT AY2): document with [START_ENT] mention [END_ENT] → Wikipedia title"
             Splits =
               "rebuilt from CoNLL-2003 and the AIDA-YAGO annotations: train = AIDA train (18,541 linked mentions), dev = testa (4,791), test = testb (4,485); KILT keeps 18,395 / 4,784 / 4,463 of them"
+            Focus = Some "[START_ENT]"
             Load =
               fun root split ->
                   let key = "ay2:" + root
@@ -147,6 +154,7 @@ module Registry =
             Summary = "zsRE slot filling (KILT): \"subject [SEP] relation\" → object"
             Splits =
               "only KILT's dev set (3,724) is available: train = its first 80%, dev = the next 10%, test = the last 10%"
+            Focus = None
             Load =
               fun root split ->
                   load Readers.crossfit (under root "crossfit_format/kilt_zsre_16_100_test.jsonl")
@@ -157,6 +165,7 @@ module Registry =
             Summary = "Wizard of Wikipedia dialogue (KILT): dialogue history (turns joined by spaces) → next utterance"
             Splits =
               "KILT train / dev (test = dev: KILT's test answers are hidden); only their first 5 records ship in the shared data, `masking data download wow` fetches the full files into DATA/kilt/"
+            Focus = None
             Load =
               fun root split ->
                   let file =
@@ -180,6 +189,7 @@ module Registry =
             Summary = "WIQA: process paragraph + \"suppose … how will it affect …\" → more / less / no effect"
             Splits =
               "only WIQA dev (6,894, CrossFit's text-to-text form) is available: train = its first 80%, dev = the next 10%, test = the last 10%"
+            Focus = None
             Load =
               fun root split ->
                   load Readers.crossfit (under root "crossfit_format/wiqa_16_100_test.jsonl")
@@ -205,6 +215,7 @@ module Registry =
             Summary = "QuaRTz: question + knowledge sentence (+ options) → the chosen option"
             Splits =
               "train = the PromptSource train records (upstream-5000.json, 2,447 questions under 8 templates); dev/test = the first / second half of QuaRTz dev with knowledge (384, CrossFit form)"
+            Focus = None
             Load =
               fun root split ->
                   match split with
@@ -222,6 +233,7 @@ module Registry =
             Summary = "ROPES: question [SEP] situation [SEP] background → answer span"
             Splits =
               "train/dev = the first 90% / last 10% of ROPES train (10,924); test = ROPES dev (1,688; official test labels are hidden)"
+            Focus = None
             Load =
               fun root split ->
                   match split with
@@ -241,6 +253,7 @@ module Registry =
           Summary = summary
           Splits =
             "the generated world's target subjects: 50% asked in fine-tuning (train), 25% dev, 25% test; dev and test facts appear only in the intermediate pre-training corpus"
+          Focus = None
           Load = fun _ split -> Ok(make defaultWorld.Value split) }
 
     /// The generated world's tasks, one per family (they need no data root).

@@ -262,7 +262,8 @@ public static class GridReport
             rows.Add($"| {task} {config.Evaluation.Split} | {evalCut} | – |");
         }
         md.Append($"\n## Truncation\n\nSources cut to {config.MaxSourceLength} tokens and targets cut to {config.MaxTargetLength} " +
-                  "(the first tokens are kept). A cut target is a shorter thing to learn, a cut source may lose the answer.\n\n");
+                  "(the first tokens are kept; a task with a marked mention, AY2, keeps a window around it). A cut target is a shorter " +
+                  "thing to learn, a cut source may lose the answer.\n\n");
         md.Append("| what | sources cut | targets cut |\n| --- | --- | --- |\n").Append(string.Join("\n", rows)).Append('\n');
     }
 
