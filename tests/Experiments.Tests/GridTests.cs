@@ -289,3 +289,33 @@ public class GridRunTests
         Assert.Contains("another grid configuration", r.Stderr);
     }
 }
+
+public class GridEstimateTests
+{
+    private static Cell Finetune(string task, int seed) => new($"finetune/a/{task}/seed{seed}", CellKind.Finetune, ["pretrain"]) { Task = task, Seed = seed };
+
+    [Fact]
+    public void Cells_are_expected_to_take_as_long_as_finished_ones_of_their_kind_and_task()
+    {
+        var estimate = new GridEstimate(parallel: 2);
+        estimate.Finished(new Cell("pretrain", CellKind.Pretrain, []), 600);
+        estimate.Finished(Finetune("nq", 1), 30);
+        estimate.Finished(Finetune("ay2", 1), 90);
+        Assert.Equal(30, estimate.Expected(Finetune("nq", 2)));
+        Assert.Equal(90, estimate.Expected(Finetune("ay2", 2)));
+        Assert.Equal(60, estimate.Expected(Finetune("quartz", 1))); // no quartz cell yet: any fine-tuning cell
+        Assert.Null(estimate.Expected(new Cell("ipt/rand", CellKind.Intermediate, ["pretrain"])));
+        // Pending 2 × 30 s + a running ay2 cell 40 s in: (60 + 50) / 2 parallel = 55 s; the IPT cell is named, not guessed.
+        var left = estimate.Left([Finetune("nq", 2), Finetune("nq", 3), new Cell("ipt/rand", CellKind.Intermediate, ["pretrain"])],
+            [(Finetune("ay2", 2), 40.0)]);
+        Assert.Equal("about 00:55 left + 1 intermediate cell not yet timed", left);
+    }
+
+    [Theory]
+    [InlineData(65, "01:05")]
+    [InlineData(3599, "59:59")]
+    [InlineData(3723, "1:02:03")]
+    [InlineData(93600, "26:00:00")]
+    public void Clocks_show_hours_once_there_are_any(int seconds, string shown) =>
+        Assert.Equal(shown, Cli.Durations.Clock(TimeSpan.FromSeconds(seconds)));
+}
