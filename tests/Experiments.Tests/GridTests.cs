@@ -80,7 +80,7 @@ public class GridConfigTests
     {
         var r = CliRunner.Run("run", "--preset", "huge");
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("known: demo, paper, smoke", r.Stderr);
+        Assert.Contains("known: demo, paper, real-smoke, smoke", r.Stderr);
     }
 }
 
