@@ -17,7 +17,11 @@ public static class Program
         "           [--vocab-size 4000] [--pre-norm] [--dropout P]\n" +
         "  intermediate --from DIR --policy SPEC --out DIR [--corpus world-target|FILE] [--steps N]\n" +
         "  finetune --from DIR --task TASK --out DIR [--steps N] [--eval-every N] [--patience N]\n" +
-        "  evaluate --from DIR [--split test] [--beam 4] [--out DIR]\n" +
+        "  evaluate --from DIR [--split test] [--beam 4] [--out DIR] [--max-examples N]\n" +
+        "  generate --from RUN|HF_DIR --input FILE [--beam N] [--max-length N | --max-new-tokens N] [--min-length N]\n" +
+        "           [--length-penalty X] [--no-repeat-ngram-size N] [--early-stopping true|false] [--batch-size 16]\n" +
+        "           one JSON line per input: {source, prediction, ids} (Hugging Face's generate semantics)\n" +
+        "  loss --from RUN|HF_DIR --input FILE     each JSONL {source, target}'s mean cross-entropy over its label tokens\n" +
         "  learn-policy --kind supervised|meta --task TASK --from LM_RUN --out DIR [--steps N] [--init SCORER_RUN]\n" +
         "    [--encoder lm|scratch (the language model's encoder, embeddings frozen, or a small new one)] [--train-embeddings]\n" +
         "    (then: intermediate --policy scored --scorer DIR ...; meta: --inner-lr --inner-steps --budget --meta-gradient exact|first-order --train-lm-along)\n" +
@@ -58,6 +62,8 @@ public static class Program
                 "data" => DataCommand.Run(args, stdout, stderr),
                 "pretrain" or "intermediate" or "finetune" or "evaluate" => TrainCommands.Run(command, args, stderr),
                 "learn-policy" => TrainCommands.LearnPolicy(args, stderr),
+                "generate" => GenerateCommand.Run(args, stdout, stderr),
+                "loss" => LossCommand.Run(args, stdout, stderr),
                 "bench" when args.Positional.Count > 1 && args.Positional[1] == "mask" => BenchMaskCommand.Run(args, stdout, stderr),
                 "bench" when args.Positional.Count > 1 && args.Positional[1] == "train" => BenchTrainCommand.Run(args, stdout, stderr),
                 "bench" => throw new CliError("bench: expected `bench mask` or `bench train`"),
@@ -67,7 +73,7 @@ public static class Program
                 "grid" => Grid.GridCommand.Run(args, stdout, stderr),
                 "help" or "--help" or "-h" => Help(stdout),
                 "" => throw new CliError("expected a command; try `masking help`"),
-                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, tag, pretrain, intermediate, finetune, evaluate, learn-policy, bench mask, tokenizer, run, grid, help"),
+                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, tag, pretrain, intermediate, finetune, evaluate, generate, loss, learn-policy, bench mask, bench train, tokenizer, run, grid, help"),
             };
         }
         catch (CliError e)

@@ -93,7 +93,7 @@ public sealed class DataTheoryAttribute : TheoryAttribute
 /// </summary>
 public sealed class PythonTorchTheoryAttribute : TheoryAttribute
 {
-    private static readonly Lazy<bool> Available = new(() =>
+    internal static readonly Lazy<bool> Available = new(() =>
     {
         try
         {
@@ -112,5 +112,15 @@ public sealed class PythonTorchTheoryAttribute : TheoryAttribute
     public PythonTorchTheoryAttribute()
     {
         if (!Available.Value) Skip = "no PyTorch reference: /usr/bin/python3 cannot import torch and numpy (apt-get install python3-torch; bash test.sh does it as root)";
+    }
+}
+
+/// <summary>A fact that needs Debian's PyTorch: skipped, with the reason, where it is missing.</summary>
+public sealed class PythonTorchFactAttribute : FactAttribute
+{
+    public PythonTorchFactAttribute()
+    {
+        if (!PythonTorchTheoryAttribute.Available.Value)
+            Skip = "no PyTorch reference: /usr/bin/python3 cannot import torch and numpy (apt-get install python3-torch; bash test.sh does it as root)";
     }
 }

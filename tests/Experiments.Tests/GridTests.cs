@@ -319,3 +319,18 @@ public class GridEstimateTests
     public void Clocks_show_hours_once_there_are_any(int seconds, string shown) =>
         Assert.Equal(shown, Cli.Durations.Clock(TimeSpan.FromSeconds(seconds)));
 }
+
+public class GridDryRunTests
+{
+    [Fact]
+    public void A_local_dry_run_lists_the_cells_by_stage_and_trains_nothing()
+    {
+        var outDir = CliRunner.TempPath("");
+        var r = CliRunner.Run("grid", "--config", Repository.Config("paper"), "--out", outDir, "--dry-run");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var cells = GridPlan.Cells(GridConfig.Load(Repository.Config("paper")));
+        Assert.StartsWith($"grid paper: {cells.Count} cells in ", r.Stdout);
+        Assert.Contains("  finetune/ssm/nq/seed5\n", r.Stdout);
+        Assert.False(Directory.Exists(Path.Combine(outDir, "pretrain")), "a dry run trained");
+    }
+}

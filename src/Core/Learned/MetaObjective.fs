@@ -54,10 +54,11 @@ module MetaObjective =
 
     /// Task loss of (q, a) under parameters θ (no label smoothing, no dropout).
     let taskLoss (lm: ModelConfig) (theta: Parameters) (example: MetaExample) (device: torch.Device) =
-        let source = ids example.Question device
-        let target = ids (Array.append example.Answer [| lm.EosId |]) device
-        let input = ids (Array.append [| lm.DecoderStartId |] example.Answer) device
-        Loss.labelSmoothed 0.0 lm.PadId (Seq2Seq.forward lm theta false source input) target None
+        Scalars.held (fun () ->
+            let source = ids example.Question device
+            let target = ids (Array.append example.Answer [| lm.EosId |]) device
+            let input = ids (Array.append [| lm.DecoderStartId |] example.Answer) device
+            Loss.labelSmoothed 0.0 lm.PadId (Seq2Seq.forward lm theta false source input) target None)
 
     /// The probability-weighted MLM loss on the context masked by the policy: its graph reaches φ through the
     /// weights, L = Σ_t w_t ℓ_t / T with w_t = p_i for a target token copying context token i and 1 for
@@ -72,6 +73,7 @@ module MetaObjective =
         (budget: float)
         (device: torch.Device)
         =
+        use _ = torch.NewDisposeScope()
         let tokens = example.Context
 
         let p =
@@ -104,7 +106,9 @@ module MetaObjective =
             ids (Array.append [| lm.DecoderStartId |] target[.. target.Length - 2]) device
 
         let logits = Seq2Seq.forward lm theta false (ids source device) decoderInput
-        Loss.labelSmoothed 0.0 lm.PadId logits (ids target device) (Some(weights.unsqueeze 0L))
+
+        (Loss.labelSmoothed 0.0 lm.PadId logits (ids target device) (Some(weights.unsqueeze 0L)))
+            .MoveToOuterDisposeScope()
 
     let private step (theta: Parameters) (names: string list) (grads: torch.Tensor seq) (alpha: float) : Parameters =
         Seq.zip names grads
@@ -127,6 +131,8 @@ module MetaObjective =
         (gradient: MetaGradient)
         (device: torch.Device)
         =
+        use _ = torch.NewDisposeScope()
+
         let _, _, tokenLogits =
             SpanScorer.logits scorer phi false (ids example.Context device)
 
@@ -147,12 +153,16 @@ module MetaObjective =
             step theta1 names g2 alpha
 
         let thetaAfter = Seq.fold (fun t _ -> innerPair t) theta (seq { 1..innerSteps })
-        taskLoss lm thetaAfter example device
+        (taskLoss lm thetaAfter example device).MoveToOuterDisposeScope()
 
     /// ∇φ L_meta for the scorer's parameters (zero for those L_meta does not reach).
     let gradient (loss: torch.Tensor) (phi: Parameters) : Map<string, torch.Tensor> =
+        use _ = torch.NewDisposeScope()
         let names = phi |> Map.toList |> List.map fst
-        Seq.zip names (gradients loss [| for n in names -> phi[n] |] false) |> Map.ofSeq
+
+        Seq.zip names (gradients loss [| for n in names -> phi[n] |] false)
+        |> Seq.map (fun (n, g) -> n, (if isNull g then g else g.MoveToOuterDisposeScope()))
+        |> Map.ofSeq
 
     /// θ trained alongside the policy instead of reset: the two inner steps taken for real (plain SGD with
     /// rate α, masks from the current policy), in place.
@@ -168,6 +178,8 @@ module MetaObjective =
         (budget: float)
         (device: torch.Device)
         =
+        use _ = torch.NewDisposeScope()
+
         let sgd (loss: torch.Tensor) =
             let names = theta |> Map.toList |> List.map fst
             let grads = gradients loss [| for n in names -> theta[n] |] false

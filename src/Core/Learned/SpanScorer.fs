@@ -99,13 +99,14 @@ module SpanScorer =
 
     /// Start, end and token logits [B, S] for source ids [B, S]; padding gets a very low start/end logit.
     let logits (c: ModelConfig) (p: Parameters) (training: bool) (ids: torch.Tensor) =
+        use _ = torch.NewDisposeScope()
         let h = Seq2Seq.encode c p training ids
         let pad = Scalars.ofInt (int64 c.PadId) (fun padId -> ids.eq padId)
         use low = Scalar.op_Implicit -1e9
 
-        (head p "scorer.start" h).masked_fill (pad, low),
-        (head p "scorer.end" h).masked_fill (pad, low),
-        head p "scorer.token" h
+        (head p "scorer.start" h).masked_fill(pad, low).MoveToOuterDisposeScope(),
+        (head p "scorer.end" h).masked_fill(pad, low).MoveToOuterDisposeScope(),
+        (head p "scorer.token" h).MoveToOuterDisposeScope()
 
     /// Cross-entropy on the answer's start and end positions (extractive reading comprehension).
     let supervisedLoss
@@ -116,9 +117,10 @@ module SpanScorer =
         (starts: torch.Tensor)
         (ends: torch.Tensor)
         =
-        let s, e, _ = logits c p training ids
+        Scalars.held (fun () ->
+            let s, e, _ = logits c p training ids
 
-        torch.nn.functional.cross_entropy(s, starts).add (torch.nn.functional.cross_entropy (e, ends), Scalars.one)
+            torch.nn.functional.cross_entropy(s, starts).add (torch.nn.functional.cross_entropy (e, ends), Scalars.one))
 
     /// Span scores S(i, j) = log p_start(i) + log p_end(j) for j − i < maxSpan, best first: the `topN` best
     /// spans of tokens that are all eligible (no special token inside).

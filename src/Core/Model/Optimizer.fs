@@ -52,6 +52,8 @@ module AdamW =
         (state: AdamWState)
         : AdamWState =
         use _ = torch.no_grad ()
+        // Holds the gradients' wrappers and the temporaries until the update is done (see Scalars.held).
+        use _ = torch.NewDisposeScope()
         let t = state.Step + 1L
         let bc1 = 1.0 - Math.Pow(settings.Beta1, float t)
         let bc2 = 1.0 - Math.Pow(settings.Beta2, float t)
@@ -97,6 +99,7 @@ module Gradients =
     /// The global L2 norm of all gradients.
     let norm (p: Parameters) =
         use _ = torch.no_grad ()
+        use _ = torch.NewDisposeScope()
 
         let squares =
             [ for KeyValue(_, w) in p do
@@ -111,6 +114,7 @@ module Gradients =
 
         if maxNorm > 0.0 && total > maxNorm && not (Double.IsNaN total) then
             use _ = torch.no_grad ()
+            use _ = torch.NewDisposeScope()
             use scale = TorchSharp.Scalar.op_Implicit (maxNorm / (total + 1e-6))
 
             for KeyValue(_, w) in p do
@@ -120,6 +124,8 @@ module Gradients =
         total
 
     let zero (p: Parameters) =
+        use _ = torch.NewDisposeScope()
+
         for KeyValue(_, w) in p do
             if not (isNull w.grad) then
                 w.grad.zero_ () |> ignore

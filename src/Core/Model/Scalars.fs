@@ -21,5 +21,12 @@ module Scalars =
     /// finalizer may free while libtorch reads it: that race was the grid's rare segmentation fault.
     let one = Scalar.op_Implicit 1L
 
+    /// Runs `f` inside a dispose scope, which holds every tensor wrapper made meanwhile (TorchSharp's own
+    /// temporaries too) until `f` has returned, and moves the tensor `f` returns out of it. Every public function
+    /// that chains tensor operations runs its body so, and is safe to call with no scope of the caller's.
+    let inline held ([<InlineIfLambda>] f: unit -> torch.Tensor) : torch.Tensor =
+        use _ = torch.NewDisposeScope()
+        (f ()).MoveToOuterDisposeScope()
+
     /// Tensor addition with the rooted alpha: use it instead of `+` between tensors (subtraction takes no alpha).
     let inline (+.) (a: torch.Tensor) (b: torch.Tensor) = a.add (b, one)

@@ -27,22 +27,24 @@ module Seq2Seq =
 
     /// An additive mask hiding padded keys: [B, 1, 1, S], 0 where visible, the float minimum where padded.
     let paddingMask (c: ModelConfig) (ids: torch.Tensor) =
-        let pad =
-            Scalars.ofInt (int64 c.PadId) (fun padId -> ids.eq(padId).unsqueeze(1L).unsqueeze (2L))
+        held (fun () ->
+            let pad =
+                Scalars.ofInt (int64 c.PadId) (fun padId -> ids.eq(padId).unsqueeze(1L).unsqueeze (2L))
 
-        Scalars.using (TorchSharp.Scalar.op_Implicit negative) (fun low ->
-            torch.zeros(pad.shape, dtype = torch.float32, device = ids.device).masked_fill (pad, low))
+            Scalars.using (TorchSharp.Scalar.op_Implicit negative) (fun low ->
+                torch.zeros(pad.shape, dtype = torch.float32, device = ids.device).masked_fill (pad, low)))
 
     /// An additive causal mask [1, 1, T, T].
     let causalMask (t: int64) (device: torch.Device) =
-        torch
-            .triu(
-                Scalars.using (TorchSharp.Scalar.op_Implicit negative) (fun low ->
-                    torch.full ([| t; t |], low, dtype = torch.float32, device = device)),
-                1L
-            )
-            .unsqueeze(0L)
-            .unsqueeze (0L)
+        held (fun () ->
+            torch
+                .triu(
+                    Scalars.using (TorchSharp.Scalar.op_Implicit negative) (fun low ->
+                        torch.full ([| t; t |], low, dtype = torch.float32, device = device)),
+                    1L
+                )
+                .unsqueeze(0L)
+                .unsqueeze (0L))
 
     let private attention
         (c: ModelConfig)
@@ -115,6 +117,7 @@ module Seq2Seq =
 
     /// Encoder states [B, S, d] for source ids [B, S].
     let encode (c: ModelConfig) (p: Parameters) (training: bool) (source: torch.Tensor) =
+        use _ = torch.NewDisposeScope()
         let mask = paddingMask c source
         let mutable x = embed c p "encoder" training source
 
@@ -132,22 +135,20 @@ module Seq2Seq =
 
             x <- sublayer c p (l + ".final_layer_norm") training (feedForward c p l training) x
 
-        if c.PreNorm then norm p "model.encoder.layer_norm" x else x
+        (if c.PreNorm then norm p "model.encoder.layer_norm" x else x).MoveToOuterDisposeScope()
 
-    /// Logits [B, T, V] for decoder inputs [B, T] given encoder states and the source ids (for its padding).
-    let decode
+    /// The decoder over inputs [B, T] with the given self-attention mask, cross-attending the encoder states.
+    let private decodeMasked
         (c: ModelConfig)
         (p: Parameters)
         (training: bool)
         (encoded: torch.Tensor)
         (source: torch.Tensor)
         (decoderInput: torch.Tensor)
+        (selfMask: torch.Tensor)
         =
+        use _ = torch.NewDisposeScope()
         let sourceMask = paddingMask c source
-
-        let selfMask =
-            causalMask decoderInput.shape[1] decoderInput.device
-            +. paddingMask c decoderInput
 
         let mutable x = embed c p "decoder" training decoderInput
 
@@ -176,10 +177,30 @@ module Seq2Seq =
 
         let x = if c.PreNorm then norm p "model.decoder.layer_norm" x else x
         // The output projection is tied to the token embeddings.
-        F.linear (x, p["model.shared.weight"]) +. p["final_logits_bias"]
+        (F.linear (x, p["model.shared.weight"]) +. p["final_logits_bias"]).MoveToOuterDisposeScope()
+
+    /// Logits [B, T, V] for decoder inputs [B, T] given encoder states and the source ids (for its padding); the
+    /// decoder's own padding is hidden too (training batches pad targets on the right).
+    let decode c p training (encoded: torch.Tensor) source (decoderInput: torch.Tensor) =
+        held (fun () ->
+            decodeMasked
+                c
+                p
+                training
+                encoded
+                source
+                decoderInput
+                (causalMask decoderInput.shape[1] decoderInput.device
+                 +. paddingMask c decoderInput))
+
+    /// The same with the causal mask alone, as Hugging Face's generate runs BART (no decoder attention mask): a
+    /// generated <pad> id is a token like any other.
+    let decodeCausal c p (encoded: torch.Tensor) source (decoderInput: torch.Tensor) =
+        held (fun () ->
+            decodeMasked c p false encoded source decoderInput (causalMask decoderInput.shape[1] decoderInput.device))
 
     let forward (c: ModelConfig) (p: Parameters) (training: bool) (source: torch.Tensor) (decoderInput: torch.Tensor) =
-        decode c p training (encode c p training source) source decoderInput
+        held (fun () -> decode c p training (encode c p training source) source decoderInput)
 
 /// The seq2seq objective: label-smoothed cross-entropy over non-pad target tokens.
 module Loss =
@@ -193,6 +214,7 @@ module Loss =
         (target: torch.Tensor)
         (weights: torch.Tensor option)
         =
+        use _ = torch.NewDisposeScope()
         let vocab = logits.shape[logits.shape.Length - 1]
         let lprobs = F.log_softmax (logits, -1L)
         let nll = lprobs.gather(-1L, target.unsqueeze (-1L)).squeeze(-1L).neg ()
@@ -211,5 +233,6 @@ module Loss =
             | Some w -> perToken * w
             | None -> perToken
 
-        perToken.sum ()
-        / Scalars.ofInt 1L (fun one -> keep.sum().clamp_min(one).to_type (torch.float32))
+        (perToken.sum ()
+         / Scalars.ofInt 1L (fun one -> keep.sum().clamp_min(one).to_type (torch.float32)))
+            .MoveToOuterDisposeScope()

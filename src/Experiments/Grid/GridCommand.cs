@@ -63,12 +63,31 @@ public static class GridCommand
         if (File.Exists(frozen) && File.ReadAllText(frozen) is var old && old != json && !SameExceptScheduling(old, config))
             throw new CliError($"{frozen}:0: this directory holds another grid configuration; use another --out or delete it");
         RunDirectory.WriteAtomically(frozen, json);
+        if (dryRun && backend == "local") return DryRun(config, outDir, stdout);
         return backend switch
         {
             "local" => Local(config, frozen, outDir, data, stdout, stderr),
             "slurm" => SlurmBackend.Submit(config, frozen, outDir, data, dryRun, stderr),
             _ => throw new CliError($"--backend: expected local or slurm, got '{backend}'"),
         };
+    }
+
+    /// <summary>
+    /// <c>--dry-run</c> with the local backend: the validated grid's cells, stage by stage, and which are finished
+    /// already; nothing is trained.
+    /// </summary>
+    private static int DryRun(GridConfig config, string outDir, TextWriter stdout)
+    {
+        var indexed = CellRunner.ReadIndex(outDir).Select(r => r.Cell).ToHashSet();
+        var waves = GridPlan.Waves(GridPlan.Cells(config));
+        stdout.WriteLine($"grid {config.Name}: {waves.Sum(w => w.Count)} cells in {waves.Count} stages (--dry-run: nothing is run)");
+        for (var i = 0; i < waves.Count; i++)
+        {
+            stdout.WriteLine($"stage {i + 1}:");
+            foreach (var cell in waves[i])
+                stdout.WriteLine($"  {cell.Id}{(CellRunner.IsFinished(config, outDir, cell, indexed) ? " (finished)" : "")}");
+        }
+        return 0;
     }
 
     /// <summary>Parallelism and threads may change between runs of one grid; nothing else may.</summary>
