@@ -34,10 +34,19 @@ if ! dotnet build Masking.sln -c Release -nologo -v quiet; then
 fi
 
 status=0
+crashed=0
 for project in tests/Core.Tests tests/Experiments.Tests; do
     name=$(basename "$project")
-    dotnet test "$project" -c Release --no-build -nologo \
-        --logger "trx;LogFileName=$name.trx" --results-directory "$results" || status=1
+    if ! dotnet test "$project" -c Release --no-build -nologo \
+        --logger "trx;LogFileName=$name.trx" --results-directory "$results"; then
+        status=1
+        # A test host that died (a native crash) reports no failed test: count it as one, so the closing
+        # line never says "0 failed" for a run that did not finish.
+        if [ ! -f "$results/$name.trx" ] || ! grep -q '<UnitTestResult [^>]*outcome="Failed"' "$results/$name.trx"; then
+            echo "== $name: the test run did not finish (test host crashed?)"
+            crashed=$((crashed + 1))
+        fi
+    fi
 done
 
 passed=0
@@ -54,6 +63,7 @@ for trx in "$results"/*.trx; do
     failed=$((failed + f))
     skipped=$((skipped + s))
 done
+failed=$((failed + crashed))
 
 echo "== F# formatting (Fantomas defaults; fix with: dotnet fantomas src/Core tests/Core.Tests scripts)"
 for dir in src/Core tests/Core.Tests scripts; do

@@ -34,6 +34,9 @@ let private tinySetup () =
 [<InlineData(1)>]
 [<InlineData(2)>]
 let ``the meta-gradient matches finite differences of the outer loss in double precision`` (innerSteps: int) =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
     let lm, scorer, theta, phi, specials = tinySetup ()
 
     let example =
@@ -67,7 +70,8 @@ let ``the meta-gradient matches finite differences of the outer loss in double p
         use _ = torch.no_grad ()
 
         phi
-        |> Map.map (fun n t -> (t + direction[n].mul (Scalar.op_Implicit (sign * eps))).detach().requires_grad_ true)
+        |> Map.map (fun n t ->
+            t.add(Scalars.ofFloat (sign * eps) (fun x -> direction[n].mul x), Scalars.one).detach().requires_grad_ true)
 
     let plus, minus =
         (loss (shifted 1.0)).item<float> (), (loss (shifted -1.0)).item<float> ()
@@ -83,6 +87,9 @@ let ``the meta-gradient matches finite differences of the outer loss in double p
 
 [<Fact>]
 let ``the first-order variant points the same way as the exact gradient`` () =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
     let lm, scorer, theta, phi, specials = tinySetup ()
 
     let example =
@@ -103,13 +110,16 @@ let ``the first-order variant points the same way as the exact gradient`` () =
     let norm (g: Map<string, torch.Tensor>) =
         sqrt (
             g
-            |> Seq.sumBy (fun kv -> kv.Value.pow(Scalar.op_Implicit 2.0).sum().item<float> ())
+            |> Seq.sumBy (fun kv -> Scalars.ofFloat 2.0 (fun two -> kv.Value.pow(two).sum().item<float> ()))
         )
     // The two differ by O(α‖H‖): for a small inner learning rate they agree.
     Assert.True(dot / (norm exact * norm approx) > 0.99)
 
 [<Fact>]
 let ``span scores rank spans by log p_start + log p_end within the maximum length`` () =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
     let starts = [| 0.0f; 5.0f; 0.0f; 0.0f |]
     let ends = [| 0.0f; 0.0f; 5.0f; 0.0f |]
     let eligible = [| false; true; true; true |]
@@ -122,6 +132,9 @@ let ``span scores rank spans by log p_start + log p_end within the maximum lengt
 
 [<Fact>]
 let ``a scorer built on a language model copies its encoder and can freeze its embeddings`` () =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
     let lmConfig = ModelConfig.forVocabulary ModelConfig.micro 40 1 2 32
     let lm = Parameters.init lmConfig 0L torch.CPU
     let c = SpanScorer.configFrom lmConfig
@@ -133,7 +146,7 @@ let ``a scorer built on a language model copies its encoder and can freeze its e
         Assert.True(p[name].allclose (lm[name], rtol = 0.0, atol = 0.0))
     // Copies, not views: training the scorer leaves the language model as it was.
     use _ = torch.no_grad ()
-    p["model.encoder.layers.0.fc1.weight"].add_ (Scalar.op_Implicit 1.0) |> ignore
+    p["model.encoder.layers.0.fc1.weight"].add_ (Scalars.one, Scalars.one) |> ignore
 
     Assert.False(
         p["model.encoder.layers.0.fc1.weight"]
@@ -148,6 +161,9 @@ let ``a scorer built on a language model copies its encoder and can freeze its e
 
 [<Fact>]
 let ``a meta-learned policy initialised from a supervised scorer ranks tokens by its start and end logits`` () =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
     let lmConfig = ModelConfig.forVocabulary ModelConfig.micro 40 1 2 32
     let c = SpanScorer.configFrom lmConfig
 
@@ -157,5 +173,5 @@ let ``a meta-learned policy initialised from a supervised scorer ranks tokens by
 
     let ids = (torch.tensor [| 0L; 12L; 13L; 14L; 2L |]).unsqueeze 0L
     let s, e, token = SpanScorer.logits c p false ids
-    let expected = s.add(e).mul (Scalar.op_Implicit 0.5)
+    let expected = Scalars.ofFloat 0.5 (fun half -> s.add(e, Scalars.one).mul half)
     Assert.True(token.allclose (expected, rtol = 1e-5, atol = 1e-6))

@@ -6,7 +6,14 @@ open Xunit
 open TorchSharp
 open Masking.Model
 
-let private sc (x: float) : Scalar = Scalar.op_Implicit x
+/// Scalars for the tests, kept alive for the whole run: a temporary's finalizer could free it while libtorch
+/// reads it (see Scalars).
+let private kept = Collections.Concurrent.ConcurrentBag<Scalar>()
+
+let private sc (x: float) : Scalar =
+    let s = Scalar.op_Implicit x
+    kept.Add s
+    s
 
 let private ids (values: int64[]) (shape: int64[]) =
     torch.tensor(values, dtype = torch.int64).reshape shape
@@ -15,6 +22,9 @@ let private micro = ModelConfig.forVocabulary ModelConfig.micro 50 1 2 32
 
 [<Fact>]
 let ``parameter names follow facebook/bart-base`` () =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
     let names = Parameters.shapes ModelConfig.bartBase |> List.map fst
     Assert.Contains("model.shared.weight", names)
     Assert.Contains("model.encoder.layers.5.self_attn.k_proj.weight", names)
@@ -29,6 +39,9 @@ let ``parameter names follow facebook/bart-base`` () =
 
 [<Fact>]
 let ``uniform logits give a label-smoothed loss of ln V`` () =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
     let logits = torch.zeros (2L, 3L, 50L)
     let target = ids [| 5L; 6L; 1L; 7L; 1L; 1L |] [| 2L; 3L |]
     let loss = Loss.labelSmoothed 0.1 1 logits target None
@@ -36,6 +49,9 @@ let ``uniform logits give a label-smoothed loss of ln V`` () =
 
 [<Fact>]
 let ``padding positions do not count in the loss`` () =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
     torch.manual_seed 1L |> ignore
     let logits = torch.randn (1L, 3L, 50L)
 
@@ -49,6 +65,9 @@ let ``padding positions do not count in the loss`` () =
 
 [<Fact>]
 let ``gradients flow through explicit parameters, including θ' = θ − α∇θ`` () =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
     let p = Parameters.init micro 0L torch.CPU
     let source = ids [| 0L; 7L; 8L; 9L; 2L |] [| 1L; 5L |]
     let input = ids [| 2L; 10L; 11L |] [| 1L; 3L |]
@@ -76,6 +95,9 @@ let ``gradients flow through explicit parameters, including θ' = θ − α∇θ
 
 [<Fact>]
 let ``AdamW with the schedule drives a tiny model's loss down`` () =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
     let p = Parameters.init micro 0L torch.CPU
     let source = ids [| 0L; 7L; 8L; 9L; 2L |] [| 1L; 5L |]
     let input = ids [| 2L; 10L; 11L |] [| 1L; 3L |]
@@ -102,6 +124,9 @@ let ``AdamW with the schedule drives a tiny model's loss down`` () =
 
 [<Fact>]
 let ``the schedule warms up linearly and decays to zero`` () =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
     Assert.Equal(0.25, Schedule.linear 1.0 4L 10L 0L, 9)
     Assert.Equal(1.0, Schedule.linear 1.0 4L 10L 3L, 9)
     Assert.Equal(0.5, Schedule.linear 1.0 4L 10L 7L, 9)
@@ -109,6 +134,9 @@ let ``the schedule warms up linearly and decays to zero`` () =
 
 [<Fact>]
 let ``checkpoints round-trip bit for bit and a truncated one is an error`` () =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
     let p = Parameters.init micro 3L torch.CPU
 
     let path =
@@ -137,6 +165,9 @@ let ``checkpoints round-trip bit for bit and a truncated one is an error`` () =
 
 [<Fact>]
 let ``the same seed initialises the same parameters`` () =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
     let a = Parameters.init micro 5L torch.CPU
     let b = Parameters.init micro 5L torch.CPU
     let c = Parameters.init micro 6L torch.CPU

@@ -42,6 +42,7 @@ public class HuggingFaceTests
     [PythonTorchFact]
     public void A_generated_BART_directory_agrees_with_the_PyTorch_reference_on_logits_loss_greedy_and_beam_ids()
     {
+        using var scope = torch.NewDisposeScope();
         var dir = Directory_.Value;
         var model = ModelSource.Open(dir, torch.CPU);
         var sources = Sources.Select(model.Source).ToArray();
@@ -99,6 +100,7 @@ public class HuggingFaceTests
     [PythonTorchFact]
     public void Both_weight_files_give_the_same_tensors_bit_for_bit()
     {
+        using var scope = torch.NewDisposeScope();
         var dir = Directory_.Value;
         var (config, _, _) = BartConfigFile.Read(Path.Combine(dir, "config.json"));
         var fromSafetensors = BartDirectory.Weights(dir, config, torch.CPU);
