@@ -19,7 +19,7 @@ public static class Program
         "  finetune --from DIR --task TASK --out DIR [--steps N] [--eval-every N] [--patience N]\n" +
         "  evaluate --from DIR [--split test] [--beam 4] [--out DIR] [--max-examples N]\n" +
         "  generate --from RUN|HF_DIR --input FILE [--beam N] [--max-length N | --max-new-tokens N] [--min-length N]\n" +
-        "           [--length-penalty X] [--no-repeat-ngram-size N] [--early-stopping true|false] [--batch-size 16]\n" +
+        "           [--length-penalty X] [--no-repeat-ngram-size N] [--early-stopping true|false] [--batch-size 16] [--no-cache]\n" +
         "           one JSON line per input: {source, prediction, ids} (Hugging Face's generate semantics)\n" +
         "  loss --from RUN|HF_DIR --input FILE     each JSONL {source, target}'s mean cross-entropy over its label tokens\n" +
         "  learn-policy --kind supervised|meta --task TASK --from LM_RUN --out DIR [--steps N] [--init SCORER_RUN]\n" +

@@ -21,12 +21,15 @@ type GenerationSettings =
         ForcedBosId: int option
         /// The token forced at the last position (BART: </s>).
         ForcedEosId: int option
+        /// Decode step by step with cached keys and values (generate's use_cache); false runs the decoder over
+        /// the whole prefix at each step (the same ids, tested).
+        UseCache: bool
     }
 
 /// Greedy and beam search with the semantics of Hugging Face's `generate` for encoder–decoder models
 /// (transformers/generation/utils.py, `_sample` without sampling and `_beam_search` with `BeamSearchScorer` and
 /// `BeamHypotheses` of generation/beam_search.py; the processors of generation/logits_process.py:
-/// NoRepeatNGram, MinLength, ForcedBOS, ForcedEOS). The decoder runs again over the whole prefix at each step.
+/// NoRepeatNGram, MinLength, ForcedBOS, ForcedEOS), with a key/value cache (DecoderCache) or without.
 /// Each row's result is what `generate` returns for it alone, minus the decoder start token: the generated ids,
 /// ending with </s> when one was generated or fits.
 module Generation =
@@ -67,42 +70,69 @@ module Generation =
         | Some e when curLen = s.MaxLength - 1 -> force e
         | _ -> ()
 
-    /// The last position's scores of every hypothesis, as managed rows (log-softmax first when asked).
-    let private lastScores
-        (c: ModelConfig)
-        (p: Parameters)
-        (encoded: torch.Tensor)
-        (source: torch.Tensor)
-        (prefixes: List<int>[])
-        (logSoftmax: bool)
-        =
-        use scope = torch.NewDisposeScope()
-        let t = prefixes[0].Count
-
-        let flat =
-            [| for prefix in prefixes do
-                   for id in prefix -> int64 id |]
-
-        let input =
-            torch.tensor (
-                flat,
-                dimensions = ReadOnlySpan [| int64 prefixes.Length; int64 t |],
-                dtype = torch.int64,
-                device = source.device
-            )
-
-        let logits = Seq2Seq.decodeCausal c p encoded source input
-        let last = logits.select(1L, int64 t - 1L).to_type (torch.float32)
-
-        let last =
-            if logSoftmax then
-                torch.nn.functional.log_softmax (last, -1L)
+    /// The next token's scores of every hypothesis, as managed rows (log-softmax first when asked): from a
+    /// key/value cache, or by running the decoder over the whole prefix. Reorder tells it which hypothesis each
+    /// next one continues.
+    type private Stepper(c: ModelConfig, p: Parameters, encoded: torch.Tensor, source: torch.Tensor, useCache: bool) =
+        let mutable cache =
+            if useCache then
+                Some(DecoderCache.start c p encoded source)
             else
-                last
+                None
 
-        let data = last.cpu().data<float32>().ToArray()
-        let v = int last.shape[1]
-        Array.init prefixes.Length (fun i -> Array.sub data (i * v) v)
+        let rows (last: torch.Tensor) (logSoftmax: bool) =
+            use _ = torch.NewDisposeScope()
+            let last = last.to_type torch.float32
+
+            let last =
+                if logSoftmax then
+                    torch.nn.functional.log_softmax (last, -1L)
+                else
+                    last
+
+            let data = last.cpu().data<float32>().ToArray()
+            let v = int last.shape[1]
+            Array.init (int last.shape[0]) (fun i -> Array.sub data (i * v) v)
+
+        member _.Next(prefixes: List<int>[], logSoftmax: bool) : float32[][] =
+            match cache with
+            | Some current ->
+                // No scope of its own here: the new cache must outlive this call (it lives in generation's scope);
+                // the step's own tensors are disposed as soon as they are read.
+                use tokens =
+                    torch.tensor (
+                        [| for prefix in prefixes -> int64 prefix[prefix.Count - 1] |],
+                        dtype = torch.int64,
+                        device = source.device
+                    )
+
+                let logits, next = DecoderCache.step c p current tokens
+                cache <- Some next
+                use _ = logits
+                rows logits logSoftmax
+            | None ->
+                use _ = torch.NewDisposeScope()
+                let t = prefixes[0].Count
+
+                let flat =
+                    [| for prefix in prefixes do
+                           for id in prefix -> int64 id |]
+
+                let input =
+                    torch.tensor (
+                        flat,
+                        dimensions = ReadOnlySpan [| int64 prefixes.Length; int64 t |],
+                        dtype = torch.int64,
+                        device = source.device
+                    )
+
+                let logits = Seq2Seq.decodeCausal c p encoded source input
+                rows (logits.select (1L, int64 t - 1L)) logSoftmax
+
+        member _.Reorder(index: int[]) =
+            match cache with
+            | Some current -> cache <- Some(DecoderCache.reorder current (index |> Array.map int64))
+            | None -> ()
 
     /// The index of the first largest score (torch.argmax's choice among ties).
     let private argmax (scores: float32[]) =
@@ -120,11 +150,12 @@ module Generation =
         use scope = torch.NewDisposeScope()
         let n = int source.shape[0]
         let encoded = Seq2Seq.encode c p false source
+        let stepper = Stepper(c, p, encoded, source, s.UseCache)
         let prefixes = Array.init n (fun _ -> List<int>([ c.DecoderStartId ]))
         let finished = Array.create n false
 
         while prefixes[0].Count < s.MaxLength && not (Array.forall id finished) do
-            let scores = lastScores c p encoded source prefixes false
+            let scores = stepper.Next(prefixes, false)
 
             for i in 0 .. n - 1 do
                 if finished[i] then
@@ -184,6 +215,7 @@ module Generation =
         let k = s.NumBeams
         let repeated = source.repeat_interleave (int64 k, 0L)
         let encoded = Seq2Seq.encode c p false repeated
+        let stepper = Stepper(c, p, encoded, repeated, s.UseCache)
         let sequences = Array.init (n * k) (fun _ -> List<int>([ c.DecoderStartId ]))
         // Only the first beam of a row is live at the start, so the row's beams do not all pick the same token.
         let beamScores = Array.init (n * k) (fun b -> if b % k = 0 then 0.0f else -1e9f)
@@ -195,9 +227,10 @@ module Generation =
 
         while sequences[0].Count < s.MaxLength && not (Array.forall id finished) do
             let curLen = sequences[0].Count
-            let scores = lastScores c p encoded repeated sequences true
+            let scores = stepper.Next(sequences, true)
             let next = Array.zeroCreate<List<int>> (n * k)
             let nextScores = Array.zeroCreate<float32> (n * k)
+            let from = Array.zeroCreate<int> (n * k)
 
             for i in 0 .. n - 1 do
                 if finished[i] then
@@ -206,6 +239,7 @@ module Generation =
                         next[b] <- List<int>(sequences[i * k])
                         next[b].Add c.PadId
                         nextScores[b] <- 0.0f
+                        from[b] <- i * k
                 else
                     let vocab = scores[i * k].Length
 
@@ -248,6 +282,7 @@ module Generation =
                             next[target] <- List<int>(sequences[b])
                             next[target].Add token
                             nextScores[target] <- score
+                            from[target] <- b
                             filled <- filled + 1
 
                         rank <- rank + 1
@@ -256,6 +291,7 @@ module Generation =
 
             Array.blit next 0 sequences 0 next.Length
             Array.blit nextScores 0 beamScores 0 nextScores.Length
+            stepper.Reorder from
 
         // Rows still searching at the length limit: their live beams join the hypotheses.
         for i in 0 .. n - 1 do

@@ -12,14 +12,14 @@ module Seq2Seq =
     let private layerNormEps = 1e-5
     let private negative = Single.MinValue
 
-    let private linear (p: Parameters) (name: string) (x: torch.Tensor) =
+    let internal linear (p: Parameters) (name: string) (x: torch.Tensor) =
         F.linear (x, p[name + ".weight"], p[name + ".bias"])
 
-    let private norm (p: Parameters) (name: string) (x: torch.Tensor) =
+    let internal norm (p: Parameters) (name: string) (x: torch.Tensor) =
         let w = p[name + ".weight"]
         F.layer_norm (x, [| w.shape[0] |], w, p[name + ".bias"], layerNormEps)
 
-    let private dropout (rate: float) (training: bool) (x: torch.Tensor) =
+    let internal dropout (rate: float) (training: bool) (x: torch.Tensor) =
         if training && rate > 0.0 then
             F.dropout (x, rate, true)
         else
@@ -72,7 +72,7 @@ module Seq2Seq =
         linear p (name + ".out_proj") out
 
     /// Residual sub-layer, post-norm (BART) or pre-norm.
-    let private sublayer
+    let internal sublayer
         (c: ModelConfig)
         (p: Parameters)
         (normName: string)
@@ -85,13 +85,14 @@ module Seq2Seq =
         else
             norm p normName (x +. (f x |> dropout c.Dropout training))
 
-    let private feedForward (c: ModelConfig) (p: Parameters) (layer: string) training (x: torch.Tensor) =
+    let internal feedForward (c: ModelConfig) (p: Parameters) (layer: string) training (x: torch.Tensor) =
         linear p (layer + ".fc1") x
         |> F.gelu
         |> dropout c.ActivationDropout training
         |> linear p (layer + ".fc2")
 
-    let private embed (c: ModelConfig) (p: Parameters) (stack: string) training (ids: torch.Tensor) =
+    /// Token plus learned position embeddings of ids [B, T] standing at positions offset … offset + T − 1.
+    let internal embedAt (c: ModelConfig) (p: Parameters) (stack: string) training (offset: int64) (ids: torch.Tensor) =
         let b, t = ids.shape[0], ids.shape[1]
 
         let tokens =
@@ -104,8 +105,8 @@ module Seq2Seq =
                 tokens
 
         let positions =
-            Scalars.ofInt 2L (fun start ->
-                Scalars.ofInt (t + 2L) (fun stop ->
+            Scalars.ofInt (2L + offset) (fun start ->
+                Scalars.ofInt (t + 2L + offset) (fun stop ->
                     torch.arange (start, stop, one, dtype = torch.int64, device = ids.device)))
 
         let x =
@@ -114,6 +115,8 @@ module Seq2Seq =
 
         norm p ("model." + stack + ".layernorm_embedding") x
         |> dropout c.Dropout training
+
+    let private embed c p stack training ids = embedAt c p stack training 0L ids
 
     /// Encoder states [B, S, d] for source ids [B, S].
     let encode (c: ModelConfig) (p: Parameters) (training: bool) (source: torch.Tensor) =

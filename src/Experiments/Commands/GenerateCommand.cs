@@ -11,7 +11,8 @@ namespace Masking.Experiments.Commands;
 
 /// <summary>
 /// <c>masking generate --from RUN|HF_DIR --input FILE [--beam N] [--max-length N | --max-new-tokens N]
-/// [--min-length N] [--length-penalty X] [--no-repeat-ngram-size N] [--early-stopping true|false] [--batch-size N]</c>:
+/// [--min-length N] [--length-penalty X] [--no-repeat-ngram-size N] [--early-stopping true|false] [--batch-size N]
+/// [--no-cache]</c>:
 /// one JSON line per input, <c>{"source", "prediction", "ids"}</c>, <c>ids</c> being what Hugging Face's
 /// generate returns for the input alone minus the decoder start token. Settings not given come from the model's
 /// generation_config.json and config.json, as in Hugging Face.
@@ -43,7 +44,7 @@ public static class GenerateCommand
         };
         s = new GenerationSettings(maxLength, args.Int("min-length", s.MinLength, min: 0), args.Int("beam", s.NumBeams, min: 1),
             args.Double("length-penalty", s.LengthPenalty), earlyStopping, args.Int("no-repeat-ngram-size", s.NoRepeatNgramSize, min: 0),
-            s.ForcedBosId, s.ForcedEosId);
+            s.ForcedBosId, s.ForcedEosId, s.UseCache && args.Optional("no-cache") is null);
         var batchSize = args.Int("batch-size", 16, min: 1);
         args.EnsureAllUsed("generate");
 

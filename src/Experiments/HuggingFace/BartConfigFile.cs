@@ -78,7 +78,7 @@ public static class BartConfigFile
     /// config.json, then generation_config.json (when present); the command line overrides them after.</summary>
     public static GenerationSettings Generation(JsonElement config, string? generationConfigPath, BartTokenIds ids)
     {
-        var s = new GenerationSettings(20, 0, 1, 1.0, false, 0, ToOption(ids.ForcedBos), ToOption(ids.ForcedEos));
+        var s = new GenerationSettings(20, 0, 1, 1.0, false, 0, ToOption(ids.ForcedBos), ToOption(ids.ForcedEos), true);
         s = Apply(s, config, "config.json");
         if (generationConfigPath is not null && File.Exists(generationConfigPath))
         {
@@ -115,6 +115,7 @@ public static class BartConfigFile
         }
         return new GenerationSettings(Int("max_length", s.MaxLength), Int("min_length", s.MinLength), Int("num_beams", s.NumBeams),
             Dbl("length_penalty", s.LengthPenalty), early, Int("no_repeat_ngram_size", s.NoRepeatNgramSize),
-            Opt("forced_bos_token_id", s.ForcedBosId), Opt("forced_eos_token_id", s.ForcedEosId));
+            Opt("forced_bos_token_id", s.ForcedBosId), Opt("forced_eos_token_id", s.ForcedEosId),
+            e.TryGetProperty("use_cache", out var uc) && uc.ValueKind is JsonValueKind.True or JsonValueKind.False ? uc.GetBoolean() : s.UseCache);
     }
 }

@@ -43,6 +43,6 @@ public sealed record ModelSource(string Path, ModelConfig Config, FSharpMap<stri
         var maxTarget = config?.MaxTargetLength ?? 24;
         var none = Microsoft.FSharp.Core.FSharpOption<int>.None;
         return new ModelSource(full, state.Config, state.Parameters, vocab, false,
-            new GenerationSettings(maxTarget + 1, 0, 1, 1.0, false, 0, none, none));
+            new GenerationSettings(maxTarget + 1, 0, 1, 1.0, false, 0, none, none, true));
     }
 }
