@@ -309,6 +309,8 @@ public class GridEstimateTests
         var left = estimate.Left([Finetune("nq", 2), Finetune("nq", 3), new Cell("ipt/rand", CellKind.Intermediate, ["pretrain"])],
             [(Finetune("ay2", 2), 40.0)]);
         Assert.Equal("about 00:55 left + 1 intermediate cell not yet timed", left);
+        Assert.Equal("2 intermediate cells not yet timed",
+            estimate.Left([new Cell("ipt/a", CellKind.Intermediate, []), new Cell("ipt/b", CellKind.Intermediate, [])], []));
     }
 
     [Theory]

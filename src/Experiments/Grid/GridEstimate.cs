@@ -37,9 +37,10 @@ public sealed class GridEstimate(int parallel)
         }
         foreach (var c in pending) Add(c, 0);
         foreach (var (c, elapsed) in running) Add(c, elapsed);
-        var text = $"about {Cli.Durations.Clock(TimeSpan.FromSeconds(total / Math.Max(1, parallel)))} left";
-        return untimed.Count == 0
-            ? text
-            : text + " + " + string.Join(", ", untimed.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key} cell{(kv.Value == 1 ? "" : "s")}")) + " not yet timed";
+        var timed = $"about {Cli.Durations.Clock(TimeSpan.FromSeconds(total / Math.Max(1, parallel)))} left";
+        if (untimed.Count == 0) return timed;
+        var rest = string.Join(", ", untimed.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key} cell{(kv.Value == 1 ? "" : "s")}")) + " not yet timed";
+        // Nothing that is left has a measured kind yet: say so rather than "00:00 left".
+        return total > 0 ? timed + " + " + rest : rest;
     }
 }
