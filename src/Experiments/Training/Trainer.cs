@@ -59,33 +59,30 @@ public sealed class Trainer(ModelState state, RunConfig run, RunDirectory dir, I
             if (resumedMeta.TryGetValue("loss_sum", out var sum)) _sinceLog = double.Parse(sum, CultureInfo.InvariantCulture);
             if (resumedMeta.TryGetValue("loss_count", out var n)) _logged = int.Parse(n, CultureInfo.InvariantCulture);
         }
-        ref var lastLoss = ref _lastLoss;
-        ref var sinceLog = ref _sinceLog;
-        ref var logged = ref _logged;
         for (var step = start; step < total; step++)
         {
             var lr = Schedule.linear(run.LearningRate, warmup, total, step);
             StepResult result;
             using (var batch = batchFor(step)) result = Step(batch, step, lr);
             tokens += result.TargetTokens;
-            sinceLog += result.Loss;
-            logged++;
+            _sinceLog += result.Loss;
+            _logged++;
             var done = step + 1;
             var rate = tokens / Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
             progress.Report(done, total, result.Loss, rate);
             if (done % run.LogEvery == 0 || done == total)
             {
-                lastLoss = sinceLog / logged;
+                _lastLoss = _sinceLog / _logged;
                 dir.AppendMetrics(string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"step\":{done},\"loss\":{lastLoss:R},\"lr\":{lr:R},\"grad_norm\":{result.GradNorm:R},\"tokens_per_second\":{rate:F0}}}"));
-                sinceLog = 0;
-                logged = 0;
+                    $"{{\"step\":{done},\"loss\":{_lastLoss:R},\"lr\":{lr:R},\"grad_norm\":{result.GradNorm:R},\"tokens_per_second\":{rate:F0}}}"));
+                _sinceLog = 0;
+                _logged = 0;
             }
             var stop = AfterStep?.Invoke(done) ?? false;
             if (done % run.CheckpointEvery == 0 || done == total || stop) SaveLast(done);
             if (stop) break;
         }
-        return lastLoss;
+        return _lastLoss;
     }
 
     public void SaveLast(long step)
