@@ -15,14 +15,16 @@ public static class Program
         "  data download TASK|all --data DIR [--manifest FILE] | data list   fetch task files (resumable, SHA-256)\n" +
         "  pretrain --out DIR [--preset micro|tiny|small|bart-base] [--corpus world-background|FILE] [--steps N] [--policy orig]\n" +
         "           [--vocab-size 4000] [--pre-norm] [--dropout P]\n" +
-        "  intermediate --from DIR --policy SPEC --out DIR [--corpus world-target|FILE] [--steps N]\n" +
-        "  finetune --from DIR --task TASK --out DIR [--steps N] [--eval-every N] [--patience N]\n" +
-        "  evaluate --from DIR [--split test] [--beam 4] [--out DIR] [--max-examples N]\n" +
+        "  intermediate --from RUN|HF_DIR --policy SPEC --out DIR [--corpus world-target|FILE] [--steps N]\n" +
+        "  finetune --from RUN|HF_DIR --task TASK --out DIR [--steps N] [--eval-every N] [--patience N]\n" +
+        "  evaluate --from RUN [--split test] [--beam 4] [--out DIR] [--max-examples N]\n" +
+        "           (--from HF_DIR --task TASK [--max-source-length N] [--max-target-length N]: a model that is not a finetune run)\n" +
+        "  hf import HF_DIR --out RUN | hf export --from RUN --out DIR   Hugging Face BART directories in and out\n" +
         "  generate --from RUN|HF_DIR --input FILE [--beam N] [--max-length N | --max-new-tokens N] [--min-length N]\n" +
         "           [--length-penalty X] [--no-repeat-ngram-size N] [--early-stopping true|false] [--batch-size 16] [--no-cache]\n" +
         "           one JSON line per input: {source, prediction, ids} (Hugging Face's generate semantics)\n" +
         "  loss --from RUN|HF_DIR --input FILE     each JSONL {source, target}'s mean cross-entropy over its label tokens\n" +
-        "  learn-policy --kind supervised|meta --task TASK --from LM_RUN --out DIR [--steps N] [--init SCORER_RUN]\n" +
+        "  learn-policy --kind supervised|meta --task TASK --from RUN|HF_DIR --out DIR [--steps N] [--init SCORER_RUN]\n" +
         "    [--encoder lm|scratch (the language model's encoder, embeddings frozen, or a small new one)] [--train-embeddings]\n" +
         "    (then: intermediate --policy scored --scorer DIR ...; meta: --inner-lr --inner-steps --budget --meta-gradient exact|first-order --train-lm-along)\n" +
         "    (training options: --seed --batch-size --lr --warmup --clip --device cpu|cuda --threads N)\n" +
@@ -64,6 +66,7 @@ public static class Program
                 "learn-policy" => TrainCommands.LearnPolicy(args, stderr),
                 "generate" => GenerateCommand.Run(args, stdout, stderr),
                 "loss" => LossCommand.Run(args, stdout, stderr),
+                "hf" => HfCommand.Run(args, stdout, stderr),
                 "bench" when args.Positional.Count > 1 && args.Positional[1] == "mask" => BenchMaskCommand.Run(args, stdout, stderr),
                 "bench" when args.Positional.Count > 1 && args.Positional[1] == "train" => BenchTrainCommand.Run(args, stdout, stderr),
                 "bench" => throw new CliError("bench: expected `bench mask` or `bench train`"),
@@ -73,7 +76,7 @@ public static class Program
                 "grid" => Grid.GridCommand.Run(args, stdout, stderr),
                 "help" or "--help" or "-h" => Help(stdout),
                 "" => throw new CliError("expected a command; try `masking help`"),
-                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, tag, pretrain, intermediate, finetune, evaluate, generate, loss, learn-policy, bench mask, bench train, tokenizer, run, grid, help"),
+                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, tag, pretrain, intermediate, finetune, evaluate, generate, loss, hf, learn-policy, bench mask, bench train, tokenizer, run, grid, help"),
             };
         }
         catch (CliError e)

@@ -140,7 +140,7 @@ let ``checkpoints round-trip bit for bit and a truncated one is an error`` () =
     let p = Parameters.init micro 3L torch.CPU
 
     let path =
-        Path.Combine(Path.GetTempPath(), sprintf "masking-%s.ckpt" (Guid.NewGuid().ToString "N"))
+        Path.Combine(Path.GetTempPath(), sprintf "masking-%s.safetensors" (Guid.NewGuid().ToString "N"))
 
     Checkpoint.save path (p |> Map.toList) (Map.ofList [ "step", "7" ])
 
@@ -148,6 +148,8 @@ let ``checkpoints round-trip bit for bit and a truncated one is an error`` () =
     | Error e -> failwith e
     | Ok(tensors, meta) ->
         Assert.Equal("7", meta["step"])
+        // Hugging Face's loaders check the format.
+        Assert.Equal("pt", meta["format"])
 
         for KeyValue(name, t) in p do
             Assert.True(tensors[name].eq(t).all().item<bool> (), name)

@@ -32,7 +32,7 @@ public class ParityTests
             config.FfnDim, config.MaxPositions, config.Dropout, config.AttentionDropout, config.ActivationDropout, true,
             config.ScaleEmbedding, config.PadId, config.DecoderStartId, config.EosId) : config;
         var state = ModelState.Fresh(config, 7, torch.CPU);
-        var checkpoint = CliRunner.TempPath(".ckpt");
+        var checkpoint = CliRunner.TempPath(".safetensors");
         state.Save(checkpoint, new Dictionary<string, string>(), withOptimizer: false);
 
         var rng = new Random(3);
@@ -116,7 +116,11 @@ public class StageTests
         (code, err) = Run("finetune", "--from", Path.Combine(root, "ipt"), "--task", "world-cbqa", "--steps", "30", "--batch-size", "8",
             "--eval-every", "10", "--max-target-length", "16", "--threads", "1", "--out", Path.Combine(root, "ft"));
         Assert.True(code == 0, err);
-        Assert.True(File.Exists(Path.Combine(root, "ft", "checkpoints", "best.ckpt")));
+        // The fine-tuned model (its best dev checkpoint) as Hugging Face keeps one: BartConfig config.json and
+        // model.safetensors beside the run's own run.json.
+        Assert.True(File.Exists(Path.Combine(root, "ft", "model.safetensors")));
+        Assert.Contains("\"model_type\": \"bart\"", File.ReadAllText(Path.Combine(root, "ft", "config.json")));
+        Assert.Contains("\"task\": \"world-cbqa\"", File.ReadAllText(Path.Combine(root, "ft", "run.json")));
         Assert.Equal(98, File.ReadAllLines(Path.Combine(root, "ft", "predictions.jsonl")).Length); // dev predictions of the best checkpoint
         Assert.Equal(3, File.ReadAllLines(Path.Combine(root, "ft", "metrics.jsonl")).Count(l => l.Contains("dev_em")));
         (code, err) = Run("evaluate", "--from", Path.Combine(root, "ft"), "--split", "dev", "--beam", "2");
@@ -147,14 +151,14 @@ public class StageTests
         (code, _) = MaskingProcess.RunWith(KillAt(killAt), Args(killed));
         Assert.Equal(137, code);
         Assert.False(File.Exists(Path.Combine(killed, "final.json")));
-        Assert.True(File.Exists(Path.Combine(killed, "checkpoints", "last.ckpt")));
+        Assert.True(File.Exists(Path.Combine(killed, "checkpoints", "last.safetensors")));
 
         (code, err) = Run(Args(killed));
         Assert.True(code == 0, err);
         Assert.Contains("resuming", err);
         Assert.Equal(File.ReadAllText(Path.Combine(whole, "final.json")), File.ReadAllText(Path.Combine(killed, "final.json")));
         Assert.Equal(File.ReadAllText(Path.Combine(whole, "metrics.jsonl")).Split('\n').Select(StripRate), File.ReadAllText(metrics).Split('\n').Select(StripRate));
-        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "checkpoints", "last.ckpt")), File.ReadAllBytes(Path.Combine(killed, "checkpoints", "last.ckpt")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "checkpoints", "last.safetensors")), File.ReadAllBytes(Path.Combine(killed, "checkpoints", "last.safetensors")));
         // TensorBoard shows each step once: one event file with as many records as the uninterrupted run's.
         Assert.Single(Directory.GetFiles(Path.Combine(killed, "tensorboard")));
         Assert.Equal(EventRecords(whole), EventRecords(killed));
@@ -207,8 +211,8 @@ public class StageTests
         Assert.True(code == 0, $"pre-training under GC stress exited {code} (139: segmentation fault): {Tail(err)}");
         (code, err) = Run(Pre(Path.Combine(root, "calm")));
         Assert.True(code == 0, err);
-        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "calm", "checkpoints", "last.ckpt")),
-            File.ReadAllBytes(Path.Combine(root, "stressed", "checkpoints", "last.ckpt")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "calm", "checkpoints", "last.safetensors")),
+            File.ReadAllBytes(Path.Combine(root, "stressed", "checkpoints", "last.safetensors")));
 
         // Fine-tuning with dev decoding and a checkpoint every few steps, then beam-search evaluation.
         var ft = Path.Combine(root, "ft");
@@ -306,8 +310,8 @@ public class LearnedPolicyStageTests
         Assert.True(testF1 > final.GetProperty("test_random_entity_span_f1").GetDouble(), $"test span F1 {testF1} vs random entities");
         Assert.True(final.GetProperty("test_contexts").GetInt32() > 50);
         // The scorer started from the language model's encoder and left its embedding matrix as it was.
-        var (scorer, _, _) = Scorer.Load(Path.Combine(sup, "scorer.ckpt"), torch.CPU);
-        var (lm, _) = ModelState.Load(Path.Combine(pre, "checkpoints", "last.ckpt"), torch.CPU, withOptimizer: false);
+        var (scorer, _, _) = Scorer.Load(Path.Combine(sup, "scorer.safetensors"), torch.CPU);
+        var lm = ModelState.FromModelDirectory(pre, torch.CPU);
         Assert.Equal("lm", scorer.Encoder);
         Assert.True(scorer.Parameters["model.shared.weight"].allclose(lm.Parameters["model.shared.weight"], rtol: 0, atol: 0));
         Assert.False(scorer.Parameters["model.encoder.layers.0.fc1.weight"].allclose(lm.Parameters["model.encoder.layers.0.fc1.weight"], rtol: 0, atol: 0));
@@ -316,7 +320,7 @@ public class LearnedPolicyStageTests
         (code, err) = Run("learn-policy", "--kind", "meta", "--task", "world-cbqa", "--from", pre, "--steps", "10", "--init", sup,
             "--threads", "2", "--out", meta);
         Assert.True(code == 0, err);
-        Assert.True(File.Exists(Path.Combine(meta, "scorer.ckpt")));
+        Assert.True(File.Exists(Path.Combine(meta, "scorer.safetensors")));
         Assert.Contains("meta_loss", File.ReadAllText(Path.Combine(meta, "metrics.jsonl")));
 
         // Transfer: a scorer learned on one task drives intermediate pre-training before any task.
@@ -341,13 +345,13 @@ public class LearnedPolicyStageTests
         (code, _) = MaskingProcess.RunWith(StageTests.KillAt(50), Args("killed"));
         Assert.Equal(137, code);
         Assert.False(File.Exists(Path.Combine(killed, "final.json")));
-        Assert.True(File.Exists(Path.Combine(killed, "checkpoints", "last.ckpt")));
+        Assert.True(File.Exists(Path.Combine(killed, "checkpoints", "last.safetensors")));
 
         (code, err) = Run(Args("killed"));
         Assert.True(code == 0, err);
         Assert.Contains("resuming from step", err);
         Assert.Equal(File.ReadAllText(Path.Combine(root, "whole", "final.json")), File.ReadAllText(Path.Combine(killed, "final.json")));
-        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "whole", "scorer.ckpt")), File.ReadAllBytes(Path.Combine(killed, "scorer.ckpt")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "whole", "scorer.safetensors")), File.ReadAllBytes(Path.Combine(killed, "scorer.safetensors")));
         Assert.Equal(File.ReadAllText(Path.Combine(root, "whole", "metrics.jsonl")), File.ReadAllText(Path.Combine(killed, "metrics.jsonl")));
     }
 
@@ -363,12 +367,12 @@ public class LearnedPolicyStageTests
         // A run stopped after its step-10 checkpoint: the same directory asked for 20 steps continues from it.
         Assert.Equal(0, Run(Args("part", 10)).Code);
         File.Delete(Path.Combine(root, "part", "final.json"));
-        var config = Path.Combine(root, "part", "config.json");
+        var config = Path.Combine(root, "part", "run.json");
         File.WriteAllText(config, File.ReadAllText(config).Replace("\"steps\": 10", "\"steps\": 20"));
         var (code, err) = Run(Args("part", 20));
         Assert.True(code == 0, err);
         Assert.Contains("resuming from step 10", err);
-        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "whole", "scorer.ckpt")), File.ReadAllBytes(Path.Combine(root, "part", "scorer.ckpt")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "whole", "scorer.safetensors")), File.ReadAllBytes(Path.Combine(root, "part", "scorer.safetensors")));
     }
 
     [Fact]
@@ -380,7 +384,7 @@ public class LearnedPolicyStageTests
         foreach (var name in new[] { "a", "b" })
             Assert.Equal(0, Run("learn-policy", "--kind", "meta", "--task", "world-cqa", "--from", pre, "--steps", "4", "--threads", "1",
                 "--out", Path.Combine(root, name)).Code);
-        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "a", "scorer.ckpt")), File.ReadAllBytes(Path.Combine(root, "b", "scorer.ckpt")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "a", "scorer.safetensors")), File.ReadAllBytes(Path.Combine(root, "b", "scorer.safetensors")));
     }
 }
 
@@ -413,8 +417,10 @@ public class PretrainOptionTests
         var (code, err) = MaskingProcess.Run("pretrain", "--preset", "micro", "--vocab-size", "600", "--steps", "2", "--batch-size", "4",
             "--pre-norm", "--dropout", "0", "--threads", "1", "--out", dir);
         Assert.True(code == 0, err);
-        Assert.Contains("\"pre_norm\": true", File.ReadAllText(Path.Combine(dir, "config.json")));
-        var (state, _) = ModelState.Load(Path.Combine(dir, "checkpoints", "last.ckpt"), torch.CPU, withOptimizer: false);
+        Assert.Contains("\"pre_norm\": true", File.ReadAllText(Path.Combine(dir, "run.json")));
+        // A pre-norm model is written as mBART's layout, which Hugging Face computes the same way, and read back so.
+        Assert.Contains("\"model_type\": \"mbart\"", File.ReadAllText(Path.Combine(dir, "config.json")));
+        var state = ModelState.FromModelDirectory(dir, torch.CPU);
         Assert.True(state.Config.PreNorm);
         Assert.Equal(0.0, state.Config.Dropout);
         Assert.True(state.Parameters.ContainsKey("model.encoder.layer_norm.weight"));

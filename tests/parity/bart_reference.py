@@ -3,7 +3,7 @@ PyTorch side of bench/compare-train.sh.
 
     /usr/bin/python3 tests/parity/bart_reference.py CHECKPOINT BATCH.json OUT.json
 
-reads a Masking checkpoint (MASKCKPT1: header JSON with names/shapes/offsets, then float32 data) and a
+reads a Masking checkpoint (safetensors, as Masking writes it) and a
 batch (source, decoder_input, target as lists of lists), runs the forward pass without dropout, and writes
 the logits and the label-smoothed loss.
 """
@@ -18,18 +18,23 @@ import torch.nn.functional as F
 
 
 def read_checkpoint(path):
+    """A safetensors file (an 8-byte little-endian header length, the JSON header with dtype, shape and
+    data_offsets per tensor and __metadata__, then the data), read with struct and numpy only."""
     with open(path, "rb") as f:
-        if f.read(10) != b"MASKCKPT1\n":
-            raise ValueError(f"{path}: not a Masking checkpoint")
-        (length,) = struct.unpack("<q", f.read(8))
+        (length,) = struct.unpack("<Q", f.read(8))
         header = json.loads(f.read(length))
-        start = f.tell()
+        start = 8 + length
         tensors = {}
-        for e in header["tensors"]:
-            f.seek(start + e["offset"])
-            data = np.frombuffer(f.read(4 * e["count"]), dtype="<f4").copy()
-            tensors[e["name"]] = torch.from_numpy(data.reshape(e["shape"]))
-    return tensors, header["meta"]
+        for name, e in header.items():
+            if name == "__metadata__":
+                continue
+            if e["dtype"] != "F32":
+                raise ValueError(f"{path}: tensor {name} is {e['dtype']}, expected F32")
+            begin, end = e["data_offsets"]
+            f.seek(start + begin)
+            data = np.frombuffer(f.read(end - begin), dtype="<f4").copy()
+            tensors[name] = torch.from_numpy(data.reshape(e["shape"]))
+    return tensors, header.get("__metadata__", {})
 
 
 class Reference:

@@ -8,9 +8,12 @@ Masking's Hugging Face path (no transformers package is needed or used).
         generation_config.json. Every layer norm and bias is perturbed, so a tensor read wrongly shows.
 
     /usr/bin/python3 tests/parity/hf_bart.py run DIR CASES.json OUT.json
-        reads pytorch_model.bin and config.json; for each case (source ids, label ids) writes the logits of
+        reads pytorch_model.bin (or model.safetensors) and config.json; for each case (source ids, label ids) writes the logits of
         the labels shifted right, the mean cross-entropy over the labels, and the greedy and beam-search ids
         of Hugging Face's generate (settings from CASES.json).
+
+    /usr/bin/python3 tests/parity/hf_bart.py encode DIR TEXTS.json OUT.json
+        the token ids of each text with DIR's vocab.json + merges.txt (GPT-2's BPE, written here again).
 
 The model follows transformers/models/bart/modeling_bart.py: BartLearnedPositionalEmbedding (offset 2),
 layernorm_embedding, post-norm BartEncoderLayer/BartDecoderLayer, BartAttention (q scaled by head_dim**-0.5),
@@ -24,6 +27,7 @@ ForcedBOSTokenLogitsProcessor, ForcedEOSTokenLogitsProcessor.
 import json
 import math
 import os
+import re
 import struct
 import sys
 
@@ -332,9 +336,81 @@ def beam(model, s, source):
     return out
 
 
+def read_safetensors(path):
+    """The safetensors format by hand (see write_safetensors); F32 tensors only."""
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        data = f.read()
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        assert e["dtype"] == "F32", f"{path}: {name} is {e['dtype']}"
+        begin, end = e["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(data[begin:end]), dtype=torch.float32).reshape(e["shape"])
+    return out
+
+
+def read_weights(directory):
+    """pytorch_model.bin when the directory has one, else model.safetensors; the tied copies of the embedding
+    come from model.shared.weight, as tie_word_embeddings makes them."""
+    bin_path = os.path.join(directory, "pytorch_model.bin")
+    sd = torch.load(bin_path) if os.path.exists(bin_path) else read_safetensors(os.path.join(directory, "model.safetensors"))
+    return {k: v.float() for k, v in sd.items()}
+
+
+# ---- the tokenizer ---------------------------------------------------------------------------------------
+
+# GPT-2's pre-tokenizer pattern with the standard library's re: \p{L} is [^\W\d_] and \p{N} is \d, which agree
+# on the texts the tests use (the regex package is not needed).
+PRETOKEN = re.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+""")
+
+
+def bpe(word, ranks):
+    """GPT-2's BPE (openai/gpt-2 encoder.py `bpe`): merge the lowest-ranked adjacent pair, every occurrence
+    left to right, until no pair has a rank."""
+    parts = list(word)
+    while len(parts) > 1:
+        pairs = [(ranks.get((parts[i], parts[i + 1]), None), i) for i in range(len(parts) - 1)]
+        ranked = [r for r, _ in pairs if r is not None]
+        if not ranked:
+            break
+        best = min(ranked)
+        first, second = next((parts[i], parts[i + 1]) for r, i in pairs if r == best)
+        merged, i = [], 0
+        while i < len(parts):
+            if i < len(parts) - 1 and parts[i] == first and parts[i + 1] == second:
+                merged.append(first + second)
+                i += 2
+            else:
+                merged.append(parts[i])
+                i += 1
+        parts = merged
+    return parts
+
+
+def encode(directory, texts_path, out_path):
+    """Token ids of each text with the directory's vocab.json + merges.txt, as Hugging Face's slow
+    BartTokenizer computes them without special tokens (texts must not spell added tokens)."""
+    vocab = json.load(open(os.path.join(directory, "vocab.json"), encoding="utf-8"))
+    lines = open(os.path.join(directory, "merges.txt"), encoding="utf-8").read().split("\n")
+    merges = [tuple(l.split(" ")) for l in lines[1:] if l]
+    ranks = {m: i for i, m in enumerate(merges)}
+    table = bytes_to_unicode()
+    out = []
+    for text in json.load(open(texts_path, encoding="utf-8")):
+        ids = []
+        for piece in PRETOKEN.findall(text):
+            word = "".join(table[b] for b in piece.encode("utf-8"))
+            ids.extend(vocab[t] for t in bpe(word, ranks))
+        out.append(ids)
+    json.dump(out, open(out_path, "w"))
+
+
 def run(directory, cases_path, out_path):
     config = json.load(open(os.path.join(directory, "config.json")))
-    sd = {k: v.float() for k, v in torch.load(os.path.join(directory, "pytorch_model.bin")).items()}
+    sd = read_weights(directory)
     model = Bart(sd, config)
     cases = json.load(open(cases_path))
     s = dict(cases["settings"], start=config["decoder_start_token_id"], pad=config["pad_token_id"], eos=config["eos_token_id"])
@@ -357,6 +433,8 @@ def run(directory, cases_path, out_path):
 if __name__ == "__main__":
     if sys.argv[1] == "make":
         make(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "encode":
+        encode(*sys.argv[2:5])
     elif sys.argv[1] == "run":
         run(*sys.argv[2:5])
     else:

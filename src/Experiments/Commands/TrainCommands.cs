@@ -15,20 +15,20 @@ public static class TrainCommands
         var env = Environment(args, stderr);
         if (stage == "evaluate")
         {
-            var from = args.Required("from", "a finetune run directory");
-            var split = args.Optional("split") ?? "test";
-            var beam = args.Int("beam", 4, min: 1);
-            var outDir = args.Optional("out");
-            int? maxExamples = args.Optional("max-examples") is not null ? args.Int("max-examples", 0, min: 1) : null;
+            int? Optional(string name) => args.Optional(name) is not null ? args.Int(name, 0, min: 1) : null;
+            var options = new Stages.EvaluateOptions(
+                args.Required("from", "a finetune run directory (or a Hugging Face BART directory with --task)"),
+                args.Optional("split") ?? "test", args.Int("beam", 4, min: 1), args.Optional("out"), Optional("max-examples"),
+                args.Optional("task"), Optional("max-source-length"), Optional("max-target-length"));
             args.EnsureAllUsed("evaluate");
-            return Stages.Evaluate(from, split, beam, outDir, env, maxExamples);
+            return Stages.Evaluate(options, env);
         }
 
         var defaults = new RunConfig { Stage = stage };
         var run = new RunConfig
         {
             Stage = stage,
-            From = stage == "pretrain" ? null : Path.GetFullPath(args.Required("from", "the run directory this stage starts from")),
+            From = stage == "pretrain" ? null : Path.GetFullPath(args.Required("from", "the run directory this stage starts from (or a Hugging Face BART directory)")),
             Preset = stage == "pretrain" ? args.Optional("preset") ?? "tiny" : "inherited",
             PreNorm = stage == "pretrain" && args.Optional("pre-norm") is not null,
             Dropout = stage == "pretrain" && args.Optional("dropout") is not null ? args.Double("dropout", 0.1, min: 0) : null,

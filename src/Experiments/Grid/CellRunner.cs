@@ -30,9 +30,15 @@ public static class CellRunner
             ? File.Exists(EvalMetrics(config, outDir, cell)) && indexed.Contains(cell.Id)
             : File.Exists(Path.Combine(CellDir(outDir, cell), "final.json"));
 
+    /// <summary>The model the arms start from: <c>init</c> (relative to the working directory), else OUT/pretrain.</summary>
+    public static string StartingModel(GridConfig config, string outDir) =>
+        config.Init is { } init ? Path.GetFullPath(init) : Path.Combine(outDir, "pretrain");
+
     public static int Run(GridConfig config, string outDir, Cell cell, StageEnvironment env)
     {
         string Dir(string id) => Path.Combine(outDir, id);
+        // The model every arm starts from: the grid's init model, or its general pre-training.
+        var start = StartingModel(config, outDir);
         RunConfig Base(string stage) => new()
         {
             Stage = stage, BatchSize = config.BatchSize, MaxSourceLength = config.MaxSourceLength, MaxTargetLength = config.MaxTargetLength,
@@ -49,13 +55,13 @@ public static class CellRunner
                 }, dir, env);
             case CellKind.LearnPolicy:
                 var p = cell.Policy!;
-                return PolicyLearning.Run(new PolicyLearning.Options(p.Kind, p.Task, Dir("pretrain"), config.Intermediate.Corpus, p.Steps, p.Lr,
+                return PolicyLearning.Run(new PolicyLearning.Options(p.Kind, p.Task, start, config.Intermediate.Corpus, p.Steps, p.Lr,
                     p.InnerLr, p.Budget, p.MetaGradient, false, p.Init is null ? null : Dir($"policy/{p.Init}"), p.EvalEvery, 5, 0, p.Encoder, p.TrainEmbeddings, p.InnerSteps), dir, env);
             case CellKind.Intermediate:
                 var arm = config.Arms.Single(a => a.Name == cell.Arm);
                 return Stages.Intermediate(Base("intermediate") with
                 {
-                    From = Dir("pretrain"), Corpus = config.Intermediate.Corpus, Policy = arm.Policy,
+                    From = start, Corpus = config.Intermediate.Corpus, Policy = arm.Policy,
                     Scorer = arm.Scorer is null ? null : Dir($"policy/{arm.Scorer}"), Steps = config.Intermediate.Steps,
                     LearningRate = config.Intermediate.Lr,
                 }, dir, env);
@@ -63,7 +69,7 @@ public static class CellRunner
                 var source = config.Arms.Single(a => a.Name == cell.Arm);
                 var code = Stages.Finetune(Base("finetune") with
                 {
-                    From = source.Policy is null ? Dir("pretrain") : Dir($"ipt/{source.Name}"), Task = cell.Task, Steps = config.Finetune.Steps,
+                    From = source.Policy is null ? start : Dir($"ipt/{source.Name}"), Task = cell.Task, Steps = config.Finetune.Steps,
                     EvalEvery = config.Finetune.EvalEvery, Patience = config.Finetune.Patience, LearningRate = config.Finetune.Lr,
                     Seed = (ulong)cell.Seed, TrainFraction = cell.Fraction, BatchSize = config.Finetune.BatchSize ?? config.BatchSize,
                     MaxTrainExamples = config.Finetune.MaxTrainExamples, MaxDevExamples = config.Finetune.MaxDevExamples,
@@ -71,7 +77,8 @@ public static class CellRunner
                 if (code != 0) return code;
                 if (!File.Exists(EvalMetrics(config, outDir, cell)))
                 {
-                    code = Stages.Evaluate(dir.Path, config.Evaluation.Split, config.Evaluation.Beam, null, env, config.Evaluation.MaxExamples);
+                    code = Stages.Evaluate(new Stages.EvaluateOptions(dir.Path, config.Evaluation.Split, config.Evaluation.Beam,
+                        MaxExamples: config.Evaluation.MaxExamples), env);
                     if (code != 0) return code;
                 }
                 if (!ReadIndex(outDir).Any(r => r.Cell == cell.Id)) Append(outDir, Result(config, outDir, cell));

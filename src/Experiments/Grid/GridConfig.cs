@@ -92,6 +92,10 @@ public sealed record GridConfig
 {
     public required string Name { get; init; }
     public string Model { get; init; } = "tiny";
+    /// <summary>A model to start from instead of general pre-training: a Hugging Face BART directory (for example
+    /// facebook/bart-base) or a finished run, relative to the directory the grid runs from. Its config.json gives
+    /// the model and its tokenizer comes with it, so <c>model</c>, <c>vocab_size</c> and <c>pretrain</c> are unused.</summary>
+    public string? Init { get; init; }
     public int VocabSize { get; init; } = 2000;
     public int BatchSize { get; init; } = 32;
     public int MaxSourceLength { get; init; } = 96;

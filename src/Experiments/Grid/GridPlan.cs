@@ -50,23 +50,25 @@ public static class GridPlan
 
     public static IReadOnlyList<Cell> Cells(GridConfig config)
     {
-        var cells = new List<Cell> { new("pretrain", CellKind.Pretrain, []) };
+        // With an init model there is no general pre-training: the cells that would wait for it start at once.
+        List<Cell> cells = config.Init is null ? [new Cell("pretrain", CellKind.Pretrain, [])] : [];
+        string[] Pretrained(params string[] more) => config.Init is null ? ["pretrain", .. more] : more;
         foreach (var p in config.LearnedPolicies)
-            cells.Add(new Cell($"policy/{p.Name}", CellKind.LearnPolicy, p.Init is null ? ["pretrain"] : ["pretrain", $"policy/{p.Init}"]) { Policy = p });
+            cells.Add(new Cell($"policy/{p.Name}", CellKind.LearnPolicy, p.Init is null ? Pretrained() : Pretrained($"policy/{p.Init}")) { Policy = p });
         foreach (var arm in config.Arms.Where(a => a.Policy is not null))
-            cells.Add(new Cell($"ipt/{arm.Name}", CellKind.Intermediate, arm.Scorer is null ? ["pretrain"] : ["pretrain", $"policy/{arm.Scorer}"]) { Arm = arm.Name });
+            cells.Add(new Cell($"ipt/{arm.Name}", CellKind.Intermediate, arm.Scorer is null ? Pretrained() : Pretrained($"policy/{arm.Scorer}")) { Arm = arm.Name });
         foreach (var arm in config.Arms)
         {
-            var from = arm.Policy is null ? "pretrain" : $"ipt/{arm.Name}";
+            string[] from = arm.Policy is null ? Pretrained() : [$"ipt/{arm.Name}"];
             foreach (var task in config.Tasks)
                 for (var seed = 1; seed <= config.Seeds; seed++)
-                    cells.Add(new Cell($"finetune/{arm.Name}/{task}/seed{seed}", CellKind.Finetune, [from]) { Arm = arm.Name, Task = task, Seed = seed });
+                    cells.Add(new Cell($"finetune/{arm.Name}/{task}/seed{seed}", CellKind.Finetune, from) { Arm = arm.Name, Task = task, Seed = seed });
             var fractionTasks = config.Finetune.FractionTasks.Count > 0 ? config.Finetune.FractionTasks : config.Tasks;
             if (config.Finetune.FractionArms.Count > 0 && !config.Finetune.FractionArms.Contains(arm.Name)) continue;
             foreach (var fraction in config.Finetune.Fractions.Where(f => f < 1))
                 foreach (var task in fractionTasks)
                     for (var seed = 1; seed <= Math.Min(config.Seeds, config.Finetune.FractionSeeds); seed++)
-                        cells.Add(new Cell($"finetune/{arm.Name}/{task}/seed{seed}-fraction{FractionLabel(fraction)}", CellKind.Finetune, [from])
+                        cells.Add(new Cell($"finetune/{arm.Name}/{task}/seed{seed}-fraction{FractionLabel(fraction)}", CellKind.Finetune, from)
                         { Arm = arm.Name, Task = task, Seed = seed, Fraction = fraction });
         }
         return cells;

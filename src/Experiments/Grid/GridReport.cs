@@ -48,7 +48,9 @@ public static class GridReport
         var cells = GridPlan.Cells(config);
         var missing = cells.Count(c => c.IsResult) - results.Count;
         md.Append($"# Masking — grid `{config.Name}`\n\n");
-        md.Append($"Model `{config.Model}` (vocabulary {config.VocabSize}); general pre-training {config.Pretrain.Steps} steps on `{config.Pretrain.Corpus}`; " +
+        md.Append((config.Init is { } init
+                      ? $"Model `{init}` (its own tokenizer; no general pre-training); "
+                      : $"Model `{config.Model}` (vocabulary {config.VocabSize}); general pre-training {config.Pretrain.Steps} steps on `{config.Pretrain.Corpus}`; ") +
                   $"intermediate pre-training {config.Intermediate.Steps} steps on `{config.Intermediate.Corpus}` (same corpus, steps and seed for every policy); " +
                   $"fine-tuning ≤ {config.Finetune.Steps} steps with early stopping on dev; {config.Evaluation.Split} split, beam {config.Evaluation.Beam}; " +
                   $"{config.Seeds} fine-tuning seeds.");
@@ -271,7 +273,7 @@ public static class GridReport
 
     private static void WriteMaskProfiles(GridConfig config, string outDir, string? dataRoot, string plots, StringBuilder md, TextWriter log)
     {
-        if (!File.Exists(Path.Combine(outDir, "pretrain", "vocab.json"))) return;
+        if (!HuggingFace.ModelDirectory.HasTokenizer(CellRunner.StartingModel(config, outDir))) return;
         var profiles = MaskAnalysis.Profiles(config, outDir, dataRoot, log);
         var corpus = profiles[0];
         md.Append($"\n## What the policies mask\n\n{(profiles.Count > 0 ? profiles[0].Examples : 0)} examples of `{config.Intermediate.Corpus}` (at most {config.AnalysisSentences}) masked by each arm's policy " +

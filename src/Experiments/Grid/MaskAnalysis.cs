@@ -17,9 +17,7 @@ public static class MaskAnalysis
 
     public static IReadOnlyList<MaskProfile> Profiles(GridConfig config, string outDir, string? dataRoot, TextWriter log)
     {
-        var vocabFile = Path.Combine(outDir, "pretrain", "vocab.json");
-        var tokenizer = Stages.LoadVocab(vocabFile);
-        var vocab = (ITokenizer)tokenizer;
+        var vocab = HuggingFace.ModelDirectory.LoadTokenizer(CellRunner.StartingModel(config, outDir)).Tokenizer;
         var texts = Corpora.Texts(config.Intermediate.Corpus, dataRoot).Take(config.AnalysisSentences).ToList();
         var examples = Corpora.Examples(config.Intermediate.Corpus, vocab, dataRoot).Take(texts.Count).ToArray();
         var pos = TaggerModels.Default("pos") is null ? null : TaggerModels.Load("pos", null);

@@ -52,9 +52,12 @@ public static class BartConfigFile
         void Refuse(string key, string value, string why) => throw new CliError($"{path}:0: \"{key}\": {value} is not supported ({why})");
 
         var modelType = Str("model_type", "");
-        if (modelType != "bart") Refuse("model_type", $"\"{modelType}\"", "expected \"bart\"");
-        if (Bool("normalize_before", false)) Refuse("normalize_before", "true", "mBART-style pre-norm; BART is post-norm");
-        if (Bool("add_final_layer_norm", false)) Refuse("add_final_layer_norm", "true", "mBART's final layer norms");
+        // "mbart" is how Masking writes its own pre-norm models (pretrain --pre-norm): mBART's layout, which is
+        // BART's tensors plus a final layer norm per stack, with pre-norm layers.
+        if (modelType is not ("bart" or "mbart")) Refuse("model_type", $"\"{modelType}\"", "expected \"bart\" (or \"mbart\")");
+        var preNorm = modelType == "mbart";
+        if (Bool("normalize_before", false)) Refuse("normalize_before", "true", "pre-norm in a BART config; BART is post-norm (mBART's layout is model_type \"mbart\")");
+        if (Bool("add_final_layer_norm", false)) Refuse("add_final_layer_norm", "true", "final layer norms in a BART config (mBART's layout is model_type \"mbart\")");
         if (Bool("add_bias_logits", false)) Refuse("add_bias_logits", "true", "BART adds final_logits_bias only");
         var activation = Str("activation_function", "gelu");
         if (activation != "gelu") Refuse("activation_function", $"\"{activation}\"", "this model computes the exact GELU");
@@ -63,15 +66,41 @@ public static class BartConfigFile
         var ffn = Int("encoder_ffn_dim");
         if (Int("decoder_ffn_dim") != ffn) Refuse("decoder_ffn_dim", Int("decoder_ffn_dim").ToString(), $"the encoder has {ffn}: one width for both");
 
+        // BartConfig's own defaults where a key is absent: forced_eos_token_id is 2 unless set (null turns it off).
         var ids = new BartTokenIds(Int("bos_token_id", 0), Int("pad_token_id", 1), Int("eos_token_id", 2), Int("decoder_start_token_id", 2),
-            OptionalInt("forced_bos_token_id"), OptionalInt("forced_eos_token_id"));
+            OptionalInt("forced_bos_token_id"), root.TryGetProperty("forced_eos_token_id", out _) ? OptionalInt("forced_eos_token_id") : 2);
         // Hugging Face's BART keeps max_position_embeddings + 2 position rows (its offset 2), as ours does.
         var config = new ModelConfig(Int("vocab_size"), Int("d_model"), Int("encoder_layers"), Int("decoder_layers"), heads, ffn,
             Int("max_position_embeddings"), Double("dropout", 0.1), Double("attention_dropout", 0.0), Double("activation_dropout", 0.0),
-            false, Bool("scale_embedding", false), ids.Pad, ids.DecoderStart, ids.Eos);
+            preNorm, Bool("scale_embedding", false), ids.Pad, ids.DecoderStart, ids.Eos);
         var valid = ModelConfigModule.validate(config);
         if (valid.IsError) throw new CliError($"{path}:0: {valid.ErrorValue}");
         return (config, ids, root);
+    }
+
+    /// <summary>
+    /// A BartConfig <c>config.json</c> for one of Masking's own models (pre-norm ones as mBART's). No token is
+    /// forced in generation (Masking's own stages train labels without &lt;s&gt;), and BartConfig's default
+    /// forced_eos_token_id is turned off with null, so Hugging Face generates what Masking's evaluation does.
+    /// </summary>
+    public static string Write(ModelConfig c, int bosId)
+    {
+        var o = new System.Text.Json.Nodes.JsonObject
+        {
+            ["model_type"] = c.PreNorm ? "mbart" : "bart",
+            ["architectures"] = new System.Text.Json.Nodes.JsonArray(c.PreNorm ? "MBartForConditionalGeneration" : "BartForConditionalGeneration"),
+            ["vocab_size"] = c.VocabSize, ["d_model"] = c.DModel,
+            ["encoder_layers"] = c.EncoderLayers, ["decoder_layers"] = c.DecoderLayers,
+            ["encoder_attention_heads"] = c.Heads, ["decoder_attention_heads"] = c.Heads,
+            ["encoder_ffn_dim"] = c.FfnDim, ["decoder_ffn_dim"] = c.FfnDim,
+            ["max_position_embeddings"] = c.MaxPositions, ["activation_function"] = "gelu",
+            ["scale_embedding"] = c.ScaleEmbedding,
+            ["dropout"] = c.Dropout, ["attention_dropout"] = c.AttentionDropout, ["activation_dropout"] = c.ActivationDropout,
+            ["pad_token_id"] = c.PadId, ["bos_token_id"] = bosId, ["eos_token_id"] = c.EosId,
+            ["decoder_start_token_id"] = c.DecoderStartId, ["forced_eos_token_id"] = null,
+            ["is_encoder_decoder"] = true, ["tie_word_embeddings"] = true, ["init_std"] = 0.02,
+        };
+        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
     /// <summary>Generation settings as Hugging Face's generate builds them: its defaults, then the keys of

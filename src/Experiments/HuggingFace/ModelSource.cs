@@ -7,11 +7,12 @@ using TorchSharp;
 namespace Masking.Experiments.HuggingFace;
 
 /// <summary>
-/// A model to generate with or score, with the conventions of where it came from. A Hugging Face BART
-/// directory: sources and labels are <c>&lt;s&gt; … &lt;/s&gt;</c>, the decoder input is the labels shifted
-/// right after decoder_start_token_id (Hugging Face's <c>shift_tokens_right</c>), generation settings from its
-/// config files. One of our run directories: sources <c>&lt;s&gt; … &lt;/s&gt;</c>, labels <c>… &lt;/s&gt;</c>
-/// (how its stages train), greedy up to the run's target length.
+/// A model to generate with or score, with the conventions of where it came from. With a Hugging Face
+/// vocabulary: sources and labels are <c>&lt;s&gt; … &lt;/s&gt;</c>, the decoder input is the labels shifted
+/// right after decoder_start_token_id (Hugging Face's <c>shift_tokens_right</c>). With Masking's own
+/// vocabulary: sources <c>&lt;s&gt; … &lt;/s&gt;</c>, labels <c>… &lt;/s&gt;</c> (how its stages train).
+/// Generation settings come from config.json and generation_config.json, as in Hugging Face; in one of our
+/// runs, the maximum length is the run's target length.
 /// </summary>
 public sealed record ModelSource(string Path, ModelConfig Config, FSharpMap<string, torch.Tensor> Parameters, Masking.ITokenizer Tokenizer,
     bool LabelsStartWithBos, GenerationSettings Generation)
@@ -28,21 +29,21 @@ public sealed record ModelSource(string Path, ModelConfig Config, FSharpMap<stri
     {
         var full = System.IO.Path.GetFullPath(path);
         if (!Directory.Exists(full)) throw new CliError($"{path}:0: expected a run directory or a Hugging Face model directory");
-        if (BartDirectory.IsBartDirectory(full))
-        {
-            var m = BartDirectory.Load(full, device);
-            return new ModelSource(full, m.Config, m.Parameters, m.Tokenizer, true, m.Generation);
-        }
         var run = new RunDirectory(full);
-        var checkpoint = File.Exists(run.BestCheckpoint) ? run.BestCheckpoint : run.LastCheckpoint;
-        if (!File.Exists(checkpoint))
-            throw new CliError($"{checkpoint}:0: expected a trained checkpoint, or a Hugging Face directory (config.json with {BartDirectory.Safetensors} or {BartDirectory.PyTorchBin})");
-        var (state, _) = ModelState.Load(checkpoint, device, withOptimizer: false);
-        var vocab = Stages.LoadVocab(run.VocabFile);
-        var config = File.Exists(run.ConfigFile) ? RunConfig.FromJson(File.ReadAllText(run.ConfigFile)) : null;
-        var maxTarget = config?.MaxTargetLength ?? 24;
-        var none = Microsoft.FSharp.Core.FSharpOption<int>.None;
-        return new ModelSource(full, state.Config, state.Parameters, vocab, false,
-            new GenerationSettings(maxTarget + 1, 0, 1, 1.0, false, 0, none, none, true));
+        if (!ModelDirectory.HasModel(full))
+            throw new CliError(File.Exists(run.ConfigFile)
+                ? $"{run.ModelFile}:0: expected the run's model (written when the run finishes)"
+                : $"{System.IO.Path.Combine(full, ModelDirectory.ConfigFile)}:0: expected a Hugging Face directory (config.json with {BartDirectory.Safetensors} or {BartDirectory.PyTorchBin}) or a finished run");
+        var (config, parameters) = ModelDirectory.LoadModel(full, device);
+        var tokenizer = ModelDirectory.LoadTokenizer(full);
+        var vocabSize = tokenizer.Tokenizer.Specials.VocabSize;
+        if (vocabSize > config.VocabSize)
+            throw new CliError($"{System.IO.Path.Combine(full, "vocab.json")}:0: the vocabulary has {vocabSize} tokens, config.json's vocab_size is {config.VocabSize}");
+        var (_, ids, root) = BartConfigFile.Read(run.ModelConfigFile);
+        var generation = BartConfigFile.Generation(root, System.IO.Path.Combine(full, "generation_config.json"), ids);
+        if (File.Exists(run.ConfigFile) && RunConfig.FromJson(File.ReadAllText(run.ConfigFile)) is { } settings)
+            generation = new GenerationSettings(settings.MaxTargetLength + 1, generation.MinLength, generation.NumBeams, generation.LengthPenalty,
+                generation.EarlyStopping, generation.NoRepeatNgramSize, generation.ForcedBosId, generation.ForcedEosId, generation.UseCache);
+        return new ModelSource(full, config, parameters, tokenizer.Tokenizer, tokenizer.LabelsStartWithBos, generation);
     }
 }

@@ -26,7 +26,14 @@ public sealed class ModelState
         return new ModelState(config, p, AdamW.init(p));
     }
 
-    /// <summary>Parameters (and, for resuming, the optimizer's moments) with metadata, atomically.</summary>
+    /// <summary>A model read from its directory (one of our runs or Hugging Face's), with fresh moments: a new stage.</summary>
+    public static ModelState FromModelDirectory(string directory, torch.Device device)
+    {
+        var (config, parameters) = HuggingFace.ModelDirectory.LoadModel(directory, device);
+        return new ModelState(config, parameters, AdamW.init(parameters));
+    }
+
+    /// <summary>The training checkpoint: parameters (and, for resuming, the optimizer's moments) with metadata, atomically.</summary>
     public void Save(string path, IReadOnlyDictionary<string, string> meta, bool withOptimizer)
     {
         var tensors = new List<Tuple<string, torch.Tensor>>();
@@ -44,7 +51,7 @@ public sealed class ModelState
         Checkpoint.save(path, ListModule.OfSeq(tensors), MapModule.OfSeq(all.Select(kv => Tuple.Create(kv.Key, kv.Value))));
     }
 
-    /// <summary>Loads a checkpoint; without its optimizer state the moments start at zero (a new stage).</summary>
+    /// <summary>Loads a training checkpoint; without its optimizer state the moments start at zero (a new stage).</summary>
     public static (ModelState State, IReadOnlyDictionary<string, string> Meta) Load(string path, torch.Device device, bool withOptimizer)
     {
         var loaded = Checkpoint.load(path, device);

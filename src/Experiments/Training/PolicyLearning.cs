@@ -15,7 +15,7 @@ namespace Masking.Experiments.Training;
 /// <remarks><see cref="Encoder"/> is where the encoder came from: scratch, or lm (a language model's encoder).</remarks>
 public sealed record Scorer(ModelConfig Config, FSharpMap<string, torch.Tensor> Parameters, string Kind, string Encoder = "scratch")
 {
-    public const string FileName = "scorer.ckpt";
+    public const string FileName = "scorer.safetensors";
 
     public void Save(string path, IReadOnlyDictionary<string, string> meta, AdamWState? optimizer = null)
     {
@@ -96,14 +96,14 @@ public static class PolicyLearning
             env.Log.WriteLine($"already finished: {File.ReadAllText(dir.FinalFile).Trim()} ({dir.Path})");
             return 0;
         }
-        var from = new RunDirectory(o.From);
-        if (!File.Exists(from.VocabFile)) throw new CliError($"{from.VocabFile}:0: expected the vocabulary of the run given by --from");
-        if (!File.Exists(dir.VocabFile)) File.Copy(from.VocabFile, dir.VocabFile);
-        var vocab = (ITokenizer)Stages.LoadVocab(dir.VocabFile);
+        var vocab = Stages.StartFrom(o.From, dir).Tokenizer;
         var task = Registry.find(o.Task);
         if (task.IsError) throw new CliError(task.ErrorValue);
-        var train = Locate(task.ResultValue, Split.Train, vocab, o.Corpus, env);
-        var dev = Locate(task.ResultValue, Split.Dev, vocab, o.Corpus, env);
+        // Contexts must fit the language model's positions (and the small scorer's 256).
+        var positions = Math.Min(256, HuggingFace.BartConfigFile.Read(Path.Combine(dir.Path, HuggingFace.ModelDirectory.ConfigFile)).Config.MaxPositions);
+        var longest = Math.Min(250, positions - 2);
+        var train = Locate(task.ResultValue, Split.Train, vocab, o.Corpus, env, longest);
+        var dev = Locate(task.ResultValue, Split.Dev, vocab, o.Corpus, env, longest);
         if (train.Count == 0) throw new CliError($"learn-policy: no training context of {o.Task} contains its answer");
         env.Log.WriteLine($"learn-policy: {train.Count} training and {dev.Count} dev contexts holding their answers");
 
@@ -118,7 +118,7 @@ public static class PolicyLearning
         }
         else if (o.Encoder == "lm")
         {
-            var (lm, _) = ModelState.Load(LanguageModelPath(o.From), env.Device, withOptimizer: false);
+            var lm = ModelState.FromModelDirectory(o.From, env.Device);
             var c = SpanScorer.configFrom(lm.Config);
             scorer = new Scorer(c, SpanScorer.initFrom(lm.Parameters, seed, env.Device, c), o.Kind, "lm");
         }
@@ -127,11 +127,11 @@ public static class PolicyLearning
             var c = SpanScorer.config(vocab.Specials.VocabSize, vocab.Specials.Pad, vocab.Specials.Eos);
             scorer = new Scorer(c, SpanScorer.init(c, seed, env.Device), o.Kind);
         }
-        var result = o.Kind == "supervised" ? Supervised(o, dir, env, scorer, train, dev) : Meta(o, dir, env, scorer, vocab, train, dev);
+        var result = o.Kind == "supervised" ? Supervised(o, dir, env, scorer, train, dev) : Meta(o, dir, env, scorer, vocab, train, dev, Math.Min(120, positions - 2));
         if (o.Kind == "supervised")
         {
             // Early stopping chose the checkpoint on dev; the held-out test contexts give the unbiased comparison.
-            var test = Locate(task.ResultValue, Split.Test, vocab, o.Corpus, env);
+            var test = Locate(task.ResultValue, Split.Test, vocab, o.Corpus, env, longest);
             var best = Scorer.Load(Path.Combine(dir.Path, Scorer.FileName), env.Device).Scorer;
             var (randomSpan, randomEntity) = Baselines(test);
             result["test_contexts"] = test.Count;
@@ -145,7 +145,7 @@ public static class PolicyLearning
     }
 
     /// <summary>Contexts (tokenised with &lt;s&gt; … &lt;/s&gt;) with the token span of the answer's first occurrence.</summary>
-    private static List<Located> Locate(TaskInfo task, Split split, ITokenizer vocab, string corpus, StageEnvironment env)
+    private static List<Located> Locate(TaskInfo task, Split split, ITokenizer vocab, string corpus, StageEnvironment env, int longest)
     {
         var loaded = task.Load.Invoke(task.Name.StartsWith("world-", StringComparison.Ordinal) ? "" : DataRoot.Resolve(env.DataRoot)).Invoke(split);
         if (loaded.IsError) throw new CliError(loaded.ErrorValue);
@@ -160,7 +160,7 @@ public static class PolicyLearning
             if (at < 0) continue;
             var encoded = vocab.Encode(context);
             var spans = Masking.Text.Sentences.toTokenSpans(encoded.Offsets, [new Span(at, at + answer.Length)]);
-            if (spans.Length == 0 || encoded.Ids.Length > 250) continue;
+            if (spans.Length == 0 || encoded.Ids.Length > longest) continue;
             var tokens = new[] { vocab.Specials.Bos }.Concat(encoded.Ids).Append(vocab.Specials.Eos).ToArray();
             result.Add(new Located(tokens, new Span(spans[0].Start + 1, spans[0].End + 1), e));
         }
@@ -287,15 +287,18 @@ public static class PolicyLearning
         return total / dev.Count;
     }
 
-    private static Dictionary<string, object> Meta(Options o, RunDirectory dir, StageEnvironment env, Scorer scorer, ITokenizer vocab, List<Located> train, List<Located> dev)
+    private static Dictionary<string, object> Meta(Options o, RunDirectory dir, StageEnvironment env, Scorer scorer, ITokenizer vocab, List<Located> train, List<Located> dev,
+        int longestQuestion)
     {
         var (resumed, _) = Resume(dir, env, scorer);
         scorer = resumed.Scorer;
         // θ trained alongside the policy is part of the state to resume; a reset θ is the language model's.
-        var alongPath = Path.Combine(dir.Path, "checkpoints", "lm-along.ckpt");
-        var (lm, _) = ModelState.Load(o.TrainAlong && resumed.Step > 0 ? alongPath : LanguageModelPath(o.From), env.Device, withOptimizer: false);
+        var alongPath = Path.Combine(dir.Path, "checkpoints", "lm-along.safetensors");
+        var lm = o.TrainAlong && resumed.Step > 0
+            ? ModelState.Load(alongPath, env.Device, withOptimizer: false).State
+            : ModelState.FromModelDirectory(o.From, env.Device);
         var theta = lm.Parameters;
-        var examples = train.Select(t => new MetaExample(t.Tokens, Wrap(vocab.Encode(t.Example.Source).Ids, vocab), vocab.Encode(t.Example.Targets.Head).Ids)).ToList();
+        var examples = train.Select(t => new MetaExample(t.Tokens, Wrap(vocab.Encode(t.Example.Source).Ids, vocab, longestQuestion), vocab.Encode(t.Example.Targets.Head).Ids)).ToList();
         var trainable = SpanScorer.trainable(scorer.Encoder == "lm" && !o.TrainEmbeddings, scorer.Parameters);
         var optimizer = resumed.Optimizer ?? AdamW.init(trainable);
         var settings = new AdamWSettings(0.9, 0.999, 1e-8, 0.0);
@@ -361,14 +364,6 @@ public static class PolicyLearning
         return (new Resumed(scorer with { Kind = fresh.Kind }, optimizer, step), meta);
     }
 
-    private static string LanguageModelPath(string run)
-    {
-        var from = new RunDirectory(run);
-        var path = File.Exists(from.BestCheckpoint) ? from.BestCheckpoint : from.LastCheckpoint;
-        if (!File.Exists(path)) throw new CliError($"{path}:0: expected the language model of the run given by --from");
-        return path;
-    }
-
-    private static int[] Wrap(int[] ids, ITokenizer vocab) =>
-        new[] { vocab.Specials.Bos }.Concat(ids.Take(120)).Append(vocab.Specials.Eos).ToArray();
+    private static int[] Wrap(int[] ids, ITokenizer vocab, int longest) =>
+        new[] { vocab.Specials.Bos }.Concat(ids.Take(longest)).Append(vocab.Specials.Eos).ToArray();
 }

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Masking.Experiments.Training;
 
-/// <summary>Everything a stage's result depends on, written to the run directory as config.json.</summary>
+/// <summary>Everything a stage's result depends on, written to the run directory as run.json.</summary>
 public sealed record RunConfig
 {
     public required string Stage { get; init; }

@@ -4,25 +4,28 @@ using Masking.Experiments.Cli;
 namespace Masking.Experiments.Training;
 
 /// <summary>
-/// A stage's run directory: config.json (the resolved configuration), metrics.jsonl (one line per log or
-/// evaluation), checkpoints/last.ckpt (for resuming), checkpoints/best.ckpt (fine-tuning), vocab.json,
-/// predictions.jsonl and final.json. Every file is written to a temporary name and renamed.
+/// A stage's run directory: run.json (the resolved configuration of the run), metrics.jsonl (one line per log
+/// or evaluation), checkpoints/last.safetensors (parameters and optimiser state, for resuming), and the model
+/// as Hugging Face keeps one (see <see cref="HuggingFace.ModelDirectory"/>): config.json (BartConfig),
+/// model.safetensors (written when the stage finishes; fine-tuning writes its best dev checkpoint there) and the
+/// tokenizer; then predictions.jsonl and final.json. Every file is written to a temporary name and renamed.
 /// </summary>
 public sealed class RunDirectory
 {
     public string Path { get; }
     public RunDirectory(string path) => Path = System.IO.Path.GetFullPath(path);
 
-    public string ConfigFile => System.IO.Path.Combine(Path, "config.json");
+    public string ConfigFile => System.IO.Path.Combine(Path, "run.json");
     public string MetricsFile => System.IO.Path.Combine(Path, "metrics.jsonl");
-    public string LastCheckpoint => System.IO.Path.Combine(Path, "checkpoints", "last.ckpt");
-    public string BestCheckpoint => System.IO.Path.Combine(Path, "checkpoints", "best.ckpt");
-    public string VocabFile => System.IO.Path.Combine(Path, "vocab.json");
+    public string LastCheckpoint => System.IO.Path.Combine(Path, "checkpoints", "last.safetensors");
+    public string ModelFile => System.IO.Path.Combine(Path, HuggingFace.ModelDirectory.ModelFile);
+    public string ModelConfigFile => System.IO.Path.Combine(Path, HuggingFace.ModelDirectory.ConfigFile);
+    public string VocabFile => System.IO.Path.Combine(Path, HuggingFace.ModelDirectory.ByteBpeFile);
     public string FinalFile => System.IO.Path.Combine(Path, "final.json");
     public string PredictionsFile => System.IO.Path.Combine(Path, "predictions.jsonl");
 
     /// <summary>
-    /// Starts a run or takes one up again: a directory with the same config.json resumes; one with another
+    /// Starts a run or takes one up again: a directory with the same run.json resumes; one with another
     /// configuration is refused (a run never mixes two configurations).
     /// </summary>
     public bool Open(RunConfig config)

@@ -49,27 +49,30 @@ public static class Stages
             config = new ModelConfig(config.VocabSize, config.DModel, config.EncoderLayers, config.DecoderLayers, config.Heads, config.FfnDim,
                 config.MaxPositions, run.Dropout ?? config.Dropout, config.AttentionDropout, config.ActivationDropout, run.PreNorm || config.PreNorm,
                 config.ScaleEmbedding, config.PadId, config.DecoderStartId, config.EosId);
+        HuggingFace.ModelDirectory.WriteConfig(dir.Path, config, vocab.Specials.Bos);
         var state = resumed && File.Exists(dir.LastCheckpoint)
             ? ModelState.Load(dir.LastCheckpoint, env.Device, withOptimizer: true).State
             : ModelState.Fresh(config, (long)(run.Seed & 0x7FFFFFFF), env.Device);
-        return Denoise(run, dir, env, state, tokenizer, resumed);
+        return Denoise(run, dir, env, state, new HuggingFace.ModelTokenizer(tokenizer, false), resumed);
     }
 
     public static int Intermediate(RunConfig run, RunDirectory dir, StageEnvironment env)
     {
-        var from = new RunDirectory(run.From ?? throw new CliError("intermediate: expected --from DIR (a pretrain run)"));
+        var from = run.From ?? throw new CliError("intermediate: expected --from DIR (a pretrain run or a Hugging Face BART directory)");
         var resumed = dir.Open(run);
-        var tokenizer = InheritVocab(from, dir);
+        var tokenizer = StartFrom(from, dir);
         var state = resumed && File.Exists(dir.LastCheckpoint)
             ? ModelState.Load(dir.LastCheckpoint, env.Device, withOptimizer: true).State
-            : ModelState.Load(StartingPoint(from), env.Device, withOptimizer: false).State;
+            : ModelState.FromModelDirectory(from, env.Device);
         return Denoise(run, dir, env, state, tokenizer, resumed);
     }
 
-    private static int Denoise(RunConfig run, RunDirectory dir, StageEnvironment env, ModelState state, ByteBpeTokenizer tokenizer, bool resumed)
+    private static int Denoise(RunConfig run, RunDirectory dir, StageEnvironment env, ModelState state, HuggingFace.ModelTokenizer tokenizer, bool resumed)
     {
         if (File.Exists(dir.FinalFile)) return AlreadyDone(dir, env);
-        var vocab = (ITokenizer)tokenizer;
+        CheckLengths(run, state.Config);
+        var vocab = tokenizer.Tokenizer;
+        var labelStart = tokenizer.LabelsStartWithBos ? vocab.Specials.Bos : -1;
         var resolved = PolicySpecModule.resolve(vocab.Specials, run.Policy ?? "orig");
         if (resolved.IsError) throw new CliError(resolved.ErrorValue);
         var policy = resolved.ResultValue;
@@ -97,7 +100,7 @@ public static class Stages
         var firstMasks = examples.Select((e, i) => policy.Apply.Invoke(new MaskContext(Seeds.derive(run.Seed, 0, i), 0)).Invoke(e)).ToList();
         var cut = new Truncation(examples.Length,
             firstMasks.Count(m => Truncation.Cuts(true, m.Source.Length, run.MaxSourceLength)),
-            firstMasks.Count(m => Truncation.Cuts(false, m.Target.Length, run.MaxTargetLength)));
+            firstMasks.Count(m => Truncation.Cuts(false, m.Target.Length + (labelStart >= 0 ? 1 : 0), run.MaxTargetLength)));
         env.Log.WriteLine($"{run.Stage}: {cut.Describe(run.MaxSourceLength, run.MaxTargetLength)} (epoch-0 masks)");
 
         Batch BatchFor(long step)
@@ -109,12 +112,13 @@ public static class Stages
                 var m = policy.Apply.Invoke(new MaskContext(Seeds.derive(run.Seed, epoch, i), step)).Invoke(examples[i]);
                 return new SequencePair(
                     Wrap(specials.Bos, m.Source, specials.Eos, run.MaxSourceLength),
-                    Wrap(-1, m.Target, specials.Eos, run.MaxTargetLength));
+                    Wrap(labelStart, m.Target, specials.Eos, run.MaxTargetLength));
             }).ToList();
             return Batch.Create(pairs, specials.Pad, state.Config.DecoderStartId, env.Device);
         }
 
         var loss = RunLoop(run, dir, env, state, start, BatchFor, null, null, resumedMeta);
+        HuggingFace.ModelDirectory.SaveModel(dir.Path, state.Parameters, new Dictionary<string, string> { ["step"] = run.Steps.ToString(CultureInfo.InvariantCulture) });
         Finish(dir, new Dictionary<string, object> { ["stage"] = run.Stage, ["steps"] = run.Steps, ["final_loss"] = loss, ["truncation"] = cut.ToJson() });
         env.Log.WriteLine($"{run.Stage}: done, final loss {loss:F4}; {dir.Path}");
         return 0;
@@ -124,26 +128,27 @@ public static class Stages
 
     public static int Finetune(RunConfig run, RunDirectory dir, StageEnvironment env)
     {
-        var from = new RunDirectory(run.From ?? throw new CliError("finetune: expected --from DIR (a pretrain or intermediate run)"));
+        var from = run.From ?? throw new CliError("finetune: expected --from DIR (a pretrain or intermediate run, or a Hugging Face BART directory)");
         var task = FindTask(run.Task);
         var resumed = dir.Open(run);
         if (File.Exists(dir.FinalFile)) return AlreadyDone(dir, env);
-        var tokenizer = InheritVocab(from, dir);
-        var vocab = (ITokenizer)tokenizer;
+        var tokenizer = StartFrom(from, dir);
+        var vocab = tokenizer.Tokenizer;
         ModelState state;
         IReadOnlyDictionary<string, string> meta = new Dictionary<string, string>();
         if (resumed && File.Exists(dir.LastCheckpoint)) (state, meta) = ModelState.Load(dir.LastCheckpoint, env.Device, withOptimizer: true);
-        else state = ModelState.Load(StartingPoint(from), env.Device, withOptimizer: false).State;
+        else state = ModelState.FromModelDirectory(from, env.Device);
 
+        CheckLengths(run, state.Config);
         var trainExamples = Limit(Subset(LoadSplit(task, Split.Train, env), run.TrainFraction, run.Seed), run.MaxTrainExamples);
         var focus = task.Focus?.Value;
-        var train = Pairs(trainExamples, vocab, run, focus);
+        var train = Pairs(trainExamples, tokenizer, run, focus);
         var dev = Limit(LoadSplit(task, Split.Dev, env), run.MaxDevExamples);
         if (train.Count == 0) throw new CliError($"finetune: task {task.Name} has no training examples in {DataRootOf(task, env)}");
         if (dev.Count == 0) throw new CliError($"finetune: task {task.Name} has no dev examples in {DataRootOf(task, env)} (early stopping needs them)");
         var trainCut = new Truncation(trainExamples.Count,
             trainExamples.Count(e => Truncation.Cuts(true, vocab.Encode(e.Source).Ids.Length, run.MaxSourceLength)),
-            trainExamples.Count(e => Truncation.Cuts(false, vocab.Encode(e.Targets.Head).Ids.Length, run.MaxTargetLength)));
+            trainExamples.Count(e => Truncation.Cuts(false, vocab.Encode(e.Targets.Head).Ids.Length + (tokenizer.LabelsStartWithBos ? 1 : 0), run.MaxTargetLength)));
         var devCut = new Truncation(dev.Count, dev.Count(e => Truncation.Cuts(true, vocab.Encode(e.Source).Ids.Length, run.MaxSourceLength)), 0);
         env.Log.WriteLine($"finetune: train {trainCut.Describe(run.MaxSourceLength, run.MaxTargetLength)}; dev {devCut.Describe(run.MaxSourceLength, null)}");
         var metric = task.Metrics.Head;
@@ -173,7 +178,7 @@ public static class Stages
                 best = score;
                 bestStep = step;
                 badEvals = 0;
-                state.Save(dir.BestCheckpoint, new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) }, withOptimizer: false);
+                HuggingFace.ModelDirectory.SaveModel(dir.Path, state.Parameters, new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) });
                 RunDirectory.WriteAtomically(dir.PredictionsFile, string.Concat(dev.Select((e, i) =>
                     JsonSerializer.Serialize(new { id = e.Id, output = new[] { new { answer = predictions[i] } } }, Json) + "\n")));
             }
@@ -200,18 +205,34 @@ public static class Stages
 
     // ---- evaluation -------------------------------------------------------------------------------------
 
-    public static int Evaluate(string fromPath, string splitName, int beam, string? outPath, StageEnvironment env, int? maxExamples = null)
+    /// <summary>What <c>masking evaluate</c> takes. A fine-tuning run gives its task and length limits; for any other
+    /// model directory (a Hugging Face BART one, say) <see cref="Task"/> is required and the limits default to
+    /// <see cref="RunConfig"/>'s.</summary>
+    public sealed record EvaluateOptions(string From, string Split = "test", int Beam = 4, string? Out = null, int? MaxExamples = null,
+        string? Task = null, int? MaxSourceLength = null, int? MaxTargetLength = null);
+
+    public static int Evaluate(EvaluateOptions options, StageEnvironment env)
     {
+        var (fromPath, splitName, beam, outPath, maxExamples) = (options.From, options.Split, options.Beam, options.Out, options.MaxExamples);
         var from = new RunDirectory(fromPath);
-        if (!File.Exists(from.ConfigFile)) throw new CliError($"{from.ConfigFile}:0: expected a finetune run directory");
-        var run = RunConfig.FromJson(File.ReadAllText(from.ConfigFile)) ?? throw new CliError($"{from.ConfigFile}:1: expected a run configuration");
+        RunConfig run;
+        if (File.Exists(from.ConfigFile))
+            run = RunConfig.FromJson(File.ReadAllText(from.ConfigFile)) ?? throw new CliError($"{from.ConfigFile}:1: expected a run configuration");
+        else if (HuggingFace.ModelDirectory.HasModel(from.Path))
+            run = new RunConfig { Stage = "evaluate", Task = options.Task ?? throw new CliError($"evaluate: {from.Path} is not a fine-tuning run; expected --task TASK") };
+        else throw new CliError($"{from.ConfigFile}:0: expected a finetune run directory (or a Hugging Face BART directory with --task)");
+        run = run with
+        {
+            Task = options.Task ?? run.Task, MaxSourceLength = options.MaxSourceLength ?? run.MaxSourceLength,
+            MaxTargetLength = options.MaxTargetLength ?? run.MaxTargetLength,
+        };
         var task = FindTask(run.Task);
         var split = SplitModule.parse(splitName);
         if (split.IsError) throw new CliError("--split: " + split.ErrorValue);
-        var checkpoint = File.Exists(from.BestCheckpoint) ? from.BestCheckpoint : from.LastCheckpoint;
-        if (!File.Exists(checkpoint)) throw new CliError($"{checkpoint}:0: expected a trained checkpoint (has the run finished?)");
-        var (state, _) = ModelState.Load(checkpoint, env.Device, withOptimizer: false);
-        var vocab = (ITokenizer)LoadVocab(from.VocabFile);
+        if (!HuggingFace.ModelDirectory.HasModel(from.Path)) throw new CliError($"{from.ModelFile}:0: expected the fine-tuned model (has the run finished?)");
+        var state = ModelState.FromModelDirectory(from.Path, env.Device);
+        CheckLengths(run, state.Config);
+        var vocab = HuggingFace.ModelDirectory.LoadTokenizer(from.Path).Tokenizer;
         var examples = Limit(LoadSplit(task, split.ResultValue, env), maxExamples);
         var cut = new Truncation(examples.Count, examples.Count(e => Truncation.Cuts(true, vocab.Encode(e.Source).Ids.Length, run.MaxSourceLength)), 0);
         env.Log.WriteLine($"evaluate: {splitName} {cut.Describe(run.MaxSourceLength, null)}");
@@ -249,7 +270,8 @@ public static class Stages
             : Body(new LineProgress(env.Log, run.Stage, Math.Max(run.LogEvery, run.Steps / 20)));
     }
 
-    /// <summary>Decodes every example (greedy when beam = 1) and renders the answers as text.</summary>
+    /// <summary>Decodes every example (greedy when beam = 1) and renders the answers as text, without &lt;s&gt;
+    /// and &lt;pad&gt; (as Hugging Face's <c>skip_special_tokens</c>; models with Hugging Face's labels begin with &lt;s&gt;).</summary>
     public static List<string> Predict(ModelState state, ITokenizer vocab, IReadOnlyList<TaskExample> examples, RunConfig run, int beam, string? focus = null)
     {
         var result = new List<string>(examples.Count);
@@ -264,15 +286,19 @@ public static class Stages
             var ids = beam <= 1
                 ? Decode.greedy(state.Config, state.Parameters, batch.Source, run.MaxTargetLength)
                 : Decode.beam(state.Config, state.Parameters, batch.Source, beam, run.MaxTargetLength, 1.0);
-            result.AddRange(ids.Select(t => vocab.Decode(t).Trim()));
+            result.AddRange(ids.Select(t => vocab.Decode(t.Where(id => id != vocab.Specials.Bos && id != vocab.Specials.Pad).ToArray()).Trim()));
         }
         return result;
     }
 
-    private static List<SequencePair> Pairs(IReadOnlyList<TaskExample> examples, ITokenizer vocab, RunConfig run, string? focus) =>
-        examples.Select(e => new SequencePair(
+    private static List<SequencePair> Pairs(IReadOnlyList<TaskExample> examples, HuggingFace.ModelTokenizer tokenizer, RunConfig run, string? focus)
+    {
+        var vocab = tokenizer.Tokenizer;
+        var labelStart = tokenizer.LabelsStartWithBos ? vocab.Specials.Bos : -1;
+        return examples.Select(e => new SequencePair(
             Wrap(vocab.Specials.Bos, SourceBody(vocab, e.Source, focus, run.MaxSourceLength), vocab.Specials.Eos, run.MaxSourceLength),
-            Wrap(-1, vocab.Encode(e.Targets.Head).Ids, vocab.Specials.Eos, run.MaxTargetLength))).ToList();
+            Wrap(labelStart, vocab.Encode(e.Targets.Head).Ids, vocab.Specials.Eos, run.MaxTargetLength))).ToList();
+    }
 
     /// <summary>
     /// A source's tokens, at most what fits beside &lt;s&gt; and &lt;/s&gt;: its first tokens, or for a task with a
@@ -291,6 +317,15 @@ public static class Stages
         if (token < 0) return encoded.Ids;
         var start = Math.Clamp(token - room / 4, 0, encoded.Ids.Length - room);
         return encoded.Ids[start..(start + room)];
+    }
+
+    /// <summary>A model has positions for max_position_embeddings tokens: longer limits are refused before training.</summary>
+    private static void CheckLengths(RunConfig run, ModelConfig model)
+    {
+        if (run.MaxSourceLength > model.MaxPositions)
+            throw new CliError($"--max-source-length: {run.MaxSourceLength} is more than the model's {model.MaxPositions} positions (max_position_embeddings)");
+        if (run.MaxTargetLength > model.MaxPositions)
+            throw new CliError($"--max-target-length: {run.MaxTargetLength} is more than the model's {model.MaxPositions} positions (max_position_embeddings)");
     }
 
     /// <summary>[bos] + body (cut to fit) + [eos]; bos &lt; 0 means none.</summary>
@@ -342,18 +377,20 @@ public static class Stages
         return m.IsOk ? new ByteBpeTokenizer(m.ResultValue) : throw new CliError(m.ErrorValue);
     }
 
-    private static ByteBpeTokenizer InheritVocab(RunDirectory from, RunDirectory to)
+    /// <summary>
+    /// Checks the model a stage starts from (a finished run, or a Hugging Face BART directory), copies its
+    /// config.json and tokenizer into the new run, and gives the tokenizer with its label convention.
+    /// </summary>
+    internal static HuggingFace.ModelTokenizer StartFrom(string from, RunDirectory to)
     {
-        if (!File.Exists(from.VocabFile)) throw new CliError($"{from.VocabFile}:0: expected the vocabulary of the run given by --from");
-        if (!File.Exists(to.VocabFile)) File.Copy(from.VocabFile, to.VocabFile);
-        return LoadVocab(to.VocabFile);
-    }
-
-    /// <summary>The checkpoint a later stage starts from: the best fine-tuned one, else the last.</summary>
-    private static string StartingPoint(RunDirectory from)
-    {
-        if (!File.Exists(from.FinalFile)) throw new CliError($"{from.FinalFile}:0: expected the run given by --from to have finished");
-        return File.Exists(from.BestCheckpoint) ? from.BestCheckpoint : from.LastCheckpoint;
+        var source = new RunDirectory(from);
+        if (!Directory.Exists(source.Path)) throw new CliError($"{from}:0: expected a run directory or a Hugging Face BART directory (--from)");
+        if (File.Exists(source.ConfigFile) && !File.Exists(source.FinalFile))
+            throw new CliError($"{source.FinalFile}:0: expected the run given by --from to have finished");
+        if (!HuggingFace.ModelDirectory.HasModel(source.Path))
+            throw new CliError($"{source.ModelFile}:0: expected a model here (a finished run, or a Hugging Face BART directory: config.json with {HuggingFace.BartDirectory.Safetensors} or {HuggingFace.BartDirectory.PyTorchBin})");
+        HuggingFace.ModelDirectory.CopyConfigAndTokenizer(source.Path, to.Path);
+        return HuggingFace.ModelDirectory.LoadTokenizer(to.Path);
     }
 
     private static IReadOnlyDictionary<string, string> MetaOf(string checkpoint)

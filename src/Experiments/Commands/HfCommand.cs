@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Text.Json;
+using Masking.Experiments.Cli;
+using Masking.Experiments.HuggingFace;
+using Masking.Experiments.Training;
+using TorchSharp;
+
+namespace Masking.Experiments.Commands;
+
+/// <summary>
+/// <c>masking hf import DIR --out RUN</c>: a Hugging Face BART directory as a finished run directory, for those
+/// who want one (every <c>--from</c> also takes the Hugging Face directory itself).
+/// <c>masking hf export --from RUN --out DIR</c>: a run's model as a directory that
+/// <c>BartForConditionalGeneration.from_pretrained</c> and <c>AutoTokenizer.from_pretrained</c> load as it is:
+/// config.json, model.safetensors, the tokenizer as vocab.json + merges.txt with its configs (Masking's own BPE
+/// written in that form), and generation_config.json when the model has one.
+/// </summary>
+public static class HfCommand
+{
+    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    {
+        var verb = args.Positional.Count > 1 ? args.Positional[1] : "";
+        return verb switch
+        {
+            "import" => Import(args, stdout, stderr),
+            "export" => Export(args, stdout, stderr),
+            _ => throw new CliError("hf: expected `hf import DIR --out RUN` or `hf export --from RUN --out DIR`"),
+        };
+    }
+
+    private static int Import(Args args, TextWriter stdout, TextWriter stderr)
+    {
+        if (args.Positional.Count < 3) throw new CliError("hf import: expected the Hugging Face BART directory (hf import DIR --out RUN)");
+        var source = Path.GetFullPath(args.Positional[2]);
+        var dir = new RunDirectory(args.Required("out", "the run directory to write"));
+        args.EnsureAllUsed("hf import");
+        if (!BartDirectory.IsBartDirectory(source))
+            throw new CliError($"{Path.Combine(source, ModelDirectory.ConfigFile)}:0: expected a Hugging Face BART directory (config.json with {BartDirectory.Safetensors} or {BartDirectory.PyTorchBin})");
+        if (dir.Path == source) throw new CliError($"--out: {dir.Path} is the directory being imported; expected another one");
+        dir.Open(new RunConfig { Stage = "hf-import", From = source, Preset = "inherited" });
+        if (File.Exists(dir.FinalFile))
+        {
+            stderr.WriteLine($"already finished: {File.ReadAllText(dir.FinalFile).Trim()} ({dir.Path})");
+            return 0;
+        }
+        // Everything is checked (config, tokenizer, every tensor) before a model file is written.
+        var model = BartDirectory.Load(source, torch.CPU);
+        ModelDirectory.CopyConfigAndTokenizer(source, dir.Path);
+        ModelDirectory.SaveModel(dir.Path, model.Parameters, new Dictionary<string, string>());
+        var result = new Dictionary<string, object> { ["stage"] = "hf-import", ["from"] = source, ["tensors"] = model.Parameters.Count };
+        RunDirectory.WriteAtomically(dir.FinalFile, JsonSerializer.Serialize(result) + "\n");
+        stdout.WriteLine(JsonSerializer.Serialize(result));
+        return 0;
+    }
+
+    private static int Export(Args args, TextWriter stdout, TextWriter stderr)
+    {
+        var from = Path.GetFullPath(args.Required("from", "a finished run directory (or a Hugging Face BART directory)"));
+        var outDir = Path.GetFullPath(args.Required("out", "the directory to write"));
+        args.EnsureAllUsed("hf export");
+        if (outDir == from) throw new CliError($"--out: {outDir} is the directory being exported; expected another one");
+        if (File.Exists(outDir)) throw new CliError($"{outDir}:0: expected a directory to write the model to, found a file");
+        var model = ModelSource.Open(from, torch.CPU);
+        var tokenizer = ModelDirectory.LoadTokenizer(from);
+        if (!tokenizer.LabelsStartWithBos)
+            stderr.WriteLine("hf export: this model was trained with Masking's labels (… </s>, no <s> first); its config.json forces no token, so Hugging Face's generate decodes as Masking does");
+        Directory.CreateDirectory(outDir);
+        // The tokenizer first: a vocabulary with no faithful vocab.json is refused before anything else is written.
+        ModelDirectory.ExportTokenizer(from, outDir, model.Config.MaxPositions);
+        foreach (var name in new[] { ModelDirectory.ConfigFile, "generation_config.json" })
+            if (File.Exists(Path.Combine(from, name)))
+            {
+                File.Copy(Path.Combine(from, name), Path.Combine(outDir, name + ".tmp"), overwrite: true);
+                File.Move(Path.Combine(outDir, name + ".tmp"), Path.Combine(outDir, name), overwrite: true);
+            }
+        ModelDirectory.SaveModel(outDir, model.Parameters, new Dictionary<string, string>());
+        var files = Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["from"] = from, ["out"] = outDir, ["tensors"] = model.Parameters.Count,
+            ["parameters"] = model.Parameters.Sum(kv => kv.Value.numel()), ["files"] = files,
+        }));
+        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"hf export: {files.Count} files in {outDir}"));
+        return 0;
+    }
+}
