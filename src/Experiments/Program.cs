@@ -34,7 +34,7 @@ public static class Program
         "  tag train --kind pos|ner | tag eval --kind pos|ner --data FILE | tag annotate --input FILE --out FILE\n" +
         "    (tag train: [--iterations N] [--ensemble K (perceptrons averaged; ner 6)] [--seed S] [--no-clusters] [--out FILE])\n" +
         "  run --preset demo|smoke|paper [--out runs/NAME] [--parallel N] [--threads N]   = grid --config configs/NAME.json\n" +
-        "  grid --config FILE [--out DIR] [--backend local|slurm] [--dry-run] [--parallel N] [--threads N]\n" +
+        "  grid --config FILE [--out DIR] [--backend local|slurm] [--dry-run] [--parallel N] [--threads N] [--init HF_DIR]\n" +
         "       every cell (arm × task × seed) and the report; grid cell --config F --out DIR --cell ID; grid report --out DIR\n" +
         "options common to all: --data DIR (or MASKING_DATA) for the datasets";
 

@@ -324,15 +324,57 @@ public class GridEstimateTests
 
 public class GridDryRunTests
 {
+    /// <summary>The paper preset starts from a Hugging Face BART directory (here one the parity script generates,
+    /// with the 512 positions the preset's inputs need): the dry run reads it whole and lists the cells, with no
+    /// general pre-training among them.</summary>
+    [PythonTorchFact]
+    public void The_paper_preset_dry_run_validates_its_init_model_and_lists_the_cells_without_pretraining()
+    {
+        var init = CliRunner.TempPath("");
+        HuggingFaceTests.Python("make", init, "5", "512");
+        var outDir = CliRunner.TempPath("");
+        var r = CliRunner.Run("grid", "--config", Repository.Config("paper"), "--init", init, "--out", outDir, "--dry-run");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var cells = GridPlan.Cells(GridConfig.Load(Repository.Config("paper")) with { Init = init });
+        Assert.DoesNotContain(cells, c => c.Kind == CellKind.Pretrain);
+        Assert.Contains($"init {init}: d_model 32, 2+2 layers, 4 heads", r.Stdout);
+        Assert.Contains($"grid paper: {cells.Count} cells in ", r.Stdout);
+        Assert.Contains("  finetune/ssm/nq/seed5\n", r.Stdout);
+        Assert.Contains("  policy/supervised-nq\n", r.Stdout);
+        Assert.False(Directory.Exists(Path.Combine(outDir, "pretrain")), "a dry run trained");
+        Assert.False(Directory.Exists(Path.Combine(outDir, "ipt")), "a dry run trained");
+    }
+
+    [Fact]
+    public void A_dry_run_whose_init_model_is_missing_or_too_short_says_so()
+    {
+        var outDir = CliRunner.TempPath("");
+        var missing = CliRunner.TempPath("");
+        var r = CliRunner.Run("grid", "--config", Repository.Config("paper"), "--init", missing, "--out", outDir, "--dry-run");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"{Path.Combine(missing, "config.json")}:0: init: expected a Hugging Face BART directory", r.Stderr);
+    }
+
+    [PythonTorchFact]
+    public void A_dry_run_refuses_an_init_model_with_fewer_positions_than_the_inputs()
+    {
+        var init = CliRunner.TempPath("");
+        HuggingFaceTests.Python("make", init, "5");
+        var r = CliRunner.Run("grid", "--config", Repository.Config("paper"), "--init", init, "--out", CliRunner.TempPath(""), "--dry-run");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("512 is more than init's 64 positions", r.Stderr);
+    }
+
     [Fact]
     public void A_local_dry_run_lists_the_cells_by_stage_and_trains_nothing()
     {
         var outDir = CliRunner.TempPath("");
-        var r = CliRunner.Run("grid", "--config", Repository.Config("paper"), "--out", outDir, "--dry-run");
+        var r = CliRunner.Run("grid", "--config", Repository.Config("demo"), "--out", outDir, "--dry-run");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        var cells = GridPlan.Cells(GridConfig.Load(Repository.Config("paper")));
-        Assert.StartsWith($"grid paper: {cells.Count} cells in ", r.Stdout);
-        Assert.Contains("  finetune/ssm/nq/seed5\n", r.Stdout);
+        var cells = GridPlan.Cells(GridConfig.Load(Repository.Config("demo")));
+        Assert.StartsWith($"grid demo: {cells.Count} cells in ", r.Stdout);
+        Assert.Contains("  pretrain\n", r.Stdout);
+        Assert.Contains("  finetune/ssm/world-cbqa/seed3\n", r.Stdout);
         Assert.False(Directory.Exists(Path.Combine(outDir, "pretrain")), "a dry run trained");
     }
 }

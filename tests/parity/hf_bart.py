@@ -1,7 +1,7 @@
 """Hugging Face BART, written independently in PyTorch from transformers' code, for the parity test of
 Masking's Hugging Face path (no transformers package is needed or used).
 
-    /usr/bin/python3 tests/parity/hf_bart.py make DIR SEED
+    /usr/bin/python3 tests/parity/hf_bart.py make DIR SEED [POSITIONS]
         writes a Hugging Face BART directory with random weights: config.json (BartConfig keys),
         model.safetensors (with {"format": "pt"} metadata), pytorch_model.bin (torch.save of the state dict,
         tied copies included), vocab.json + merges.txt (a small byte-level BPE), tokenizer configs and
@@ -126,10 +126,12 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-def make(directory, seed):
+def make(directory, seed, positions=None):
     os.makedirs(directory, exist_ok=True)
     vocab, merges = vocabulary()
     config = dict(CONFIG, vocab_size=len(vocab))
+    if positions is not None:
+        config["max_position_embeddings"] = int(positions)
     sd = state_dict(config, len(vocab), int(seed))
     json.dump(config, open(os.path.join(directory, "config.json"), "w"), indent=2)
     json.dump(vocab, open(os.path.join(directory, "vocab.json"), "w"), ensure_ascii=False)
@@ -432,7 +434,7 @@ def run(directory, cases_path, out_path):
 
 if __name__ == "__main__":
     if sys.argv[1] == "make":
-        make(sys.argv[2], sys.argv[3])
+        make(*sys.argv[2:5])
     elif sys.argv[1] == "encode":
         encode(*sys.argv[2:5])
     elif sys.argv[1] == "run":

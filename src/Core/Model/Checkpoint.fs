@@ -137,20 +137,23 @@ module Checkpoint =
             elif dataStart + dataEnd > FileInfo(path).Length then
                 Error(sprintf "%s:0: the checkpoint is truncated (its header promises %d bytes of data)" path dataEnd)
             else
-            try
-                use _ = torch.NewDisposeScope()
-                let state = TorchSharp.PyBridge.Safetensors.LoadStateDict path
+                try
+                    use _ = torch.NewDisposeScope()
+                    let state = TorchSharp.PyBridge.Safetensors.LoadStateDict path
 
-                let tensors =
-                    [ for KeyValue(name, t) in state do
-                          if not (t.is_floating_point ()) then
-                              failwithf "tensor %s is %O, expected float32" name t.dtype
+                    let tensors =
+                        [ for KeyValue(name, t) in state do
+                              if not (t.is_floating_point ()) then
+                                  failwithf "tensor %s is %O, expected float32" name t.dtype
 
-                          yield name, t.to_type(torch.float32).``to``(device).MoveToOuterDisposeScope() ]
-                    |> Map.ofList
+                              yield name, t.to_type(torch.float32).``to``(device).MoveToOuterDisposeScope() ]
+                        |> Map.ofList
 
-                Ok(tensors, metaOf header)
-            with
-            | :? IOException as e -> Error(sprintf "%s:0: cannot read the checkpoint (%s)" path e.Message)
-            | Failure msg -> Error(sprintf "%s:0: %s" path msg)
-            | e -> Error(sprintf "%s:0: cannot read the checkpoint's tensors (%s: %s)" path (e.GetType().Name) e.Message)
+                    Ok(tensors, metaOf header)
+                with
+                | :? IOException as e -> Error(sprintf "%s:0: cannot read the checkpoint (%s)" path e.Message)
+                | Failure msg -> Error(sprintf "%s:0: %s" path msg)
+                | e ->
+                    Error(
+                        sprintf "%s:0: cannot read the checkpoint's tensors (%s: %s)" path (e.GetType().Name) e.Message
+                    )

@@ -34,10 +34,12 @@ module HuggingFaceVocab =
         String(bytes |> Array.map (fun b -> byteToChar[int b]))
 
     type Files =
-        { Vocab: (string * int)[]
-          Merges: (string * string)[]
-          /// Specials and sentinels: (id, text).
-          Added: (int * string)[] }
+        {
+            Vocab: (string * int)[]
+            Merges: (string * string)[]
+            /// Specials and sentinels: (id, text).
+            Added: (int * string)[]
+        }
 
     /// The vocabulary's files, or an error when two ids spell the same bytes (BPE can reach one string by two
     /// merge orders; vocab.json maps a text to one id, so such a vocabulary has no faithful vocab.json).
@@ -73,15 +75,15 @@ module HuggingFaceVocab =
             Ok
                 { Vocab = Array.init size (fun id -> texts[id], id)
                   Merges = model.Merges |> Array.map (fun (a, b) -> texts[a], texts[b])
-                  Added =
-                    [| for id in 0 .. ByteBpeModel.firstByteId model.SentinelCount - 1 -> id, texts[id] |] }
+                  Added = [| for id in 0 .. ByteBpeModel.firstByteId model.SentinelCount - 1 -> id, texts[id] |] }
 
     let private writeAtomically (path: string) (text: string) =
         let tmp = path + ".tmp"
         File.WriteAllText(tmp, text, UTF8Encoding false)
         File.Move(tmp, path, true)
 
-    let private json = JsonSerializerOptions(Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
+    let private json =
+        JsonSerializerOptions(Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
 
     /// vocab.json and merges.txt in a directory.
     let write (directory: string) (files: Files) =
@@ -92,7 +94,8 @@ module HuggingFaceVocab =
             if i > 0 then
                 vocab.Append ", " |> ignore
 
-            vocab.Append(JsonSerializer.Serialize(text, json)).Append(": ").Append(id) |> ignore)
+            vocab.Append(JsonSerializer.Serialize(text, json)).Append(": ").Append(id)
+            |> ignore)
 
         vocab.Append "}" |> ignore
         writeAtomically (Path.Combine(directory, "vocab.json")) (vocab.ToString())

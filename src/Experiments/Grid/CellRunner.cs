@@ -59,7 +59,7 @@ public static class CellRunner
                     p.InnerLr, p.Budget, p.MetaGradient, false, p.Init is null ? null : Dir($"policy/{p.Init}"), p.EvalEvery, 5, 0, p.Encoder, p.TrainEmbeddings, p.InnerSteps), dir, env);
             case CellKind.Intermediate:
                 var arm = config.Arms.Single(a => a.Name == cell.Arm);
-                return Stages.Intermediate(Base("intermediate") with
+                return Stages.Intermediate(config.Intermediate.ApplyTo(Base("intermediate")) with
                 {
                     From = start, Corpus = config.Intermediate.Corpus, Policy = arm.Policy,
                     Scorer = arm.Scorer is null ? null : Dir($"policy/{arm.Scorer}"), Steps = config.Intermediate.Steps,
@@ -67,7 +67,7 @@ public static class CellRunner
                 }, dir, env);
             default:
                 var source = config.Arms.Single(a => a.Name == cell.Arm);
-                var code = Stages.Finetune(Base("finetune") with
+                var code = Stages.Finetune(config.Finetune.ApplyTo(Base("finetune")) with
                 {
                     From = source.Policy is null ? start : Dir($"ipt/{source.Name}"), Task = cell.Task, Steps = config.Finetune.Steps,
                     EvalEvery = config.Finetune.EvalEvery, Patience = config.Finetune.Patience, LearningRate = config.Finetune.Lr,

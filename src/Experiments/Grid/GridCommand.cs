@@ -45,10 +45,13 @@ public static class GridCommand
     {
         var configPath = Path.GetFullPath(preset is null ? args.Required("config", "a grid config file (JSON; see configs/)") : PresetFile(preset));
         var config = GridConfig.Load(configPath);
+        var init = args.Optional("init") ?? config.Init;
         config = config with
         {
             Parallel = args.Int("parallel", config.Parallel, min: 1),
             Threads = args.Int("threads", config.Threads, min: 1),
+            // Absolute in the frozen config, so that every cell (on any node) finds the same model.
+            Init = init is null ? null : Path.GetFullPath(init),
         };
         var outDir = Path.GetFullPath(args.Optional("out") ?? Path.Combine("runs", config.Name));
         var backend = args.Optional("backend") ?? "local";
@@ -78,6 +81,20 @@ public static class GridCommand
     /// </summary>
     private static int DryRun(GridConfig config, string outDir, TextWriter stdout)
     {
+        if (config.Init is { } init)
+        {
+            // The model every arm starts from is read whole (config, tokenizer, every tensor's name and shape).
+            if (!HuggingFace.ModelDirectory.HasModel(init))
+                throw new CliError($"{Path.Combine(init, HuggingFace.ModelDirectory.ConfigFile)}:0: init: expected a Hugging Face BART directory (config.json with model.safetensors or pytorch_model.bin) or a finished run");
+            var (model, parameters) = HuggingFace.ModelDirectory.LoadModel(init, TorchSharp.torch.CPU);
+            var tokenizer = HuggingFace.ModelDirectory.LoadTokenizer(init);
+            var count = parameters.Sum(kv => kv.Value.numel());
+            foreach (var kv in parameters) kv.Value.Dispose();
+            stdout.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"init {init}: d_model {model.DModel}, {model.EncoderLayers}+{model.DecoderLayers} layers, {model.Heads} heads, vocabulary {tokenizer.Tokenizer.Specials.VocabSize}, {count:N0} parameters, {model.MaxPositions} positions"));
+            if (Math.Max(config.MaxSourceLength, config.MaxTargetLength) > model.MaxPositions)
+                throw new CliError($"max_source_length/max_target_length: {Math.Max(config.MaxSourceLength, config.MaxTargetLength)} is more than init's {model.MaxPositions} positions");
+        }
         var indexed = CellRunner.ReadIndex(outDir).Select(r => r.Cell).ToHashSet();
         var waves = GridPlan.Waves(GridPlan.Cells(config));
         stdout.WriteLine($"grid {config.Name}: {waves.Sum(w => w.Count)} cells in {waves.Count} stages (--dry-run: nothing is run)");

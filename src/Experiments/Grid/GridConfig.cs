@@ -46,14 +46,38 @@ public sealed record ArmSection
     public string? Scorer { get; init; }
 }
 
-public sealed record IntermediateSection
+/// <summary>Optimisation settings a stage may set; null keeps <see cref="Training.RunConfig"/>'s default.</summary>
+public abstract record OptimisationSection
+{
+    /// <summary>Linear warm-up over this fraction of the steps, then linear decay.</summary>
+    public double? WarmupFraction { get; init; }
+    public double? WeightDecay { get; init; }
+    /// <summary>Gradient clipping: the largest global gradient norm.</summary>
+    public double? ClipNorm { get; init; }
+    public double? LabelSmoothing { get; init; }
+
+    public Training.RunConfig ApplyTo(Training.RunConfig run) => run with
+    {
+        WarmupFraction = WarmupFraction ?? run.WarmupFraction, WeightDecay = WeightDecay ?? run.WeightDecay,
+        ClipNorm = ClipNorm ?? run.ClipNorm, LabelSmoothing = LabelSmoothing ?? run.LabelSmoothing,
+    };
+
+    public string? Problem(string section) =>
+        WarmupFraction is < 0 or > 1 ? $"{section}.warmup_fraction: expected a number in [0, 1]"
+        : WeightDecay < 0 ? $"{section}.weight_decay: expected 0 or more"
+        : ClipNorm <= 0 ? $"{section}.clip_norm: expected more than 0"
+        : LabelSmoothing is < 0 or >= 1 ? $"{section}.label_smoothing: expected a number in [0, 1)"
+        : null;
+}
+
+public sealed record IntermediateSection : OptimisationSection
 {
     public int Steps { get; init; } = 600;
     public double Lr { get; init; } = 1e-3;
     public string Corpus { get; init; } = "world-target";
 }
 
-public sealed record FinetuneSection
+public sealed record FinetuneSection : OptimisationSection
 {
     public int Steps { get; init; } = 400;
     /// <summary>Fine-tuning's own batch size; null: the grid's <c>batch_size</c>.</summary>
@@ -193,6 +217,7 @@ public sealed record GridConfig
         if (Finetune.Fractions.Any(f => f <= 0 || f > 1)) return "finetune.fractions: expected numbers in (0, 1]";
         if (Finetune.MaxTrainExamples < 1 || Finetune.MaxDevExamples < 1) return "finetune.max_train_examples and max_dev_examples: expected at least 1";
         if (Evaluation.MaxExamples < 1) return "evaluation.max_examples: expected at least 1";
+        if ((Intermediate.Problem("intermediate") ?? Finetune.Problem("finetune")) is { } optimisation) return optimisation;
         return null;
     }
 }
