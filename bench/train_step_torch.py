@@ -7,6 +7,7 @@ Needs Debian's python3-torch with libopenblas0-openmp (without OpenBLAS its matm
 """
 import argparse
 import os
+import resource
 import sys
 import time
 
@@ -19,7 +20,10 @@ PRESETS = {
     "micro": dict(DModel=32, EncoderLayers=1, DecoderLayers=1, Heads=2, FfnDim=64),
     "tiny": dict(DModel=128, EncoderLayers=2, DecoderLayers=2, Heads=4, FfnDim=512),
     "small": dict(DModel=256, EncoderLayers=4, DecoderLayers=4, Heads=4, FfnDim=1024),
+    "bart-base": dict(DModel=768, EncoderLayers=6, DecoderLayers=6, Heads=12, FfnDim=3072),
 }
+# The positions each preset has in Masking (ModelConfig.forVocabulary: at least the preset's).
+POSITIONS = {"micro": 128, "tiny": 256, "small": 256, "bart-base": 1024}
 
 
 def shapes(c):
@@ -69,10 +73,11 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--peak", action="store_true")
+    ap.add_argument("--warmup-steps", type=int, default=3)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    c = dict(PRESETS[a.preset], VocabSize=a.vocab, MaxPositions=max(256, a.source_length, a.target_length), Dropout=0.1,
+    c = dict(PRESETS[a.preset], VocabSize=a.vocab, MaxPositions=max(POSITIONS[a.preset], a.source_length, a.target_length), Dropout=0.1,
              PreNorm=False, ScaleEmbedding=False, PadId=1)
     params = {}
     for name, shape in shapes(c):
@@ -98,10 +103,10 @@ def main():
         optimizer.step()
         optimizer.zero_grad(set_to_none=False)
 
-    for _ in range(3):
+    for _ in range(a.warmup_steps):
         step()
     start, steps = time.perf_counter(), 0
-    while time.perf_counter() - start < a.seconds:
+    while time.perf_counter() - start < a.seconds or steps == 0:
         step()
         steps += 1
     per_step = (time.perf_counter() - start) / steps
@@ -109,7 +114,8 @@ def main():
     print(f"achieved_gflops={training_flops(c, a.batch_size, a.source_length, a.target_length) / per_step / 1e9:.1f}")
     if a.peak:
         print(f"matmul_peak_gflops={matmul_peak():.1f}")
-    print(f"target_tokens_per_second={a.batch_size * a.target_length / per_step:.0f}")
+    print(f"target_tokens_per_second={a.batch_size * a.target_length / per_step:.1f}")
+    print(f"peak_rss_mib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ public static class Program
         "    (then: intermediate --policy scored --scorer DIR ...; meta: --inner-lr --inner-steps --budget --meta-gradient exact|first-order --train-lm-along)\n" +
         "    (training options: --seed --batch-size --lr --warmup --clip --device cpu|cuda --threads N)\n" +
         "  bench mask --policy SPEC [--input FILE] [--seq-len 128] [--seconds 3] [--warmup 1]\n" +
-        "  bench train [--preset tiny] [--threads N] [--seconds 10] [--peak] [--memory-steps 1000]\n" +
+        "  bench train [--preset tiny] [--threads N] [--seconds 10] [--peak] [--memory-steps 1000] [--warmup-steps 3]\n" +
+        "  bench generate [--preset tiny] [--beam 4] [--batch-size 16] [--source-length 64] [--max-length 32] [--no-cache]\n" +
         "  tokenizer train --input FILE --vocab-size N --out FILE | tokenizer encode --text TEXT\n" +
         "  tag train --kind pos|ner | tag eval --kind pos|ner --data FILE | tag annotate --input FILE --out FILE\n" +
         "    (tag train: [--iterations N] [--ensemble K (perceptrons averaged; ner 6)] [--seed S] [--no-clusters] [--out FILE])\n" +
@@ -69,14 +70,15 @@ public static class Program
                 "hf" => HfCommand.Run(args, stdout, stderr),
                 "bench" when args.Positional.Count > 1 && args.Positional[1] == "mask" => BenchMaskCommand.Run(args, stdout, stderr),
                 "bench" when args.Positional.Count > 1 && args.Positional[1] == "train" => BenchTrainCommand.Run(args, stdout, stderr),
-                "bench" => throw new CliError("bench: expected `bench mask` or `bench train`"),
+                "bench" when args.Positional.Count > 1 && args.Positional[1] == "generate" => BenchGenerateCommand.Run(args, stdout, stderr),
+                "bench" => throw new CliError("bench: expected `bench mask`, `bench train` or `bench generate`"),
                 "tokenizer" => TokenizerCommand.Run(args, stdout, stderr),
                 "tag" => TagCommand.Run(args, stdout, stderr),
                 "run" => Grid.GridCommand.RunGrid(args, args.Optional("preset") ?? "demo", stdout, stderr),
                 "grid" => Grid.GridCommand.Run(args, stdout, stderr),
                 "help" or "--help" or "-h" => Help(stdout),
                 "" => throw new CliError("expected a command; try `masking help`"),
-                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, tag, pretrain, intermediate, finetune, evaluate, generate, loss, hf, learn-policy, bench mask, bench train, tokenizer, run, grid, help"),
+                _ => throw new CliError($"unknown command '{command}'; known: policies, mask, score, world, data, tag, pretrain, intermediate, finetune, evaluate, generate, loss, hf, learn-policy, bench mask, bench train, bench generate, tokenizer, run, grid, help"),
             };
         }
         catch (CliError e)

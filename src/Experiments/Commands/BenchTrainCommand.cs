@@ -26,6 +26,7 @@ public static class BenchTrainCommand
         var threads = args.Int("threads", 0, min: 0);
         var memorySteps = args.Int("memory-steps", 0, min: 0);
         var peak = args.Optional("peak") is not null;
+        var warmup = args.Int("warmup-steps", 3, min: 0);
         args.EnsureAllUsed("bench train");
         if (threads > 0) torch.set_num_threads(threads);
         var preset = ModelConfigModule.tryPreset(presetName)?.Value ?? throw new CliError($"--preset: unknown preset '{presetName}'");
@@ -41,7 +42,7 @@ public static class BenchTrainCommand
         using var batch = Batch.Create(Enumerable.Range(0, batchSize).Select(_ => Pair()).ToList(), 1, 2, torch.CPU);
 
         // Warm-up (allocator, JIT), then timed steps.
-        for (var i = 0; i < 3; i++) trainer.Step(batch, i, 1e-4);
+        for (var i = 0; i < warmup; i++) trainer.Step(batch, i, 1e-4);
         if (memorySteps > 0)
         {
             var every = Math.Max(1, memorySteps / 10);
@@ -57,7 +58,7 @@ public static class BenchTrainCommand
         }
         var clock = Stopwatch.StartNew();
         var steps = 0;
-        while (clock.Elapsed.TotalSeconds < seconds)
+        while (clock.Elapsed.TotalSeconds < seconds || steps == 0)
         {
             trainer.Step(batch, steps, 1e-4);
             steps++;
@@ -67,7 +68,9 @@ public static class BenchTrainCommand
         stderr.WriteLine($"bench train: {presetName} d={config.DModel} layers={config.EncoderLayers}+{config.DecoderLayers} vocab={vocab} batch={batchSize}x{sourceLength}->{targetLength} threads={torch.get_num_threads()} steps={steps} {perStep * 1000:F1} ms/step");
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"achieved_gflops={flops / perStep / 1e9:F1}"));
         if (peak) stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"matmul_peak_gflops={MatmulPeak():F1}"));
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"target_tokens_per_second={batchSize * targetLength / perStep:F0}"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"target_tokens_per_second={batchSize * targetLength / perStep:F1}"));
+        using (var self = Process.GetCurrentProcess())
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak_rss_mib={self.PeakWorkingSet64 / 1048576.0:F0}"));
         return 0;
     }
 
