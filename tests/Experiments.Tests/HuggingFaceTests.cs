@@ -80,6 +80,9 @@ public class HuggingFaceTests
         // masking generate, greedy and with the directory's own settings (generation_config.json: beam 4,
         // no_repeat_ngram_size 3, forced BOS and EOS, max_length 20): the same ids, token for token.
         var texts = CliRunner.TempFile(string.Join('\n', Sources) + "\n");
+        // The reference's own cached search (bench/generate_torch.py times it) agrees with its uncached one.
+        foreach (var mode in new[] { "greedy", "beam" })
+            Assert.Equal(reference.GetProperty(mode).GetRawText(), reference.GetProperty(mode + "_cached").GetRawText());
         // With the key/value cache and without it (the decoder over the whole prefix): the same ids.
         foreach (var (mode, args) in new[]
                  {

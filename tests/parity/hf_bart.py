@@ -170,18 +170,25 @@ class Bart:
     def norm(self, name, x):
         return F.layer_norm(x, (x.shape[-1],), self.p[name + ".weight"], self.p[name + ".bias"], 1e-5)
 
-    def attention(self, name, heads, hidden, kv, mask):
+    def keys_values(self, name, heads, kv):
+        b, _, d = kv.shape
+        k = self.linear(name + ".k_proj", kv).view(b, -1, heads, d // heads).transpose(1, 2)
+        v = self.linear(name + ".v_proj", kv).view(b, -1, heads, d // heads).transpose(1, 2)
+        return k, v
+
+    def attend(self, name, heads, hidden, k, v, mask):
         b, tq, d = hidden.shape
         hd = d // heads
         q = (self.linear(name + ".q_proj", hidden) * hd ** -0.5).view(b, tq, heads, hd).transpose(1, 2)
-        k = self.linear(name + ".k_proj", kv).view(b, -1, heads, hd).transpose(1, 2)
-        v = self.linear(name + ".v_proj", kv).view(b, -1, heads, hd).transpose(1, 2)
         w = torch.softmax(q @ k.transpose(-2, -1) + mask, dim=-1)
         return self.linear(name + ".out_proj", (w @ v).transpose(1, 2).reshape(b, tq, d))
 
-    def embed(self, stack, ids):
+    def attention(self, name, heads, hidden, kv, mask):
+        return self.attend(name, heads, hidden, *self.keys_values(name, heads, kv), mask)
+
+    def embed(self, stack, ids, start=0):
         x = self.p["model.shared.weight"][ids] * (math.sqrt(self.c["d_model"]) if self.c["scale_embedding"] else 1.0)
-        x = x + self.p[f"model.{stack}.embed_positions.weight"][torch.arange(ids.shape[1]) + 2]
+        x = x + self.p[f"model.{stack}.embed_positions.weight"][torch.arange(start, start + ids.shape[1]) + 2]
         return self.norm(f"model.{stack}.layernorm_embedding", x)
 
     def ffn(self, l, x):
@@ -210,6 +217,40 @@ class Bart:
             y = self.norm(l + ".encoder_attn_layer_norm", y + self.attention(l + ".encoder_attn", h, y, encoded, cross))
             y = self.norm(l + ".final_layer_norm", y + self.ffn(l, y))
         return F.linear(y, self.p["model.shared.weight"]) + self.p["final_logits_bias"]
+
+    # The cache of BartDecoder's past_key_values: per layer, the self-attention keys and values so far
+    # (appended at each step) and the cross-attention ones (computed once from the encoder output).
+    def cache_start(self, encoded, source):
+        h = self.c["decoder_attention_heads"]
+        cross = [self.keys_values(f"model.decoder.layers.{i}.encoder_attn", h, encoded) for i in range(self.c["decoder_layers"])]
+        return {"cross": cross, "self": [None] * self.c["decoder_layers"], "mask": self.key_mask(source), "length": 0}
+
+    def cache_step(self, cache, tokens):
+        """The logits of the next token after `tokens` ([rows, 1]), given every earlier one in the cache."""
+        y, h = self.embed("decoder", tokens, cache["length"]), self.c["decoder_attention_heads"]
+        no_mask = torch.zeros(1)
+        for i in range(self.c["decoder_layers"]):
+            l = f"model.decoder.layers.{i}"
+            k, v = self.keys_values(l + ".self_attn", h, y)
+            if cache["self"][i] is not None:
+                k, v = torch.cat([cache["self"][i][0], k], dim=2), torch.cat([cache["self"][i][1], v], dim=2)
+            cache["self"][i] = (k, v)
+            y = self.norm(l + ".self_attn_layer_norm", y + self.attend(l + ".self_attn", h, y, k, v, no_mask))
+            ck, cv = cache["cross"][i]
+            y = self.norm(l + ".encoder_attn_layer_norm", y + self.attend(l + ".encoder_attn", h, y, ck, cv, cache["mask"]))
+            y = self.norm(l + ".final_layer_norm", y + self.ffn(l, y))
+        cache["length"] += 1
+        return (F.linear(y, self.p["model.shared.weight"]) + self.p["final_logits_bias"])[:, -1, :]
+
+    @staticmethod
+    def cache_reorder(cache, index):
+        """BartForConditionalGeneration._reorder_cache: the self-attention keys and values follow the beams."""
+        cache["self"] = [(k.index_select(0, index), v.index_select(0, index)) for k, v in cache["self"]]
+
+
+def next_logits(model, encoded, source, ids, cache):
+    """The last position's logits: one cached step, or the decoder over the whole prefix."""
+    return model.cache_step(cache, ids[:, -1:]) if cache is not None else model.decode(encoded, source, ids)[:, -1, :]
 
 
 def shift_tokens_right(labels, pad, start):
@@ -244,12 +285,13 @@ def process(s, input_ids, scores):
     return scores
 
 
-def greedy(model, s, source):
+def greedy(model, s, source, cache=False):
     encoded = model.encode(source)
+    cache = model.cache_start(encoded, source) if cache else None
     ids = torch.full((source.shape[0], 1), s["start"], dtype=torch.long)
     unfinished = torch.ones(source.shape[0], dtype=torch.long)
     while ids.shape[-1] < s["max_length"]:
-        scores = process(s, ids, model.decode(encoded, source, ids)[:, -1, :].clone())
+        scores = process(s, ids, next_logits(model, encoded, source, ids, cache).clone())
         next_tokens = torch.argmax(scores, dim=-1)
         next_tokens = next_tokens * unfinished + s["pad"] * (1 - unfinished)
         ids = torch.cat([ids, next_tokens[:, None]], dim=-1)
@@ -287,10 +329,11 @@ class Hypotheses:
         return self.worst >= best_sum_logprobs / (cur_len - 1) ** self.lp
 
 
-def beam(model, s, source):
+def beam(model, s, source, cache=False):
     k, n = s["num_beams"], source.shape[0]
     src = source.repeat_interleave(k, dim=0)
     encoded = model.encode(src)
+    cache = model.cache_start(encoded, src) if cache else None
     ids = torch.full((n * k, 1), s["start"], dtype=torch.long)
     beam_scores = torch.zeros((n, k), dtype=torch.float)
     beam_scores[:, 1:] = -1e9
@@ -298,7 +341,7 @@ def beam(model, s, source):
     hyps = [Hypotheses(k, s["length_penalty"], s["early_stopping"]) for _ in range(n)]
     done = [False] * n
     while ids.shape[-1] < s["max_length"]:
-        logp = torch.log_softmax(model.decode(encoded, src, ids)[:, -1, :], dim=-1)
+        logp = torch.log_softmax(next_logits(model, encoded, src, ids, cache), dim=-1)
         scores = process(s, ids, logp.clone()) + beam_scores[:, None]
         vocab = scores.shape[-1]
         top_scores, top = torch.topk(scores.view(n, k * vocab), 2 * k, dim=1, largest=True, sorted=True)
@@ -325,6 +368,8 @@ def beam(model, s, source):
             done[b] = done[b] or hyps[b].is_done(top_scores[b].max().item(), cur_len)
         beam_scores = next_scores.view(-1)
         ids = torch.cat([ids[next_indices.view(-1)], next_tokens.view(-1, 1)], dim=-1)
+        if cache is not None:
+            model.cache_reorder(cache, next_indices.view(-1))
         if all(done):
             break
     for b in range(n):
@@ -429,6 +474,9 @@ def run(directory, cases_path, out_path):
             out["cases"].append({"logits": logits.flatten().tolist(), "loss": loss.item()})
         out["greedy"] = greedy(model, dict(s, num_beams=1), batch)
         out["beam"] = beam(model, s, batch)
+        # The same search with the key/value cache must give the same ids.
+        out["greedy_cached"] = greedy(model, dict(s, num_beams=1), batch, cache=True)
+        out["beam_cached"] = beam(model, s, batch, cache=True)
     json.dump(out, open(out_path, "w"))
 
 
