@@ -90,9 +90,17 @@ module Generation =
                 else
                     last
 
-            let data = last.cpu().data<float32>().ToArray()
+            let host = last.cpu().contiguous ()
             let v = int last.shape[1]
-            Array.init (int last.shape[0]) (fun i -> Array.sub data (i * v) v)
+            // One copy per row straight from the tensor's memory (TensorAccessor.ToArray walks element by element,
+            // which at bart-base's vocabulary took a fifth of a beam-search step); `host` lives until the end.
+            let data = Runtime.InteropServices.MemoryMarshal.Cast<byte, float32>(host.bytes)
+            let result = Array.zeroCreate<float32[]> (int last.shape[0])
+
+            for i in 0 .. result.Length - 1 do
+                result[i] <- data.Slice(i * v, v).ToArray()
+
+            result
 
         member _.Next(prefixes: List<int>[], logSoftmax: bool) : float32[][] =
             match cache with
@@ -244,33 +252,41 @@ module Generation =
                     let vocab = scores[i * k].Length
 
                     // torch.topk(2k, largest, sorted) over the row's beams × vocabulary: the best first, ties
-                    // by the smaller flat index (the scan goes up the flat index, so a tie never displaces).
-                    let top = Array.zeroCreate<float32 * int> (2 * k)
+                    // by the smaller flat index. The scan goes up the flat index, so a tie never displaces, and a
+                    // candidate no better than the current last of a full list is dropped before anything else
+                    // (two arrays rather than tuples: this loop sees beams × vocabulary scores at every step).
+                    let size = 2 * k
+                    let topScore = Array.zeroCreate<float32> size
+                    let topFlat = Array.zeroCreate<int> size
                     let mutable count = 0
-                    let better (s1: float32, f1: int) (s2: float32, f2: int) = s1 > s2 || (s1 = s2 && f1 < f2)
 
                     for j in 0 .. k - 1 do
                         let b = i * k + j
-                        processScores s c.EosId sequences[b] scores[b]
+                        let row = scores[b]
+                        let offset = beamScores[b]
+                        processScores s c.EosId sequences[b] row
 
                         for t in 0 .. vocab - 1 do
-                            let candidate = scores[b][t] + beamScores[b], j * vocab + t
+                            let score = row[t] + offset
 
-                            if count < top.Length || better candidate top[top.Length - 1] then
-                                let mutable at = min count (top.Length - 1)
+                            if count < size || score > topScore[size - 1] then
+                                let flat = j * vocab + t
+                                let mutable at = min count (size - 1)
 
-                                while at > 0 && better candidate top[at - 1] do
-                                    top[at] <- top[at - 1]
+                                while at > 0 && score > topScore[at - 1] do
+                                    topScore[at] <- topScore[at - 1]
+                                    topFlat[at] <- topFlat[at - 1]
                                     at <- at - 1
 
-                                top[at] <- candidate
-                                count <- min (count + 1) top.Length
+                                topScore[at] <- score
+                                topFlat[at] <- flat
+                                count <- min (count + 1) size
 
                     let mutable filled = 0
                     let mutable rank = 0
 
-                    while filled < k && rank < top.Length do
-                        let score, flat = top[rank]
+                    while filled < k && rank < size do
+                        let score, flat = topScore[rank], topFlat[rank]
                         let j, token = flat / vocab, flat % vocab
                         let b = i * k + j
 
@@ -287,7 +303,7 @@ module Generation =
 
                         rank <- rank + 1
 
-                    finished[i] <- hypotheses[i].IsDone(float (fst top[0]), curLen + 1)
+                    finished[i] <- hypotheses[i].IsDone(float topScore[0], curLen + 1)
 
             Array.blit next 0 sequences 0 next.Length
             Array.blit nextScores 0 beamScores 0 nextScores.Length
