@@ -1,6 +1,7 @@
 # Writes answer-cases.jsonl: python3 golden/metrics/squad_reference.py > golden/metrics/answer-cases.jsonl
 # The normalisation and scores follow the official SQuAD v1.1 / KILT evaluation scripts (re-typed, with
-# SQuAD 2.0's rule for two empty answers); Masking's F# metrics are tested against its output.
+# SQuAD 2.0's rule for two empty answers, and KILT's rule that an empty guess scores 0); Masking's F# metrics
+# are tested against its output.
 # Reference: the normalisation and scores of the official SQuAD v1.1 / KILT evaluation scripts.
 import re, string, collections, json, sys
 def normalize_answer(s):
@@ -20,7 +21,10 @@ def f1_score(prediction, ground_truth):
     precision = num_same / len(p); recall = num_same / len(g)
     return (2 * precision * recall) / (precision + recall)
 def em(prediction, ground_truth): return float(normalize_answer(prediction) == normalize_answer(ground_truth))
-def best(metric, prediction, golds): return max([metric(prediction, g) for g in golds] or [0.0])
+def best(metric, prediction, golds):
+    # KILT's eval_downstream.py strips the guess and skips an empty one: it scores 0 on every metric.
+    if len(prediction.strip()) == 0: return 0.0
+    return max([metric(prediction, g) for g in golds] or [0.0])
 cases = [
   ("exact", "Paris", ["Paris"]),
   ("case and punctuation", "paris!", ["Paris"]),
@@ -40,6 +44,8 @@ cases = [
   ("numbers", "1,000", ["1000"]),
   ("hyphen", "well-known", ["wellknown"]),
   ("no golds", "anything", []),
+  ("empty prediction, gold normalising to nothing (KILT skips empty guesses)", "", ["---"]),
+  ("whitespace-only prediction (KILT strips, then skips it)", "  ", ["---", "Paris"]),
 ]
 out = []
 for name, p, golds in cases:

@@ -17,6 +17,7 @@ public static class Program
         "           [--vocab-size 4000] [--pre-norm] [--dropout P]\n" +
         "  intermediate --from RUN|HF_DIR --policy SPEC --out DIR [--corpus world-target|FILE] [--steps N]\n" +
         "  finetune --from RUN|HF_DIR --task TASK --out DIR [--steps N] [--eval-every N] [--patience N]\n" +
+        "           [--choice rank|generate] [--choice-normalisation mean|sum]   (questions with options)\n" +
         "  evaluate --from RUN [--split test] [--beam 4] [--out DIR] [--max-examples N]\n" +
         "           (--from HF_DIR --task TASK [--max-source-length N] [--max-target-length N]: a model that is not a finetune run)\n" +
         "  hf import HF_DIR --out RUN | hf export --from RUN --out DIR   Hugging Face BART directories in and out\n" +

@@ -151,6 +151,64 @@ let ``scored masks only candidate spans, at most k per sentence`` (r: RandomExam
     |> Array.forall (fun i -> ex.Scores |> Array.exists (fun c -> c.Span.Start <= i && i < c.Span.End))
     && m.Spans.Length <= (Example.sentences ex).Length
 
+/// Whether every masked run of a mask starts a word and ends where one starts (or at the end).
+let private wholeWords (ex: Example) (m: Masked) =
+    m.Spans
+    |> Array.forall (fun s -> ex.WordStarts[s.Start] && (s.End = ex.Tokens.Length || ex.WordStarts[s.End]))
+
+[<Property(Arbitrary = [| typeof<Generators> |], MaxTest = 150)>]
+let ``learned masks never split a word once their spans are snapped to words`` (r: RandomExample) =
+    let ex =
+        { r.Example with
+            Scores = ScoredSpan.snapToWords r.Example.WordStarts r.Example.Scores }
+
+    let snappedWhole =
+        ex.Scores
+        |> Array.forall (fun c ->
+            ex.WordStarts[c.Span.Start]
+            && (c.Span.End = ex.Tokens.Length || ex.WordStarts[c.Span.End]))
+
+    snappedWhole
+    && [ "scored"; "scored:k=2"; "scored:budget=0.15"; "scored:tau=0"; "scored:budget=0.3,tau=0" ]
+       |> List.forall (fun spec ->
+           [ 1UL .. 4UL ]
+           |> List.forall (fun seed -> wholeWords ex (apply (resolve spec) seed ex) || failwithf "%s seed %d" spec seed))
+
+[<Fact>]
+let ``snapping widens to whole words and keeps the best score of spans that become one`` () =
+    // Words: [0 1 2] [3] [4 5]; spans inside the first word, one across words, one already whole.
+    let starts = [| true; false; false; true; true; false |]
+
+    let spans =
+        [| { Span = Span.create 1 2; Score = -3.0 }
+           { Span = Span.create 0 1; Score = -1.0 }
+           { Span = Span.create 2 4; Score = -2.0 }
+           { Span = Span.create 3 4; Score = -5.0 } |]
+
+    Assert.Equal<ScoredSpan[]>(
+        [| { Span = Span.create 0 3; Score = -1.0 }
+           { Span = Span.create 0 4; Score = -2.0 }
+           { Span = Span.create 3 4; Score = -5.0 } |],
+        ScoredSpan.snapToWords starts spans
+    )
+
+[<Fact>]
+let ``at the default temperature a learned policy draws new masks every epoch`` () =
+    // Twenty candidate words of close scores: greedy (tau=0) masks the same ones every epoch, the default samples.
+    let ex =
+        { Example.ofTokens (Array.init 60 (fun i -> 200 + i)) with
+            WordStarts = Array.init 60 (fun i -> i % 3 = 0)
+            Scores = Array.init 20 (fun w -> { Span = Span.create (3 * w) (3 * w + 3); Score = -0.1 * float w }) }
+
+    let masks spec =
+        [ 0..4 ]
+        |> List.map (fun epoch -> (apply (resolve spec) (Seeds.derive 5UL epoch 0L) ex).Spans)
+        |> List.distinct
+        |> List.length
+
+    Assert.True(masks "scored:budget=0.15" > 1)
+    Assert.Equal(1, masks "scored:budget=0.15,tau=0")
+
 [<Fact>]
 let ``inputs of one to three tokens are masked when the budget asks for it`` () =
     for n in 1..3 do

@@ -47,6 +47,22 @@ public class GridConfigTests
     }
 
     [Fact]
+    public void IPT_seeds_give_each_fine_tuning_seed_its_own_IPT_run_in_turn()
+    {
+        var config = GridConfig.Load(Repository.Config("smoke")) with { IptSeeds = 2, Seeds = 3 };
+        Assert.Null(config.Problem());
+        var cells = GridPlan.Cells(config).ToDictionary(c => c.Id);
+        Assert.True(cells.ContainsKey("ipt/ssm/seed1") && cells.ContainsKey("ipt/ssm/seed2"));
+        Assert.False(cells.ContainsKey("ipt/ssm"));
+        Assert.Equal(["ipt/ssm/seed1"], cells["finetune/ssm/world-cqa/seed1"].DependsOn);
+        Assert.Equal(["ipt/ssm/seed2"], cells["finetune/ssm/world-cqa/seed2"].DependsOn);
+        Assert.Equal(["ipt/ssm/seed1"], cells["finetune/ssm/world-cqa/seed3"].DependsOn);
+        // One IPT seed keeps the layout every grid had.
+        Assert.Contains("ipt/ssm", GridPlan.Cells(config with { IptSeeds = 1 }).Select(c => c.Id));
+        Assert.Equal("ipt_seeds: expected at least 1", (config with { IptSeeds = 0 }).Problem());
+    }
+
+    [Fact]
     public void The_demo_has_every_arm_one_task_of_each_family_and_three_seeds()
     {
         var demo = GridConfig.Load(Repository.Config("demo"));
@@ -229,8 +245,13 @@ public class GridRunTests
 
         var report = File.ReadAllText(Path.Combine(outDir, "report.md"));
         foreach (var arm in new[] { "none (no IPT)", "ssm", "supervised", "meta" }) Assert.Contains($"| {arm} |", report);
-        foreach (var section in new[] { "## Results", "## Summary", "## Learning efficiency", "## Transfer of learned policies", "## What the policies mask" })
+        foreach (var section in new[] { "## Results", "## Differences", "## Summary", "## Learning efficiency", "## Transfer of learned policies", "## What the policies mask" })
             Assert.Contains(section, report);
+        // world-cqa has two options: chance is 50%, a row of the table; its questions are answered by rank classification.
+        Assert.Contains("| chance / majority | 50.0 (chance) |", report);
+        Assert.Contains("answered by rank classification", report);
+        Assert.Contains("Against `none`:", report);
+        Assert.DoesNotContain("†", report);
         foreach (var png in new[] { "curve-steps-world-cqa.png", "curve-fraction-world-cqa.png", "transfer.png", "pos.png", "zipf.png" })
         {
             var bytes = File.ReadAllBytes(Path.Combine(outDir, "plots", png));
@@ -240,6 +261,11 @@ public class GridRunTests
         }
         var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json"))).RootElement;
         Assert.Equal(2, json.GetProperty("table").GetProperty("ssm").GetProperty("world-cqa").GetProperty("scores").GetArrayLength());
+        // Every arm against no IPT: a paired interval over seeds × test questions, and a Holm-adjusted p.
+        var against = json.GetProperty("table").GetProperty("ssm").GetProperty("world-cqa").GetProperty("against").GetProperty("none");
+        Assert.True(against.GetProperty("low").GetDouble() <= against.GetProperty("difference").GetDouble());
+        Assert.True(against.GetProperty("p_holm").GetDouble() >= against.GetProperty("p").GetDouble());
+        Assert.Equal(2, against.GetProperty("seeds").GetInt32());
 
         var third = StartWith(["grid", "--config", Path.Combine(outDir, "grid.json"), "--out", outDir]);
         await third.Process.WaitForExitAsync();

@@ -85,12 +85,16 @@ module MetaObjective =
         let rng = Rng 0UL
         let source = Build.source specials MaskPerSpan rng tokens spans
 
+        // The target format the `scored` policy is deployed with (bare-spans: a separator between spans only), so
+        // the policy is trained for the objective it will drive.
         let target =
-            Array.append (Build.target specials (MaskedSpans true) tokens spans) [| lm.EosId |]
+            Array.append (Build.target specials (MaskedSpans false) tokens spans) [| lm.EosId |]
         // Which original token each target position copies (−1: a separator or </s>).
         let origin =
-            [| for s in spans do
-                   yield -1
+            [| for k, s in Array.indexed spans do
+                   if k > 0 then
+                       yield -1
+
                    yield! [| s.Start .. s.End - 1 |]
                yield -1 |]
 

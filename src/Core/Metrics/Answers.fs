@@ -104,6 +104,11 @@ module Answers =
             let beta = precision / (r + 1e-12)
             (1.0 + beta * beta) * r * precision / (r + beta * beta * precision + 1e-12)
 
-    /// The best score of a prediction over all gold answers (0 when there are none).
+    /// The best score of a prediction over all gold answers (0 when there are none). An empty prediction (nothing
+    /// but whitespace) scores 0 on every metric, as KILT's eval_downstream.py skips empty guesses: without this
+    /// rule it would match a gold answer that normalises to nothing (NQ-open dev has the answer "---").
     let bestOver (score: string -> string -> float) (prediction: string) (golds: string seq) =
-        Seq.fold (fun best g -> max best (score prediction g)) 0.0 golds
+        if String.IsNullOrWhiteSpace prediction then
+            0.0
+        else
+            Seq.fold (fun best g -> max best (score prediction g)) 0.0 golds

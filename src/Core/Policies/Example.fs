@@ -8,6 +8,49 @@ type Annotation = { Span: Span; Label: string }
 /// A candidate span with a score from a learned scorer (the `scored` policy masks from these).
 type ScoredSpan = { Span: Span; Score: float }
 
+module ScoredSpan =
+    /// Every span widened to whole words (from the start of its first word to the end of its last; a word is a
+    /// token that starts one and the tokens after it that do not), keeping the best score where two spans become
+    /// one, in the order they first appear: a learned policy then never masks part of a word (" G<mask>reth").
+    let snapToWords (wordStarts: bool[]) (spans: ScoredSpan[]) : ScoredSpan[] =
+        let n = wordStarts.Length
+
+        let startOf (i: int) =
+            let mutable j = min i (n - 1)
+
+            while j > 0 && not wordStarts[j] do
+                j <- j - 1
+
+            j
+
+        let endOf (e: int) =
+            let mutable j = e
+
+            while j < n && not wordStarts[j] do
+                j <- j + 1
+
+            j
+
+        if n = 0 then
+            spans
+        else
+            let best = System.Collections.Generic.Dictionary<Span, int>()
+            let result = ResizeArray<ScoredSpan>()
+
+            for s in spans do
+                let snapped =
+                    { Span = Span.create (startOf s.Span.Start) (endOf (max s.Span.End (s.Span.Start + 1)))
+                      Score = s.Score }
+
+                match best.TryGetValue snapped.Span with
+                | true, at when result[at].Score >= snapped.Score -> ()
+                | true, at -> result[at] <- snapped
+                | _ ->
+                    best[snapped.Span] <- result.Count
+                    result.Add snapped
+
+            result.ToArray()
+
 /// What a policy sees: tokens, word boundaries, sentences and annotations.
 type Example =
     {

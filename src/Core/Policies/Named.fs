@@ -256,7 +256,8 @@ module Named =
                       (MeanLength(num knobs "mean_noise_span_length"))
                       (num knobs "noise_density")) }
           { Name = "scored"
-            Summary = "masks from a scorer's span scores: the top span per sentence, top spans to a budget, or sampled"
+            Summary =
+              "masks from a scorer's span scores: spans per sentence or to a budget, sampled ∝ exp(score/tau) or the best"
             Knobs =
               [ Knob.integer "k" [] 1 1 1000 "spans per sentence (when budget = 0)"
                 Knob.number
@@ -266,7 +267,13 @@ module Named =
                     0.0
                     1.0
                     "if > 0: best spans until this fraction of tokens, instead of k per sentence"
-                Knob.number "tau" [] 0.0 0.0 1000.0 "if > 0: sample ∝ exp(score / tau) instead of taking the best"
+                Knob.number
+                    "tau"
+                    []
+                    1.0
+                    0.0
+                    1000.0
+                    "sample ∝ exp(score / tau), anew every epoch as the heuristic policies draw; 0: always take the best (greedy)"
                 replaceKnob "span"
                 targetKnob "bare-spans" ]
               @ corruptKnobs false

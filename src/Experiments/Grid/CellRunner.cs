@@ -52,6 +52,7 @@ public static class CellRunner
                 {
                     Preset = config.Model, Corpus = config.Pretrain.Corpus, Policy = config.Pretrain.Policy, Steps = config.Pretrain.Steps,
                     LearningRate = config.Pretrain.Lr, VocabSize = config.VocabSize,
+                    MaxTargetLength = config.Pretrain.MaxTargetLength ?? config.MaxTargetLength,
                 }, dir, env);
             case CellKind.LearnPolicy:
                 var p = cell.Policy!;
@@ -63,16 +64,19 @@ public static class CellRunner
                 {
                     From = start, Corpus = config.Intermediate.Corpus, Policy = arm.Policy,
                     Scorer = arm.Scorer is null ? null : Dir($"policy/{arm.Scorer}"), Steps = config.Intermediate.Steps,
-                    LearningRate = config.Intermediate.Lr,
+                    LearningRate = config.Intermediate.Lr, MaxTargetLength = config.Intermediate.MaxTargetLength ?? config.MaxTargetLength,
+                    Seed = (ulong)(cell.Seed - 1),
                 }, dir, env);
             default:
                 var source = config.Arms.Single(a => a.Name == cell.Arm);
                 var code = Stages.Finetune(config.Finetune.ApplyTo(Base("finetune")) with
                 {
-                    From = source.Policy is null ? start : Dir($"ipt/{source.Name}"), Task = cell.Task, Steps = config.Finetune.Steps,
+                    From = source.Policy is null ? start : Dir(GridPlan.IptCell(config, source.Name, GridPlan.IptSeedOf(config, cell.Seed))),
+                    Task = cell.Task, Steps = config.Finetune.Steps,
                     EvalEvery = config.Finetune.EvalEvery, Patience = config.Finetune.Patience, LearningRate = config.Finetune.Lr,
                     Seed = (ulong)cell.Seed, TrainFraction = cell.Fraction, BatchSize = config.Finetune.BatchSize ?? config.BatchSize,
                     MaxTrainExamples = config.Finetune.MaxTrainExamples, MaxDevExamples = config.Finetune.MaxDevExamples,
+                    Choice = config.Evaluation.Choice, ChoiceNormalisation = config.Evaluation.ChoiceNormalisation,
                 }, dir, env);
                 if (code != 0) return code;
                 if (!File.Exists(EvalMetrics(config, outDir, cell)))

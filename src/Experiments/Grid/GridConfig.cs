@@ -11,6 +11,9 @@ public sealed record PretrainSection
     public double Lr { get; init; } = 1e-3;
     public string Corpus { get; init; } = "world-background";
     public string Policy { get; init; } = "orig";
+    /// <summary>This stage's own target length (null: the grid's <c>max_target_length</c>); a full-sequence target
+    /// is the whole passage, so it needs room for all of it.</summary>
+    public int? MaxTargetLength { get; init; }
 }
 
 /// <summary>A learned policy trained on the way: <c>masking learn-policy</c> from the pre-trained model.</summary>
@@ -75,6 +78,8 @@ public sealed record IntermediateSection : OptimisationSection
     public int Steps { get; init; } = 600;
     public double Lr { get; init; } = 1e-3;
     public string Corpus { get; init; } = "world-target";
+    /// <summary>This stage's own target length (null: the grid's <c>max_target_length</c>).</summary>
+    public int? MaxTargetLength { get; init; }
 }
 
 public sealed record FinetuneSection : OptimisationSection
@@ -103,6 +108,11 @@ public sealed record EvaluationSection
 {
     public string Split { get; init; } = "test";
     public int Beam { get; init; } = 1;
+    /// <summary>Questions with options, on dev during fine-tuning and on the evaluation split: rank (each option
+    /// scored by the model's likelihood) or generate (free text compared with the gold option).</summary>
+    public string Choice { get; init; } = "rank";
+    /// <summary>Rank classification's score: mean log-probability per token, or the sum.</summary>
+    public string ChoiceNormalisation { get; init; } = "mean";
     /// <summary>Quick runs on real tasks: the first N examples of the split only (null: all).</summary>
     public int? MaxExamples { get; init; }
 }
@@ -131,6 +141,9 @@ public sealed record GridConfig
     public required IReadOnlyList<string> Tasks { get; init; }
     public FinetuneSection Finetune { get; init; } = new();
     public int Seeds { get; init; } = 3;
+    /// <summary>Intermediate pre-training runs per arm (seeds 0 … n − 1); fine-tuning seed s starts from IPT run
+    /// ((s − 1) mod n) + 1.</summary>
+    public int IptSeeds { get; init; } = 1;
     public EvaluationSection Evaluation { get; init; } = new();
     /// <summary>Cells run at once by the local backend; each gets <c>threads</c> threads.</summary>
     public int Parallel { get; init; } = 2;
@@ -189,6 +202,7 @@ public sealed record GridConfig
         if (Arms.Count == 0) return "expected at least one arm";
         if (Tasks.Count == 0) return "expected at least one task";
         if (Seeds < 1) return "seeds: expected at least 1";
+        if (IptSeeds < 1) return "ipt_seeds: expected at least 1";
         if (Parallel < 1 || Threads < 1) return "parallel and threads: expected at least 1";
         if (Retries < 0) return "retries: expected 0 or more";
         if (Device is not ("cpu" or "cuda")) return $"device: expected cpu or cuda, got '{Device}'";
@@ -217,6 +231,9 @@ public sealed record GridConfig
         if (Finetune.Fractions.Any(f => f <= 0 || f > 1)) return "finetune.fractions: expected numbers in (0, 1]";
         if (Finetune.MaxTrainExamples < 1 || Finetune.MaxDevExamples < 1) return "finetune.max_train_examples and max_dev_examples: expected at least 1";
         if (Evaluation.MaxExamples < 1) return "evaluation.max_examples: expected at least 1";
+        if (Pretrain.MaxTargetLength < 2 || Intermediate.MaxTargetLength < 2) return "pretrain.max_target_length and intermediate.max_target_length: expected at least 2";
+        if (Evaluation.Choice is not ("rank" or "generate")) return $"evaluation.choice: expected rank or generate, got '{Evaluation.Choice}'";
+        if (Evaluation.ChoiceNormalisation is not ("mean" or "sum")) return $"evaluation.choice_normalisation: expected mean or sum, got '{Evaluation.ChoiceNormalisation}'";
         if ((Intermediate.Problem("intermediate") ?? Finetune.Problem("finetune")) is { } optimisation) return optimisation;
         return null;
     }

@@ -26,6 +26,15 @@ public static class GridPlan
 {
     public static string FractionLabel(double f) => f.ToString("0.###", CultureInfo.InvariantCulture);
 
+    /// <summary>The IPT run a fine-tuning seed starts from: seed s uses IPT seed ((s − 1) mod ipt_seeds) + 1, so
+    /// with as many IPT seeds as fine-tuning seeds each fine-tuning run has an IPT run of its own, and the spread
+    /// over seeds carries the variance of both stages.</summary>
+    public static int IptSeedOf(GridConfig config, int seed) => (seed - 1) % config.IptSeeds + 1;
+
+    /// <summary>ipt/ARM with one IPT seed (the layout of every grid before IPT seeds), else ipt/ARM/seedK.</summary>
+    public static string IptCell(GridConfig config, string arm, int iptSeed) =>
+        config.IptSeeds == 1 ? $"ipt/{arm}" : $"ipt/{arm}/seed{iptSeed}";
+
     /// <summary>
     /// A cell's threads: the grid's, and for pre-training (every other cell waits for it) threads × parallel.
     /// Every backend uses this rule, so a result does not depend on where its cell ran.
@@ -56,19 +65,21 @@ public static class GridPlan
         foreach (var p in config.LearnedPolicies)
             cells.Add(new Cell($"policy/{p.Name}", CellKind.LearnPolicy, p.Init is null ? Pretrained() : Pretrained($"policy/{p.Init}")) { Policy = p });
         foreach (var arm in config.Arms.Where(a => a.Policy is not null))
-            cells.Add(new Cell($"ipt/{arm.Name}", CellKind.Intermediate, arm.Scorer is null ? Pretrained() : Pretrained($"policy/{arm.Scorer}")) { Arm = arm.Name });
+            for (var k = 1; k <= config.IptSeeds; k++)
+                cells.Add(new Cell(IptCell(config, arm.Name, k), CellKind.Intermediate, arm.Scorer is null ? Pretrained() : Pretrained($"policy/{arm.Scorer}"))
+                { Arm = arm.Name, Seed = k });
         foreach (var arm in config.Arms)
         {
-            string[] from = arm.Policy is null ? Pretrained() : [$"ipt/{arm.Name}"];
+            string[] From(int seed) => arm.Policy is null ? Pretrained() : [IptCell(config, arm.Name, IptSeedOf(config, seed))];
             foreach (var task in config.Tasks)
                 for (var seed = 1; seed <= config.Seeds; seed++)
-                    cells.Add(new Cell($"finetune/{arm.Name}/{task}/seed{seed}", CellKind.Finetune, from) { Arm = arm.Name, Task = task, Seed = seed });
+                    cells.Add(new Cell($"finetune/{arm.Name}/{task}/seed{seed}", CellKind.Finetune, From(seed)) { Arm = arm.Name, Task = task, Seed = seed });
             var fractionTasks = config.Finetune.FractionTasks.Count > 0 ? config.Finetune.FractionTasks : config.Tasks;
             if (config.Finetune.FractionArms.Count > 0 && !config.Finetune.FractionArms.Contains(arm.Name)) continue;
             foreach (var fraction in config.Finetune.Fractions.Where(f => f < 1))
                 foreach (var task in fractionTasks)
                     for (var seed = 1; seed <= Math.Min(config.Seeds, config.Finetune.FractionSeeds); seed++)
-                        cells.Add(new Cell($"finetune/{arm.Name}/{task}/seed{seed}-fraction{FractionLabel(fraction)}", CellKind.Finetune, from)
+                        cells.Add(new Cell($"finetune/{arm.Name}/{task}/seed{seed}-fraction{FractionLabel(fraction)}", CellKind.Finetune, From(seed))
                         { Arm = arm.Name, Task = task, Seed = seed, Fraction = fraction });
         }
         return cells;

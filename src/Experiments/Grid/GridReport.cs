@@ -18,7 +18,7 @@ public static class GridReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private sealed record Stat(double Mean, double Std, int Count, double? PValue, IReadOnlyList<double> Scores);
+    private sealed record Stat(double Mean, double Std, int Count, IReadOnlyList<double> Scores);
 
     public static void Write(GridConfig config, string outDir, string? dataRoot, TextWriter log)
     {
@@ -32,15 +32,29 @@ public static class GridReport
             foreach (var task in config.Tasks)
             {
                 var scores = full.Where(r => r.Arm == arm.Name && r.Task == task).OrderBy(r => r.Seed).Select(r => r.Score).ToList();
-                var baseScores = baseline is null ? [] : full.Where(r => r.Arm == baseline && r.Task == task).Select(r => r.Score).ToList();
                 var s = Statistics.summarize(FList.OfSeq(scores));
-                double? p = null;
-                if (arm.Name != baseline && baseScores.Count >= 2 && scores.Count >= 2 &&
-                    Statistics.welch(FList.OfSeq(scores), FList.OfSeq(baseScores)) is { IsOk: true } welch)
-                    p = welch.ResultValue.PValue;
-                table[arm.Name][task] = new Stat(s.Mean, s.Std, s.Count, p, scores);
+                table[arm.Name][task] = new Stat(s.Mean, s.Std, s.Count, scores);
             }
         }
+
+        // Per-question scores of every evaluated cell, the comparisons with the reference arms, each task's floor.
+        var split = SplitModule.parse(config.Evaluation.Split).ResultValue;
+        var questionScores = new Dictionary<(string Arm, string Task), SortedDictionary<int, double[]>>();
+        var floors = new Dictionary<string, TaskFloor>();
+        foreach (var task in config.Tasks)
+        {
+            var examples = Significance.Examples(config, task, split, dataRoot);
+            if (examples is null) { log.WriteLine($"report: no {config.Evaluation.Split} split of {task} here; its intervals are left out"); continue; }
+            var metric = Registry.find(task).ResultValue.Metrics.Head;
+            foreach (var arm in config.Arms)
+                if (Significance.QuestionScores(config, outDir, full.Where(r => r.Arm == arm.Name && r.Task == task), examples, metric) is { Count: > 0 } q)
+                    questionScores[(arm.Name, task)] = q;
+            if (Significance.Floor(Significance.Examples(config, task, Split.Train, dataRoot) ?? [], examples, metric) is { } floor) floors[task] = floor;
+        }
+        var references = new[] { baseline, config.Arms.FirstOrDefault(a => a.Name == "orig")?.Name }.OfType<string>().Distinct().ToList();
+        var comparisons = Significance.Compare(config.Arms.Select(a => a.Name).ToList(), references, config.Tasks, questionScores);
+        ArmComparison? Against(string arm, string reference, string task) =>
+            comparisons.FirstOrDefault(c => c.Arm == arm && c.Reference == reference && c.Task == task);
 
         var plots = Path.Combine(outDir, "plots");
         Directory.CreateDirectory(plots);
@@ -53,13 +67,13 @@ public static class GridReport
                       : $"Model `{config.Model}` (vocabulary {config.VocabSize}); general pre-training {config.Pretrain.Steps} steps on `{config.Pretrain.Corpus}`; ") +
                   $"intermediate pre-training {config.Intermediate.Steps} steps on `{config.Intermediate.Corpus}` (same corpus, steps and seed for every policy); " +
                   $"fine-tuning ≤ {config.Finetune.Steps} steps with early stopping on dev; {config.Evaluation.Split} split, beam {config.Evaluation.Beam}; " +
-                  $"{config.Seeds} fine-tuning seeds.");
+                  $"{config.Seeds} fine-tuning seeds" + (config.IptSeeds > 1 ? $", each starting from one of {config.IptSeeds} IPT runs per arm." : " (one IPT run per arm)."));
         if (missing > 0) md.Append($" **{missing} result cells are not finished yet: the table shows what is.**");
         md.Append("\n\n");
         WriteFailures(config, outDir, md, log);
         md.Append("## Results\n\n");
-        md.Append($"Mean ± sample std over seeds, in %. `*`: Welch p < 0.05 against `{baseline ?? "(no baseline arm)"}`; " +
-                  "`†`: the difference from it exceeds twice their combined std (√(s₁² + s₂²)).\n\n");
+        md.Append($"Mean ± sample std over seeds, in %. `*`: different from `{baseline ?? "(no baseline arm)"}` — the 95% paired " +
+                  "bootstrap interval of the difference excludes 0 and the Holm-adjusted p is below 0.05 (see *Differences* below).\n\n");
         md.Append("| arm | " + string.Join(" | ", config.Tasks.Select(t => $"{t} ({Metric(t)})")) + " |\n");
         md.Append("| --- |" + string.Concat(config.Tasks.Select(_ => " --- |")) + "\n");
         foreach (var arm in config.Arms)
@@ -69,12 +83,21 @@ public static class GridReport
             {
                 var s = table[arm.Name][task];
                 if (s.Count == 0) { md.Append(" – |"); continue; }
-                var marks = (s.PValue < 0.05 ? "*" : "") + (baseline is not null && arm.Name != baseline && Beats(s, table[baseline][task]) ? "†" : "");
+                var marks = baseline is not null && Against(arm.Name, baseline, task) is { Shown: true } ? "*" : "";
                 md.Append(string.Create(Inv, $" {100 * s.Mean:F1} ± {100 * (double.IsNaN(s.Std) ? 0 : s.Std):F1}{marks} |"));
             }
             md.Append('\n');
         }
-        md.Append("\n## Summary\n\n").Append(Summary(config, table, baseline)).Append('\n');
+        if (floors.Count > 0)
+            md.Append("| chance / majority |" + string.Concat(config.Tasks.Select(t => floors.TryGetValue(t, out var f)
+                ? string.Create(Inv, $" {100 * f.Score:F1} ({f.Kind}) |") : " – |")) + "\n");
+        md.Append("\nChance: the mean of 1 / options over the questions of a multiple-choice task; majority: every question " +
+                  "answered with the training split's most frequent answer. ");
+        md.Append(config.Evaluation.Choice == "rank"
+            ? $"Questions with options are answered by rank classification (each option scored by its {config.Evaluation.ChoiceNormalisation} log-probability as the target).\n"
+            : "Questions with options are answered by free generation" + OutsideOptions(config, outDir, full) + ".\n");
+        WriteDifferences(config, references, comparisons, md);
+        md.Append("\n## Summary\n\n").Append(Summary(config, table, references, comparisons, floors)).Append('\n');
 
         WriteLearningCurves(config, results, plots, md);
         WriteTransfer(config, table, baseline, plots, md);
@@ -90,9 +113,14 @@ public static class GridReport
             ["table"] = table.ToDictionary(a => a.Key, a => a.Value.ToDictionary(t => t.Key, t => (object?)new Dictionary<string, object?>
             {
                 ["metric"] = Metric(t.Key), ["scores"] = t.Value.Scores, ["mean"] = Finite(t.Value.Mean), ["std"] = Finite(t.Value.Std),
-                ["p_vs_baseline"] = t.Value.PValue,
-                ["beats_baseline_by_2_combined_std"] = baseline is null || a.Key == baseline ? null : Beats(t.Value, table[baseline][t.Key]),
+                ["against"] = references.Where(r => r != a.Key).ToDictionary(r => r, r => Against(a.Key, r, t.Key) is { } c ? (object?)new Dictionary<string, object?>
+                {
+                    ["difference"] = c.Result.Difference, ["low"] = c.Result.Low, ["high"] = c.Result.High, ["p"] = c.Result.PValue,
+                    ["p_holm"] = c.HolmP, ["shown"] = c.Shown, ["seeds"] = c.Result.Seeds, ["questions"] = c.Result.Questions,
+                } : null),
             })),
+            ["floors"] = floors.ToDictionary(f => f.Key, f => new Dictionary<string, object> { ["kind"] = f.Value.Kind, ["score"] = f.Value.Score }),
+            ["bootstrap_resamples"] = Significance.Resamples,
             ["results"] = results.OrderBy(r => r.Cell, StringComparer.Ordinal).ToList(),
         };
         RunDirectory.WriteAtomically(Path.Combine(outDir, "results.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions
@@ -105,13 +133,55 @@ public static class GridReport
 
     private static double? Finite(double x) => double.IsFinite(x) ? x : null;
 
+    /// <summary>Under free generation, the share of answers that match no option, per task with options.</summary>
+    private static string OutsideOptions(GridConfig config, string outDir, IReadOnlyList<CellResult> full)
+    {
+        var parts = new List<string>();
+        foreach (var task in config.Tasks)
+        {
+            var shares = full.Where(r => r.Task == task)
+                .Select(r => Path.Combine(outDir, r.Cell, "eval-" + config.Evaluation.Split, "metrics.json"))
+                .Where(File.Exists)
+                .Select(f => JsonDocument.Parse(File.ReadAllText(f)).RootElement)
+                .Where(e => e.TryGetProperty("outside_options", out _))
+                .Select(e => e.GetProperty("outside_options").GetDouble()).ToList();
+            if (shares.Count > 0) parts.Add(string.Create(Inv, $"{task} {100 * shares.Average():F1}%"));
+        }
+        return parts.Count == 0 ? "" : "; answers matching no option: " + string.Join(", ", parts);
+    }
+
     private static string Metric(string task) => MetricModule.key(Registry.find(task).ResultValue.Metrics.Head);
 
-    /// <summary>The arm's mean exceeds the baseline's by more than twice their combined std.</summary>
-    private static bool Beats(Stat arm, Stat baseline) =>
-        arm.Count >= 2 && baseline.Count >= 2 && arm.Mean - baseline.Mean > 2 * Math.Sqrt(arm.Std * arm.Std + baseline.Std * baseline.Std);
+    /// <summary>The differences with their intervals and p-values, one table per reference arm.</summary>
+    private static void WriteDifferences(GridConfig config, IReadOnlyList<string> references, IReadOnlyList<ArmComparison> comparisons, StringBuilder md)
+    {
+        if (comparisons.Count == 0) return;
+        var first = comparisons[0].Result;
+        md.Append($"\n## Differences\n\nEach arm minus the reference arm, in points, with the 95% paired bootstrap interval ({Significance.Resamples} " +
+                  $"resamples of seeds and {config.Evaluation.Split} questions together, seeds paired by index) and the two-sided bootstrap p, " +
+                  $"Holm-adjusted over all {comparisons.Count} comparisons of the report. **Bold**: the interval excludes 0 and the adjusted p < 0.05.\n");
+        foreach (var reference in references)
+        {
+            md.Append($"\nAgainst `{reference}`:\n\n| arm | " + string.Join(" | ", config.Tasks) + " |\n| --- |" + string.Concat(config.Tasks.Select(_ => " --- |")) + "\n");
+            foreach (var arm in config.Arms.Where(a => a.Name != reference))
+            {
+                md.Append($"| {arm.Name} |");
+                foreach (var task in config.Tasks)
+                {
+                    var c = comparisons.FirstOrDefault(x => x.Arm == arm.Name && x.Reference == reference && x.Task == task);
+                    if (c is null) { md.Append(" – |"); continue; }
+                    var text = string.Create(Inv, $"{100 * c.Result.Difference:+0.0;-0.0;0.0} [{100 * c.Result.Low:+0.0;-0.0;0.0}, {100 * c.Result.High:+0.0;-0.0;0.0}] p {c.HolmP:0.000}");
+                    md.Append(c.Shown ? $" **{text}** |" : $" {text} |");
+                }
+                md.Append('\n');
+            }
+        }
+        md.Append(string.Create(Inv, $"\n({first.Seeds} seeds × {first.Questions} questions in the first comparison.)\n"));
+    }
 
-    private static string Summary(GridConfig config, Dictionary<string, Dictionary<string, Stat>> table, string? baseline)
+    /// <summary>Only what the intervals support: a difference is named when it is shown, otherwise "no difference shown".</summary>
+    private static string Summary(GridConfig config, Dictionary<string, Dictionary<string, Stat>> table, IReadOnlyList<string> references,
+        IReadOnlyList<ArmComparison> comparisons, IReadOnlyDictionary<string, TaskFloor> floors)
     {
         var sb = new StringBuilder();
         foreach (var task in config.Tasks)
@@ -119,17 +189,33 @@ public static class GridReport
             var ranked = config.Arms.Where(a => table[a.Name][task].Count > 0).OrderByDescending(a => table[a.Name][task].Mean).ToList();
             if (ranked.Count == 0) continue;
             var best = ranked[0].Name;
-            var s = table[best][task];
-            sb.Append(string.Create(Inv, $"- **{task}**: best arm `{best}` ({100 * s.Mean:F1})"));
-            if (baseline is not null && best != baseline)
+            sb.Append(string.Create(Inv, $"- **{task}**: highest mean `{best}` ({100 * table[best][task].Mean:F1})"));
+            if (floors.TryGetValue(task, out var floor))
             {
-                var b = table[baseline][task];
-                sb.Append(string.Create(Inv, $", {100 * (s.Mean - b.Mean):+0.0;-0.0} points over no IPT ({100 * b.Mean:F1})"));
-                sb.Append(Beats(s, b) ? ", more than twice the combined std" : s.PValue < 0.05 ? ", significant (p < 0.05) but within twice the combined std" : ", not significant");
+                var under = ranked.Where(a => table[a.Name][task].Mean <= floor.Score).Select(a => $"`{a.Name}`").ToList();
+                sb.Append(string.Create(Inv, $"; {floor.Kind} {100 * floor.Score:F1}"));
+                if (under.Count > 0) sb.Append($" (at or below it: {string.Join(", ", under)})");
             }
-            else if (best == baseline) sb.Append(": no intermediate pre-training helps here");
-            var winners = baseline is null ? [] : ranked.Where(a => a.Name != baseline && Beats(table[a.Name][task], table[baseline][task])).Select(a => $"`{a.Name}`").ToList();
-            sb.Append(winners.Count > 0 ? $"; clearly above no IPT: {string.Join(", ", winners)}.\n" : ".\n");
+            foreach (var reference in references)
+            {
+                var mine = comparisons.Where(c => c.Reference == reference && c.Task == task).ToList();
+                if (mine.Count == 0) continue;
+                var above = mine.Where(c => c.Shown && c.Result.Difference > 0).OrderByDescending(c => c.Result.Difference)
+                    .Select(c => string.Create(Inv, $"`{c.Arm}` {100 * c.Result.Difference:+0.0} [{100 * c.Result.Low:+0.0;-0.0}, {100 * c.Result.High:+0.0;-0.0}]")).ToList();
+                var below = mine.Where(c => c.Shown && c.Result.Difference < 0).OrderBy(c => c.Result.Difference)
+                    .Select(c => string.Create(Inv, $"`{c.Arm}` {100 * c.Result.Difference:+0.0;-0.0} [{100 * c.Result.Low:+0.0;-0.0}, {100 * c.Result.High:+0.0;-0.0}]")).ToList();
+                var name = reference == references[0] && config.Arms.Any(a => a.Name == reference && a.Policy is null) ? $"`{reference}` (no IPT)" : $"`{reference}`";
+                sb.Append($". Against {name}: ");
+                if (above.Count == 0 && below.Count == 0) sb.Append("no difference shown");
+                else
+                {
+                    if (above.Count > 0) sb.Append("above: " + string.Join(", ", above));
+                    if (below.Count > 0) sb.Append((above.Count > 0 ? "; " : "") + "below: " + string.Join(", ", below));
+                    var rest = mine.Count - above.Count - below.Count;
+                    if (rest > 0) sb.Append($"; no difference shown for the other {rest}");
+                }
+            }
+            sb.Append(".\n");
         }
         return sb.ToString();
     }

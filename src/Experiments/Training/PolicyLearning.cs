@@ -49,6 +49,11 @@ public sealed record Scorer(ModelConfig Config, FSharpMap<string, torch.Tensor> 
         return (new Scorer(config, p, meta["kind"], meta.TryFind("encoder")?.Value ?? "scratch"), optimizer, meta.ToDictionary(kv => kv.Key, kv => kv.Value));
     }
 
+    /// <summary>Candidate spans snapped to whole words (<see cref="ScoredSpanModule.snapToWords"/>): what the
+    /// <c>scored</c> policy masks from, so that a learned policy never masks part of a word.</summary>
+    public Masking.Policies.ScoredSpan[] ScoreWords(int[] tokens, bool[] wordStarts, Masking.SpecialTokens specials, torch.Device device) =>
+        Masking.Policies.ScoredSpanModule.snapToWords(wordStarts, Score(tokens, specials, device));
+
     /// <summary>Candidate spans with scores for an example: supervised scorers give their best spans
     /// (log p_start + log p_end, up to 10 tokens); meta-learned ones score every token by its masking logit.</summary>
     public Masking.Policies.ScoredSpan[] Score(int[] tokens, Masking.SpecialTokens specials, torch.Device device)

@@ -39,6 +39,11 @@ public sealed record RunConfig
     public int LogEvery { get; init; } = 10;
     public int EvalEvery { get; init; } = 100;
     public int Patience { get; init; } = 5;
+    /// <summary>Multiple-choice questions (examples with options): <c>rank</c> scores every option by the model's
+    /// likelihood and picks the best; <c>generate</c> decodes freely and compares the text with the gold option.</summary>
+    public string Choice { get; init; } = "rank";
+    /// <summary>Rank classification's score: <c>mean</c> log-probability per target token, or their <c>sum</c>.</summary>
+    public string ChoiceNormalisation { get; init; } = "mean";
 
     private static readonly JsonSerializerOptions Options = new()
     {

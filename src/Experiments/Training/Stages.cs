@@ -84,7 +84,7 @@ public static class Stages
             var path = Path.Combine(run.Scorer, Scorer.FileName);
             if (!File.Exists(path)) throw new CliError($"{path}:0: expected a span scorer (made by `masking learn-policy`)");
             var scorer = Scorer.Load(path, env.Device).Scorer;
-            examples = examples.Select(e => new Example(e.Tokens, e.WordStarts, e.Sentences, e.Annotations, scorer.Score(e.Tokens, specials, env.Device))).ToArray();
+            examples = examples.Select(e => new Example(e.Tokens, e.WordStarts, e.Sentences, e.Annotations, scorer.ScoreWords(e.Tokens, e.WordStarts, specials, env.Device))).ToArray();
             env.Log.WriteLine($"{run.Stage}: {examples.Length} examples scored by the {scorer.Kind} scorer of {run.Scorer}");
         }
         var resumedMeta = resumed && File.Exists(dir.LastCheckpoint) ? MetaOf(dir.LastCheckpoint) : new Dictionary<string, string>();
@@ -169,7 +169,7 @@ public static class Stages
         bool AfterStep(long step)
         {
             if (step % run.EvalEvery != 0 && step != run.Steps) return false;
-            var predictions = Predict(state, vocab, dev, run, beam: 1, focus);
+            var predictions = Predict(state, tokenizer, dev, run, beam: 1, focus);
             var score = MetricModule.score(metric, Microsoft.FSharp.Collections.ListModule.OfSeq(
                 dev.Select((e, i) => Tuple.Create(predictions[i], e.Targets))));
             dir.AppendMetrics(string.Create(CultureInfo.InvariantCulture, $"{{\"step\":{step},\"dev_{key}\":{score:R}}}"));
@@ -209,7 +209,7 @@ public static class Stages
     /// model directory (a Hugging Face BART one, say) <see cref="Task"/> is required and the limits default to
     /// <see cref="RunConfig"/>'s.</summary>
     public sealed record EvaluateOptions(string From, string Split = "test", int Beam = 4, string? Out = null, int? MaxExamples = null,
-        string? Task = null, int? MaxSourceLength = null, int? MaxTargetLength = null);
+        string? Task = null, int? MaxSourceLength = null, int? MaxTargetLength = null, string? Choice = null, string? ChoiceNormalisation = null);
 
     public static int Evaluate(EvaluateOptions options, StageEnvironment env)
     {
@@ -225,6 +225,7 @@ public static class Stages
         {
             Task = options.Task ?? run.Task, MaxSourceLength = options.MaxSourceLength ?? run.MaxSourceLength,
             MaxTargetLength = options.MaxTargetLength ?? run.MaxTargetLength,
+            Choice = options.Choice ?? run.Choice, ChoiceNormalisation = options.ChoiceNormalisation ?? run.ChoiceNormalisation,
         };
         var task = FindTask(run.Task);
         var split = SplitModule.parse(splitName);
@@ -232,11 +233,12 @@ public static class Stages
         if (!HuggingFace.ModelDirectory.HasModel(from.Path)) throw new CliError($"{from.ModelFile}:0: expected the fine-tuned model (has the run finished?)");
         var state = ModelState.FromModelDirectory(from.Path, env.Device);
         CheckLengths(run, state.Config);
-        var vocab = HuggingFace.ModelDirectory.LoadTokenizer(from.Path).Tokenizer;
+        var tokenizer = HuggingFace.ModelDirectory.LoadTokenizer(from.Path);
+        var vocab = tokenizer.Tokenizer;
         var examples = Limit(LoadSplit(task, split.ResultValue, env), maxExamples);
         var cut = new Truncation(examples.Count, examples.Count(e => Truncation.Cuts(true, vocab.Encode(e.Source).Ids.Length, run.MaxSourceLength)), 0);
         env.Log.WriteLine($"evaluate: {splitName} {cut.Describe(run.MaxSourceLength, null)}");
-        var predictions = Predict(state, vocab, examples, run, beam, task.Focus?.Value);
+        var predictions = Predict(state, tokenizer, examples, run, beam, task.Focus?.Value);
         var pairs = Microsoft.FSharp.Collections.ListModule.OfSeq(examples.Select((e, i) => Tuple.Create(predictions[i], e.Targets)));
         var scores = task.Metrics.Select(m => (Key: MetricModule.key(m), Value: MetricModule.score(m, pairs))).DistinctBy(s => s.Key).ToList();
 
@@ -245,6 +247,13 @@ public static class Stages
         RunDirectory.WriteAtomically(Path.Combine(outDir, "predictions.jsonl"), string.Concat(examples.Select((e, i) =>
             JsonSerializer.Serialize(new { id = e.Id, output = new[] { new { answer = predictions[i] } } }, Json) + "\n")));
         var result = new Dictionary<string, object> { ["task"] = task.Name, ["split"] = splitName, ["count"] = examples.Count, ["beam"] = beam, ["sources_cut"] = cut.SourcesCut };
+        if (examples.Any(e => !e.Options.IsEmpty))
+        {
+            // Free generation can answer with something that is no option at all; rank classification never does.
+            result["choice"] = run.Choice;
+            result["outside_options"] = Math.Round(examples.Select((e, i) => (e, i)).Where(x => !x.e.Options.IsEmpty)
+                .Average(x => x.e.Options.Any(o => string.Equals(o.Trim(), predictions[x.i].Trim(), StringComparison.OrdinalIgnoreCase)) ? 0.0 : 1.0), 6);
+        }
         foreach (var (k, v) in scores) result[k] = Math.Round(v, 6);
         var json = JsonSerializer.Serialize(result, Json);
         RunDirectory.WriteAtomically(Path.Combine(outDir, "metrics.json"), json + "\n");
@@ -270,9 +279,54 @@ public static class Stages
             : Body(new LineProgress(env.Log, run.Stage, Math.Max(run.LogEvery, run.Steps / 20)));
     }
 
-    /// <summary>Decodes every example (greedy when beam = 1) and renders the answers as text, without &lt;s&gt;
-    /// and &lt;pad&gt; (as Hugging Face's <c>skip_special_tokens</c>; models with Hugging Face's labels begin with &lt;s&gt;).</summary>
-    public static List<string> Predict(ModelState state, ITokenizer vocab, IReadOnlyList<TaskExample> examples, RunConfig run, int beam, string? focus = null)
+    /// <summary>
+    /// The answer to every example: for a question with options under <c>--choice rank</c> (the default), the
+    /// option the model finds most likely as the target (<see cref="Likelihood"/>); otherwise the decoded text
+    /// (greedy when beam = 1), without &lt;s&gt; and &lt;pad&gt; (as Hugging Face's <c>skip_special_tokens</c>;
+    /// models with Hugging Face's labels begin with &lt;s&gt;).
+    /// </summary>
+    public static List<string> Predict(ModelState state, HuggingFace.ModelTokenizer tokenizer, IReadOnlyList<TaskExample> examples, RunConfig run, int beam, string? focus = null)
+    {
+        var vocab = tokenizer.Tokenizer;
+        if (run.Choice is not ("rank" or "generate")) throw new CliError($"--choice: expected rank or generate, got '{run.Choice}'");
+        if (run.ChoiceNormalisation is not ("mean" or "sum")) throw new CliError($"--choice-normalisation: expected mean or sum, got '{run.ChoiceNormalisation}'");
+        var generated = Generate(state, vocab, examples.Where(e => run.Choice == "generate" || e.Options.IsEmpty).ToList(), run, beam, focus);
+        var ranked = Rank(state, tokenizer, examples.Where(e => run.Choice == "rank" && !e.Options.IsEmpty).ToList(), run, focus);
+        int g = 0, r = 0;
+        return examples.Select(e => run.Choice == "rank" && !e.Options.IsEmpty ? ranked[r++] : generated[g++]).ToList();
+    }
+
+    /// <summary>Rank classification: each option's labels scored given the source, the best one chosen.</summary>
+    private static List<string> Rank(ModelState state, HuggingFace.ModelTokenizer tokenizer, IReadOnlyList<TaskExample> examples, RunConfig run, string? focus)
+    {
+        var vocab = tokenizer.Tokenizer;
+        var labelStart = tokenizer.LabelsStartWithBos ? vocab.Specials.Bos : -1;
+        var result = new List<string>(examples.Count);
+        const int chunk = 16;
+        for (var start = 0; start < examples.Count; start += chunk)
+        {
+            using var scope = torch.NewDisposeScope();
+            var part = examples.Skip(start).Take(chunk).ToList();
+            var pairs = part.SelectMany(e =>
+            {
+                var source = Wrap(vocab.Specials.Bos, SourceBody(vocab, e.Source, focus, run.MaxSourceLength), vocab.Specials.Eos, run.MaxSourceLength);
+                return e.Options.Select(o => new SequencePair(source, Wrap(labelStart, vocab.Encode(o).Ids, vocab.Specials.Eos, run.MaxTargetLength)));
+            }).ToList();
+            using var batch = Batch.Create(pairs, vocab.Specials.Pad, state.Config.DecoderStartId, state.Parameters.First().Value.device);
+            var scores = Likelihood.targetLogProbs(state.Config, state.Parameters, batch.Source, batch.DecoderInput, batch.Target);
+            var at = 0;
+            foreach (var e in part)
+            {
+                var options = e.Options.ToArray();
+                result.Add(options[Likelihood.choose(run.ChoiceNormalisation == "mean", scores[at..(at + options.Length)])]);
+                at += options.Length;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Decodes every example (greedy when beam = 1) and renders the answers as text.</summary>
+    private static List<string> Generate(ModelState state, ITokenizer vocab, IReadOnlyList<TaskExample> examples, RunConfig run, int beam, string? focus)
     {
         var result = new List<string>(examples.Count);
         const int chunk = 64;
