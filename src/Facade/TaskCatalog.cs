@@ -49,7 +49,8 @@ public static class AnswerMetrics
         golds.Select(g => score(prediction, g)).DefaultIfEmpty(0.0).Max();
 }
 
-/// <summary>Mean ± sample standard deviation over seeds, and Welch's t-test between two arms.</summary>
+/// <summary>Mean ± sample standard deviation over seeds, Welch's t-test between two arms, the paired bootstrap over
+/// seeds × test questions the report uses, and Holm's adjustment.</summary>
 public static class SeedStatistics
 {
     public static (double Mean, double Std) Summarize(IEnumerable<double> values)
@@ -65,4 +66,18 @@ public static class SeedStatistics
         if (r.IsError) throw new ArgumentException(r.ErrorValue);
         return (r.ResultValue.Difference, r.ResultValue.T, r.ResultValue.DegreesOfFreedom, r.ResultValue.PValue);
     }
+
+    /// <summary>Arm A minus arm B with a 95% paired bootstrap interval: <paramref name="a"/>[s][q] is seed s's score on
+    /// test question q; seeds pair by index.</summary>
+    /// <exception cref="ArgumentException">No seeds, no questions, or rows of different lengths.</exception>
+    public static (double Difference, double Low, double High, double PValue) PairedBootstrap(
+        IReadOnlyList<IReadOnlyList<double>> a, IReadOnlyList<IReadOnlyList<double>> b, ulong seed = 0, int resamples = 2000)
+    {
+        var r = Masking.Metrics.PairedBootstrap.compare(seed, resamples, a.Select(x => x.ToArray()).ToArray(), b.Select(x => x.ToArray()).ToArray());
+        if (r.IsError) throw new ArgumentException(r.ErrorValue);
+        return (r.ResultValue.Difference, r.ResultValue.Low, r.ResultValue.High, r.ResultValue.PValue);
+    }
+
+    /// <summary>Holm's step-down adjustment of a family of p-values, in the given order.</summary>
+    public static IReadOnlyList<double> Holm(IReadOnlyList<double> pValues) => Masking.Metrics.PairedBootstrap.holm(pValues.ToArray());
 }

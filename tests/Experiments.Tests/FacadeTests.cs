@@ -105,5 +105,11 @@ public class TaskFacadeTests
         Assert.Equal(2.5, mean, 9);
         Assert.Equal(Math.Sqrt(5.0 / 3.0), std, 9);
         Assert.True(SeedStatistics.Welch([10, 10.5, 9.5], [1, 1.5, 0.5]).PValue < 1e-3);
+        double[][] good = [[1, 1, 1, 0, 1, 1, 1, 1], [1, 1, 0, 1, 1, 1, 1, 1]], bad = [[0, 0, 1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 1, 0, 0, 0]];
+        var (difference, low, high, p) = SeedStatistics.PairedBootstrap(good, bad, seed: 3);
+        Assert.Equal(0.75, difference, 9);
+        Assert.True(low > 0 && high <= 1 && p < 0.05);
+        Assert.Equal([0.02, 0.04], SeedStatistics.Holm([0.01, 0.04]));
+        Assert.Throws<ArgumentException>(() => SeedStatistics.PairedBootstrap([], bad));
     }
 }

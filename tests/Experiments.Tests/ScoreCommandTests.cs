@@ -41,6 +41,19 @@ public class ScoreCommandTests
     }
 
     [Fact]
+    public void An_empty_guess_scores_zero_everywhere_as_in_KILT_even_against_an_answer_that_normalises_to_nothing()
+    {
+        // NQ-open dev has a gold answer "---"; KILT's eval_downstream.py skips an empty guess (0 on every metric).
+        var gold = Gold(("1", ["---"]), ("2", ["---", "Paris"]), ("3", ["Paris"]));
+        var pred = Pred(("1", ""), ("2", "   "), ("3", "Paris"));
+        var s = Score("nq", gold, pred);
+        Assert.Equal(1.0 / 3, s.GetProperty("em").GetDouble(), 6);
+        Assert.Equal(1.0 / 3, s.GetProperty("f1").GetDouble(), 6);
+        var wow = Score("wow", gold, pred);
+        Assert.Equal(1.0 / 3, wow.GetProperty("f1").GetDouble(), 6);
+    }
+
+    [Fact]
     public void Kilt_accuracy_is_strict()
     {
         var s = Score("ay2", Gold(("a", ["Germany"]), ("b", ["United Kingdom"])), Pred(("a", "Germany"), ("b", "united kingdom")));

@@ -163,14 +163,14 @@ public static class GridReport
         foreach (var reference in references)
         {
             md.Append($"\nAgainst `{reference}`:\n\n| arm | " + string.Join(" | ", config.Tasks) + " |\n| --- |" + string.Concat(config.Tasks.Select(_ => " --- |")) + "\n");
-            foreach (var arm in config.Arms.Where(a => a.Name != reference))
+            foreach (var arm in config.Arms.Where(a => a.Name != reference && comparisons.Any(c => c.Arm == a.Name && c.Reference == reference)))
             {
                 md.Append($"| {arm.Name} |");
                 foreach (var task in config.Tasks)
                 {
                     var c = comparisons.FirstOrDefault(x => x.Arm == arm.Name && x.Reference == reference && x.Task == task);
                     if (c is null) { md.Append(" – |"); continue; }
-                    var text = string.Create(Inv, $"{100 * c.Result.Difference:+0.0;-0.0;0.0} [{100 * c.Result.Low:+0.0;-0.0;0.0}, {100 * c.Result.High:+0.0;-0.0;0.0}] p {c.HolmP:0.000}");
+                    var text = string.Create(Inv, $"{100 * c.Result.Difference:+0.0;-0.0;0.0} [{100 * c.Result.Low:+0.0;-0.0;0.0}, {100 * c.Result.High:+0.0;-0.0;0.0}] p {c.HolmP:G4}");
                     md.Append(c.Shown ? $" **{text}** |" : $" {text} |");
                 }
                 md.Append('\n');
@@ -349,7 +349,10 @@ public static class GridReport
             var evalCut = eval is { } e && e.TryGetProperty("sources_cut", out var sc) ? $"{sc.GetInt32()} of {e.GetProperty("count").GetInt32()}" : "–";
             rows.Add($"| {task} {config.Evaluation.Split} | {evalCut} | – |");
         }
-        md.Append($"\n## Truncation\n\nSources cut to {config.MaxSourceLength} tokens and targets cut to {config.MaxTargetLength} " +
+        var stageTargets = config.Init is null
+            ? $" (pre-training {config.Pretrain.MaxTargetLength ?? config.MaxTargetLength}, intermediate pre-training {config.Intermediate.MaxTargetLength ?? config.MaxTargetLength})"
+            : $" (intermediate pre-training {config.Intermediate.MaxTargetLength ?? config.MaxTargetLength})";
+        md.Append($"\n## Truncation\n\nSources cut to {config.MaxSourceLength} tokens and targets cut to {config.MaxTargetLength}{stageTargets} " +
                   "(the first tokens are kept; a task with a marked mention, AY2, keeps a window around it). A cut target is a shorter " +
                   "thing to learn, a cut source may lose the answer.\n\n");
         md.Append("| what | sources cut | targets cut |\n| --- | --- | --- |\n").Append(string.Join("\n", rows)).Append('\n');

@@ -76,6 +76,8 @@ public static class Significance
             foreach (var task in tasks)
                 foreach (var arm in arms.Where(a => a != reference))
                 {
+                    // B − A is A − B negated: a pair of references is compared once.
+                    if (raw.Any(r => r.Arm == reference && r.Reference == arm && r.Task == task)) continue;
                     if (!scores.TryGetValue((arm, task), out var a) || !scores.TryGetValue((reference, task), out var b)) continue;
                     var seeds = a.Keys.Intersect(b.Keys).Order().ToArray();
                     if (seeds.Length == 0) continue;
