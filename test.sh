@@ -65,7 +65,7 @@ for trx in "$results"/*.trx; do
 done
 failed=$((failed + crashed))
 
-echo "== F# formatting (Fantomas defaults; fix with: dotnet fantomas src/Core tests/Core.Tests scripts)"
+echo "== F# formatting (Fantomas defaults; fix with: for d in src/Core tests/Core.Tests scripts; do dotnet fantomas \$d; done)"
 for dir in src/Core tests/Core.Tests scripts; do
     if dotnet fantomas --check "$dir" >/dev/null 2>&1; then
         passed=$((passed + 1))

@@ -131,18 +131,22 @@ let private arm (seed: uint64) (rate: float) =
 let ``the paired bootstrap finds a real difference and none between equal arms`` () =
     let strong, weak = arm 1UL 0.8, arm 2UL 0.3
 
-    let c =
-        PairedBootstrap.compare 7UL 2000 strong weak |> Result.defaultWith failwith
+    let c = PairedBootstrap.compare 7UL 2000 strong weak |> Result.defaultWith failwith
 
     Assert.InRange(c.Difference, 0.4, 0.6)
     Assert.True(c.Low > 0.3 && c.High < 0.7 && c.Low < c.Difference && c.Difference < c.High, sprintf "%A" c)
     Assert.True(c.PValue < 0.01)
     Assert.Equal((3, 100, 2000), (c.Seeds, c.Questions, c.Resamples))
     // The same arm against itself: every resample is 0, so the interval is [0, 0] and p = 1.
-    let same = PairedBootstrap.compare 7UL 500 strong strong |> Result.defaultWith failwith
+    let same =
+        PairedBootstrap.compare 7UL 500 strong strong |> Result.defaultWith failwith
+
     Assert.Equal((0.0, 0.0, 0.0, 1.0), (same.Difference, same.Low, same.High, same.PValue))
     // Two draws of the same rate: the interval holds 0 and nothing is claimed.
-    let other = PairedBootstrap.compare 7UL 2000 (arm 3UL 0.5) (arm 4UL 0.5) |> Result.defaultWith failwith
+    let other =
+        PairedBootstrap.compare 7UL 2000 (arm 3UL 0.5) (arm 4UL 0.5)
+        |> Result.defaultWith failwith
+
     Assert.True(other.Low <= 0.0 && other.High >= 0.0 && other.PValue > 0.05, sprintf "%A" other)
     // Deterministic in its seed.
     Assert.Equal(c, PairedBootstrap.compare 7UL 2000 strong weak |> Result.defaultWith failwith)

@@ -169,10 +169,15 @@ let ``learned masks never split a word once their spans are snapped to words`` (
             && (c.Span.End = ex.Tokens.Length || ex.WordStarts[c.Span.End]))
 
     snappedWhole
-    && [ "scored"; "scored:k=2"; "scored:budget=0.15"; "scored:tau=0"; "scored:budget=0.3,tau=0" ]
+    && [ "scored"
+         "scored:k=2"
+         "scored:budget=0.15"
+         "scored:tau=0"
+         "scored:budget=0.3,tau=0" ]
        |> List.forall (fun spec ->
            [ 1UL .. 4UL ]
-           |> List.forall (fun seed -> wholeWords ex (apply (resolve spec) seed ex) || failwithf "%s seed %d" spec seed))
+           |> List.forall (fun seed ->
+               wholeWords ex (apply (resolve spec) seed ex) || failwithf "%s seed %d" spec seed))
 
 [<Fact>]
 let ``snapping widens to whole words and keeps the best score of spans that become one`` () =
@@ -198,7 +203,10 @@ let ``at the default temperature a learned policy draws new masks every epoch`` 
     let ex =
         { Example.ofTokens (Array.init 60 (fun i -> 200 + i)) with
             WordStarts = Array.init 60 (fun i -> i % 3 = 0)
-            Scores = Array.init 20 (fun w -> { Span = Span.create (3 * w) (3 * w + 3); Score = -0.1 * float w }) }
+            Scores =
+                Array.init 20 (fun w ->
+                    { Span = Span.create (3 * w) (3 * w + 3)
+                      Score = -0.1 * float w }) }
 
     let masks spec =
         [ 0..4 ]
