@@ -251,6 +251,7 @@ public class GridRunTests
         Assert.Contains("| chance / majority | 50.0 (chance) |", report);
         Assert.Contains("answered by rank classification", report);
         Assert.Contains("Against `none`:", report);
+        Assert.Contains("Against chance (the multiple-choice tasks;", report);
         Assert.DoesNotContain("†", report);
         foreach (var png in new[] { "curve-steps-world-cqa.png", "curve-fraction-world-cqa.png", "transfer.png", "pos.png", "zipf.png" })
         {

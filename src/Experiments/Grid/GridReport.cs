@@ -41,10 +41,12 @@ public static class GridReport
         var split = SplitModule.parse(config.Evaluation.Split).ResultValue;
         var questionScores = new Dictionary<(string Arm, string Task), SortedDictionary<int, double[]>>();
         var floors = new Dictionary<string, TaskFloor>();
+        var evaluated = new Dictionary<string, IReadOnlyList<TaskExample>>();
         foreach (var task in config.Tasks)
         {
             var examples = Significance.Examples(config, task, split, dataRoot);
             if (examples is null) { log.WriteLine($"report: no {config.Evaluation.Split} split of {task} here; its intervals are left out"); continue; }
+            evaluated[task] = examples;
             var metric = Registry.find(task).ResultValue.Metrics.Head;
             foreach (var arm in config.Arms)
                 if (Significance.QuestionScores(config, outDir, full.Where(r => r.Arm == arm.Name && r.Task == task), examples, metric) is { Count: > 0 } q)
@@ -97,6 +99,22 @@ public static class GridReport
             ? $"Questions with options are answered by rank classification (each option scored by its {config.Evaluation.ChoiceNormalisation} log-probability as the target).\n"
             : "Questions with options are answered by free generation" + OutsideOptions(config, outDir, full) + ".\n");
         WriteDifferences(config, references, comparisons, md);
+        var chance = Significance.AgainstChance(config.Arms.Select(a => a.Name).ToList(), evaluated, questionScores);
+        if (chance.Count > 0)
+        {
+            var tasks = config.Tasks.Where(t => chance.Any(c => c.Task == t)).ToList();
+            md.Append("\nAgainst chance (the multiple-choice tasks; each arm's score minus 1 / options per question, the same " +
+                      "bootstrap; a check that the arm does better than guessing, outside the Holm family):\n\n");
+            md.Append("| arm | " + string.Join(" | ", tasks) + " |\n| --- |" + string.Concat(tasks.Select(_ => " --- |")) + "\n");
+            foreach (var arm in config.Arms)
+                md.Append($"| {arm.Name} |" + string.Concat(tasks.Select(t =>
+                {
+                    var found = chance.Where(c => c.Arm == arm.Name && c.Task == t).Select(c => c.Result).ToList();
+                    if (found.Count == 0) return " – |";
+                    var r = found[0];
+                    return string.Create(Inv, $" {100 * r.Difference:+0.0;-0.0;0.0} [{100 * r.Low:+0.0;-0.0;0.0}, {100 * r.High:+0.0;-0.0;0.0}] |");
+                })) + "\n");
+        }
         md.Append("\n## Summary\n\n").Append(Summary(config, table, references, comparisons, floors)).Append('\n');
 
         WriteLearningCurves(config, results, plots, md);

@@ -90,6 +90,31 @@ public static class Significance
     }
 
     /// <summary>
+    /// Each arm against guessing on a multiple-choice task: its per-question scores against 1 / options on every
+    /// question, with the same bootstrap (a check that the arm does better than chance, outside the Holm family
+    /// of the arm-to-arm comparisons).
+    /// </summary>
+    public static IReadOnlyList<(string Arm, string Task, PairedComparison Result)> AgainstChance(IReadOnlyList<string> arms,
+        IReadOnlyDictionary<string, IReadOnlyList<TaskExample>> evaluated,
+        IReadOnlyDictionary<(string Arm, string Task), SortedDictionary<int, double[]>> scores)
+    {
+        var result = new List<(string, string, PairedComparison)>();
+        foreach (var (task, examples) in evaluated)
+        {
+            if (examples.Count == 0 || examples.Any(e => e.Options.IsEmpty)) continue;
+            var chance = examples.Select(e => 1.0 / e.Options.Length).ToArray();
+            foreach (var arm in arms)
+            {
+                if (!scores.TryGetValue((arm, task), out var a)) continue;
+                var rows = a.Values.ToArray();
+                var compared = PairedBootstrap.compare(Seeds.salt($"{arm}|chance|{task}", 0UL), Resamples, rows, rows.Select(_ => chance).ToArray());
+                if (compared.IsOk) result.Add((arm, task, compared.ResultValue));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
     /// Chance for a multiple-choice task (the mean of 1 / options over the questions); otherwise the score of
     /// answering every question with the training split's most frequent answer (majority).
     /// </summary>
