@@ -61,18 +61,14 @@ public static class HfCommand
         if (outDir == from) throw new CliError($"--out: {outDir} is the directory being exported; expected another one");
         if (File.Exists(outDir)) throw new CliError($"{outDir}:0: expected a directory to write the model to, found a file");
         var model = ModelSource.Open(from, torch.CPU);
-        var tokenizer = ModelDirectory.LoadTokenizer(from);
-        if (!tokenizer.LabelsStartWithBos)
+        if (!model.LabelsStartWithBos)
             stderr.WriteLine("hf export: this model was trained with Masking's labels (… </s>, no <s> first); its config.json forces no token, so Hugging Face's generate decodes as Masking does");
         Directory.CreateDirectory(outDir);
         // The tokenizer first: a vocabulary with no faithful vocab.json is refused before anything else is written.
         ModelDirectory.ExportTokenizer(from, outDir, model.Config.MaxPositions);
-        foreach (var name in new[] { ModelDirectory.ConfigFile, "generation_config.json" })
+        foreach (var name in new[] { ModelDirectory.ConfigFile, ModelDirectory.GenerationConfigFile })
             if (File.Exists(Path.Combine(from, name)))
-            {
-                File.Copy(Path.Combine(from, name), Path.Combine(outDir, name + ".tmp"), overwrite: true);
-                File.Move(Path.Combine(outDir, name + ".tmp"), Path.Combine(outDir, name), overwrite: true);
-            }
+                ModelDirectory.CopyFile(Path.Combine(from, name), Path.Combine(outDir, name));
         ModelDirectory.SaveModel(outDir, model.Parameters, new Dictionary<string, string>());
         var files = Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>

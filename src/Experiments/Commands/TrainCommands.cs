@@ -20,7 +20,7 @@ public static class TrainCommands
                 args.Required("from", "a finetune run directory (or a Hugging Face BART directory with --task)"),
                 args.Optional("split") ?? "test", args.Int("beam", 4, min: 1), args.Optional("out"), Optional("max-examples"),
                 args.Optional("task"), Optional("max-source-length"), Optional("max-target-length"),
-                args.Optional("choice"), args.Optional("choice-normalisation"));
+                Choice(args, "choice", "rank", "generate"), Choice(args, "choice-normalisation", "mean", "sum"));
             args.EnsureAllUsed("evaluate");
             return Stages.Evaluate(options, env);
         }
@@ -55,8 +55,8 @@ public static class TrainCommands
             LogEvery = args.Int("log-every", defaults.LogEvery, min: 1),
             EvalEvery = stage == "finetune" ? args.Int("eval-every", defaults.EvalEvery, min: 1) : 0,
             Patience = stage == "finetune" ? args.Int("patience", defaults.Patience, min: 1) : 0,
-            Choice = stage == "finetune" ? ChoiceOption(args, "choice", "rank", "generate") : defaults.Choice,
-            ChoiceNormalisation = stage == "finetune" ? ChoiceOption(args, "choice-normalisation", "mean", "sum") : defaults.ChoiceNormalisation,
+            Choice = stage == "finetune" ? Choice(args, "choice", "rank", "generate") ?? defaults.Choice : defaults.Choice,
+            ChoiceNormalisation = stage == "finetune" ? Choice(args, "choice-normalisation", "mean", "sum") ?? defaults.ChoiceNormalisation : defaults.ChoiceNormalisation,
         };
         var dir = new RunDirectory(args.Required("out", "the run directory to write"));
         args.EnsureAllUsed(stage);
@@ -99,11 +99,11 @@ public static class TrainCommands
         return PolicyLearning.Run(options, dir, env);
     }
 
-    /// <summary>A choice among two words, the first being the default.</summary>
-    private static string ChoiceOption(Args args, string name, string first, string second) =>
+    /// <summary>One of two words, or null when the option is not given.</summary>
+    private static string? Choice(Args args, string name, string first, string second) =>
         args.Optional(name) switch
         {
-            null => first,
+            null => null,
             var v when v == first || v == second => v,
             var v => throw new CliError($"--{name}: expected {first} or {second}, got '{v}'"),
         };

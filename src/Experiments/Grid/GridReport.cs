@@ -222,7 +222,7 @@ public static class GridReport
                     .Select(c => string.Create(Inv, $"`{c.Arm}` {100 * c.Result.Difference:+0.0} [{100 * c.Result.Low:+0.0;-0.0}, {100 * c.Result.High:+0.0;-0.0}]")).ToList();
                 var below = mine.Where(c => c.Shown && c.Result.Difference < 0).OrderBy(c => c.Result.Difference)
                     .Select(c => string.Create(Inv, $"`{c.Arm}` {100 * c.Result.Difference:+0.0;-0.0} [{100 * c.Result.Low:+0.0;-0.0}, {100 * c.Result.High:+0.0;-0.0}]")).ToList();
-                var name = reference == references[0] && config.Arms.Any(a => a.Name == reference && a.Policy is null) ? $"`{reference}` (no IPT)" : $"`{reference}`";
+                var name = config.Arms.Any(a => a.Name == reference && a.Policy is null) ? $"`{reference}` (no IPT)" : $"`{reference}`";
                 sb.Append($". Against {name}: ");
                 if (above.Count == 0 && below.Count == 0) sb.Append("no difference shown");
                 else

@@ -29,13 +29,11 @@ public static class Significance
     {
         var info = Registry.find(task);
         if (info.IsError) return null;
-        var root = info.ResultValue.Name.StartsWith("world-", StringComparison.Ordinal) ? "" : DataRoot.Resolve(dataRoot);
-        var loaded = info.ResultValue.Load.Invoke(root).Invoke(split);
-        if (loaded.IsError) return null;
-        var examples = loaded.ResultValue.ToList();
-        return split == Split.Test || split == Split.Dev
-            ? config.Evaluation.MaxExamples is { } m && m < examples.Count ? examples.Take(m).ToList() : examples
-            : examples;
+        IReadOnlyList<TaskExample> examples;
+        try { examples = Training.Stages.LoadSplit(info.ResultValue, split, dataRoot); }
+        catch (CliError) { return null; }
+        // The evaluation split as the cells evaluated it (its first max_examples); the training split whole.
+        return split != Split.Train && config.Evaluation.MaxExamples is { } m && m < examples.Count ? examples.Take(m).ToList() : examples;
     }
 
     /// <summary>

@@ -11,7 +11,14 @@ namespace Masking.Experiments.HuggingFace;
 /// <summary>A model directory's tokenizer, with the label convention that goes with it.</summary>
 /// <param name="LabelsStartWithBos">Hugging Face's BART convention (labels <c>&lt;s&gt; … &lt;/s&gt;</c>) for a
 /// Hugging Face vocabulary; Masking's own vocabularies train labels <c>… &lt;/s&gt;</c>.</param>
-public sealed record ModelTokenizer(ITokenizer Tokenizer, bool LabelsStartWithBos);
+public sealed record ModelTokenizer(ITokenizer Tokenizer, bool LabelsStartWithBos)
+{
+    /// <summary>The first label token (&lt;s&gt;), or -1 for none: what <see cref="Training.Stages.Wrap"/> takes.</summary>
+    public int LabelStart => LabelsStartWithBos ? Tokenizer.Specials.Bos : -1;
+
+    /// <summary>Label tokens besides the text's own and &lt;/s&gt;: 1 with &lt;s&gt; first, else 0.</summary>
+    public int ExtraLabelTokens => LabelsStartWithBos ? 1 : 0;
+}
 
 /// <summary>
 /// The files a model lives in, in a run directory as in a Hugging Face directory: <c>config.json</c>
@@ -25,6 +32,7 @@ public static class ModelDirectory
     public const string ConfigFile = "config.json";
     public const string ModelFile = "model.safetensors";
     public const string ByteBpeFile = "byte-bpe.json";
+    public const string GenerationConfigFile = "generation_config.json";
 
     private static readonly string[] HuggingFaceTokenizerFiles =
         ["vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "tokenizer.json"];
@@ -56,16 +64,16 @@ public static class ModelDirectory
     {
         Directory.CreateDirectory(to);
         var files = File.Exists(Path.Combine(from, ByteBpeFile)) ? [ByteBpeFile] : HuggingFaceTokenizerFiles;
-        foreach (var name in files.Append(ConfigFile).Append("generation_config.json"))
-        {
-            var source = Path.Combine(from, name);
-            var target = Path.Combine(to, name);
-            if (File.Exists(source) && !File.Exists(target))
-            {
-                File.Copy(source, target + ".tmp", overwrite: true);
-                File.Move(target + ".tmp", target);
-            }
-        }
+        foreach (var name in files.Append(ConfigFile).Append(GenerationConfigFile))
+            if (File.Exists(Path.Combine(from, name)) && !File.Exists(Path.Combine(to, name)))
+                CopyFile(Path.Combine(from, name), Path.Combine(to, name));
+    }
+
+    /// <summary>A copy under a temporary name, then renamed: a reader never sees half a file.</summary>
+    public static void CopyFile(string source, string target)
+    {
+        File.Copy(source, target + ".tmp", overwrite: true);
+        File.Move(target + ".tmp", target, overwrite: true);
     }
 
     /// <summary>The model's configuration and parameters (float32, requiring gradients) from its directory.</summary>
@@ -102,7 +110,7 @@ public static class ModelDirectory
         if (!File.Exists(own))
         {
             foreach (var name in HuggingFaceTokenizerFiles.Where(n => File.Exists(Path.Combine(from, n))))
-                File.Copy(Path.Combine(from, name), Path.Combine(to, name), overwrite: true);
+                CopyFile(Path.Combine(from, name), Path.Combine(to, name));
             return;
         }
         var model = ByteBpeModelModule.load(own);

@@ -34,13 +34,14 @@ public sealed record ModelSource(string Path, ModelConfig Config, FSharpMap<stri
             throw new CliError(File.Exists(run.ConfigFile)
                 ? $"{run.ModelFile}:0: expected the run's model (written when the run finishes)"
                 : $"{System.IO.Path.Combine(full, ModelDirectory.ConfigFile)}:0: expected a Hugging Face directory (config.json with {BartDirectory.Safetensors} or {BartDirectory.PyTorchBin}) or a finished run");
-        var (config, parameters) = ModelDirectory.LoadModel(full, device);
+        // config.json read once: the model's shape, and its ids and generation settings.
+        var (config, ids, root) = BartConfigFile.Read(run.ModelConfigFile);
         var tokenizer = ModelDirectory.LoadTokenizer(full);
         var vocabSize = tokenizer.Tokenizer.Specials.VocabSize;
         if (vocabSize > config.VocabSize)
             throw new CliError($"{System.IO.Path.Combine(full, "vocab.json")}:0: the vocabulary has {vocabSize} tokens, config.json's vocab_size is {config.VocabSize}");
-        var (_, ids, root) = BartConfigFile.Read(run.ModelConfigFile);
-        var generation = BartConfigFile.Generation(root, System.IO.Path.Combine(full, "generation_config.json"), ids);
+        var parameters = BartDirectory.Weights(full, config, device);
+        var generation = BartConfigFile.Generation(root, System.IO.Path.Combine(full, ModelDirectory.GenerationConfigFile), ids);
         if (File.Exists(run.ConfigFile) && RunConfig.FromJson(File.ReadAllText(run.ConfigFile)) is { } settings)
             generation = new GenerationSettings(settings.MaxTargetLength + 1, generation.MinLength, generation.NumBeams, generation.LengthPenalty,
                 generation.EarlyStopping, generation.NoRepeatNgramSize, generation.ForcedBosId, generation.ForcedEosId, generation.UseCache);

@@ -72,7 +72,7 @@ public static class Stages
         if (File.Exists(dir.FinalFile)) return AlreadyDone(dir, env);
         CheckLengths(run, state.Config);
         var vocab = tokenizer.Tokenizer;
-        var labelStart = tokenizer.LabelsStartWithBos ? vocab.Specials.Bos : -1;
+        var labelStart = tokenizer.LabelStart;
         var resolved = PolicySpecModule.resolve(vocab.Specials, run.Policy ?? "orig");
         if (resolved.IsError) throw new CliError(resolved.ErrorValue);
         var policy = resolved.ResultValue;
@@ -100,7 +100,7 @@ public static class Stages
         var firstMasks = examples.Select((e, i) => policy.Apply.Invoke(new MaskContext(Seeds.derive(run.Seed, 0, i), 0)).Invoke(e)).ToList();
         var cut = new Truncation(examples.Length,
             firstMasks.Count(m => Truncation.Cuts(true, m.Source.Length, run.MaxSourceLength)),
-            firstMasks.Count(m => Truncation.Cuts(false, m.Target.Length + (labelStart >= 0 ? 1 : 0), run.MaxTargetLength)));
+            firstMasks.Count(m => Truncation.Cuts(false, m.Target.Length + tokenizer.ExtraLabelTokens, run.MaxTargetLength)));
         env.Log.WriteLine($"{run.Stage}: {cut.Describe(run.MaxSourceLength, run.MaxTargetLength)} (epoch-0 masks)");
 
         Batch BatchFor(long step)
@@ -148,7 +148,7 @@ public static class Stages
         if (dev.Count == 0) throw new CliError($"finetune: task {task.Name} has no dev examples in {DataRootOf(task, env)} (early stopping needs them)");
         var trainCut = new Truncation(trainExamples.Count,
             trainExamples.Count(e => Truncation.Cuts(true, vocab.Encode(e.Source).Ids.Length, run.MaxSourceLength)),
-            trainExamples.Count(e => Truncation.Cuts(false, vocab.Encode(e.Targets.Head).Ids.Length + (tokenizer.LabelsStartWithBos ? 1 : 0), run.MaxTargetLength)));
+            trainExamples.Count(e => Truncation.Cuts(false, vocab.Encode(e.Targets.Head).Ids.Length + tokenizer.ExtraLabelTokens, run.MaxTargetLength)));
         var devCut = new Truncation(dev.Count, dev.Count(e => Truncation.Cuts(true, vocab.Encode(e.Source).Ids.Length, run.MaxSourceLength)), 0);
         env.Log.WriteLine($"finetune: train {trainCut.Describe(run.MaxSourceLength, run.MaxTargetLength)}; dev {devCut.Describe(run.MaxSourceLength, null)}");
         var metric = task.Metrics.Head;
@@ -288,19 +288,17 @@ public static class Stages
     public static List<string> Predict(ModelState state, HuggingFace.ModelTokenizer tokenizer, IReadOnlyList<TaskExample> examples, RunConfig run, int beam, string? focus = null)
     {
         var vocab = tokenizer.Tokenizer;
-        if (run.Choice is not ("rank" or "generate")) throw new CliError($"--choice: expected rank or generate, got '{run.Choice}'");
-        if (run.ChoiceNormalisation is not ("mean" or "sum")) throw new CliError($"--choice-normalisation: expected mean or sum, got '{run.ChoiceNormalisation}'");
-        var generated = Generate(state, vocab, examples.Where(e => run.Choice == "generate" || e.Options.IsEmpty).ToList(), run, beam, focus);
-        var ranked = Rank(state, tokenizer, examples.Where(e => run.Choice == "rank" && !e.Options.IsEmpty).ToList(), run, focus);
+        bool Ranked(TaskExample e) => run.Choice == "rank" && !e.Options.IsEmpty;
+        var generated = Generate(state, vocab, examples.Where(e => !Ranked(e)).ToList(), run, beam, focus);
+        var ranked = Rank(state, tokenizer, examples.Where(Ranked).ToList(), run, focus);
         int g = 0, r = 0;
-        return examples.Select(e => run.Choice == "rank" && !e.Options.IsEmpty ? ranked[r++] : generated[g++]).ToList();
+        return examples.Select(e => Ranked(e) ? ranked[r++] : generated[g++]).ToList();
     }
 
     /// <summary>Rank classification: each option's labels scored given the source, the best one chosen.</summary>
     private static List<string> Rank(ModelState state, HuggingFace.ModelTokenizer tokenizer, IReadOnlyList<TaskExample> examples, RunConfig run, string? focus)
     {
         var vocab = tokenizer.Tokenizer;
-        var labelStart = tokenizer.LabelsStartWithBos ? vocab.Specials.Bos : -1;
         var result = new List<string>(examples.Count);
         const int chunk = 16;
         for (var start = 0; start < examples.Count; start += chunk)
@@ -309,8 +307,8 @@ public static class Stages
             var part = examples.Skip(start).Take(chunk).ToList();
             var pairs = part.SelectMany(e =>
             {
-                var source = Wrap(vocab.Specials.Bos, SourceBody(vocab, e.Source, focus, run.MaxSourceLength), vocab.Specials.Eos, run.MaxSourceLength);
-                return e.Options.Select(o => new SequencePair(source, Wrap(labelStart, vocab.Encode(o).Ids, vocab.Specials.Eos, run.MaxTargetLength)));
+                var source = SourceIds(vocab, e.Source, focus, run.MaxSourceLength);
+                return e.Options.Select(o => new SequencePair(source, Wrap(tokenizer.LabelStart, vocab.Encode(o).Ids, vocab.Specials.Eos, run.MaxTargetLength)));
             }).ToList();
             using var batch = Batch.Create(pairs, vocab.Specials.Pad, state.Config.DecoderStartId, state.Parameters.First().Value.device);
             var scores = Likelihood.targetLogProbs(state.Config, state.Parameters, batch.Source, batch.DecoderInput, batch.Target);
@@ -334,7 +332,7 @@ public static class Stages
         {
             using var scope = torch.NewDisposeScope();
             var pairs = examples.Skip(start).Take(chunk)
-                .Select(e => new SequencePair(Wrap(vocab.Specials.Bos, SourceBody(vocab, e.Source, focus, run.MaxSourceLength), vocab.Specials.Eos, run.MaxSourceLength), [vocab.Specials.Eos]))
+                .Select(e => new SequencePair(SourceIds(vocab, e.Source, focus, run.MaxSourceLength), [vocab.Specials.Eos]))
                 .ToList();
             using var batch = Batch.Create(pairs, vocab.Specials.Pad, state.Config.DecoderStartId, state.Parameters.First().Value.device);
             var ids = beam <= 1
@@ -348,11 +346,14 @@ public static class Stages
     private static List<SequencePair> Pairs(IReadOnlyList<TaskExample> examples, HuggingFace.ModelTokenizer tokenizer, RunConfig run, string? focus)
     {
         var vocab = tokenizer.Tokenizer;
-        var labelStart = tokenizer.LabelsStartWithBos ? vocab.Specials.Bos : -1;
         return examples.Select(e => new SequencePair(
-            Wrap(vocab.Specials.Bos, SourceBody(vocab, e.Source, focus, run.MaxSourceLength), vocab.Specials.Eos, run.MaxSourceLength),
-            Wrap(labelStart, vocab.Encode(e.Targets.Head).Ids, vocab.Specials.Eos, run.MaxTargetLength))).ToList();
+            SourceIds(vocab, e.Source, focus, run.MaxSourceLength),
+            Wrap(tokenizer.LabelStart, vocab.Encode(e.Targets.Head).Ids, vocab.Specials.Eos, run.MaxTargetLength))).ToList();
     }
+
+    /// <summary>A task source as the encoder reads it: &lt;s&gt; + <see cref="SourceBody"/> + &lt;/s&gt;.</summary>
+    private static int[] SourceIds(ITokenizer vocab, string text, string? focus, int maxLength) =>
+        Wrap(vocab.Specials.Bos, SourceBody(vocab, text, focus, maxLength), vocab.Specials.Eos, maxLength);
 
     /// <summary>
     /// A source's tokens, at most what fits beside &lt;s&gt; and &lt;/s&gt;: its first tokens, or for a task with a
@@ -411,9 +412,12 @@ public static class Stages
     private static string DataRootOf(TaskInfo task, StageEnvironment env) =>
         task.Name.StartsWith("world-", StringComparison.Ordinal) ? "the generated world" : DataRoot.Resolve(env.DataRoot);
 
-    private static IReadOnlyList<TaskExample> LoadSplit(TaskInfo task, Split split, StageEnvironment env)
+    private static IReadOnlyList<TaskExample> LoadSplit(TaskInfo task, Split split, StageEnvironment env) => LoadSplit(task, split, env.DataRoot);
+
+    /// <summary>A split of a task: the generated world's, or read under the data root.</summary>
+    internal static IReadOnlyList<TaskExample> LoadSplit(TaskInfo task, Split split, string? dataRoot)
     {
-        var root = task.Name.StartsWith("world-", StringComparison.Ordinal) ? "" : DataRoot.Resolve(env.DataRoot);
+        var root = task.Name.StartsWith("world-", StringComparison.Ordinal) ? "" : DataRoot.Resolve(dataRoot);
         var loaded = task.Load.Invoke(root).Invoke(split);
         if (loaded.IsError) throw new CliError(loaded.ErrorValue);
         return loaded.ResultValue.ToList();
