@@ -18,13 +18,30 @@ warmup=${8:-3}
 shape=(--preset "$preset" --threads "$threads" --batch-size "$batch" --source-length "$source" --target-length "$target"
        --vocab "$vocab" --seconds "$seconds" --warmup-steps "$warmup" --peak)
 dotnet build src/Experiments -c Release -nologo -v quiet >/dev/null
-ours=$(src/Experiments/bin/Release/net10.0/linux-x64/masking bench train "${shape[@]}" 2>/dev/null)
+masking=src/Experiments/bin/Release/net10.0/linux-x64/masking
+# Masking keeps freed native memory in the process (Training/NativeAllocator.cs); glibc's environment variables
+# give PyTorch the same allocator settings, so the ratio is shown both against stock PyTorch and on equal terms.
+same_malloc=(env MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647)
+ours=$("$masking" bench train "${shape[@]}" 2>/dev/null)
+ours_system=$(MASKING_MALLOC=system "$masking" bench train "${shape[@]}" 2>/dev/null)
 theirs=$(/usr/bin/python3 bench/train_step_torch.py "${shape[@]}" 2>/dev/null)
+theirs_same=$("${same_malloc[@]}" /usr/bin/python3 bench/train_step_torch.py "${shape[@]}" 2>/dev/null)
 value() { echo "$1" | sed -n "s/^$2=//p"; }
-o=$(value "$ours" target_tokens_per_second); t=$(value "$theirs" target_tokens_per_second)
+line() {
+    printf '%-44s target_tokens_per_second=%s achieved_gflops=%s matmul_peak_gflops=%s peak_rss_mib=%s\n' "$1" \
+        "$(value "$2" target_tokens_per_second)" "$(value "$2" achieved_gflops)" "$(value "$2" matmul_peak_gflops)" "$(value "$2" peak_rss_mib)"
+}
+ratio() {
+    awk -v o="$(value "$2" target_tokens_per_second)" -v t="$(value "$3" target_tokens_per_second)" \
+        -v go="$(value "$2" achieved_gflops)" -v po="$(value "$2" matmul_peak_gflops)" \
+        -v gt="$(value "$3" achieved_gflops)" -v pt="$(value "$3" matmul_peak_gflops)" -v what="$1" \
+        'BEGIN { printf "%-44s ratio = %.2fx; fraction of matmul peak: %.0f%% vs %.0f%%\n", what, o / t, 100 * go / po, 100 * gt / pt }'
+}
 echo "shape: $preset, batch $batch, source $source, target $target, vocab $vocab, $threads threads"
-echo "masking (TorchSharp): target_tokens_per_second=$o achieved_gflops=$(value "$ours" achieved_gflops) matmul_peak_gflops=$(value "$ours" matmul_peak_gflops) peak_rss_mib=$(value "$ours" peak_rss_mib)"
-echo "pytorch:              target_tokens_per_second=$t achieved_gflops=$(value "$theirs" achieved_gflops) matmul_peak_gflops=$(value "$theirs" matmul_peak_gflops) peak_rss_mib=$(value "$theirs" peak_rss_mib)"
-awk -v o="$o" -v t="$t" -v go="$(value "$ours" achieved_gflops)" -v po="$(value "$ours" matmul_peak_gflops)" \
-    -v gt="$(value "$theirs" achieved_gflops)" -v pt="$(value "$theirs" matmul_peak_gflops)" \
-    'BEGIN { printf "ratio (masking / pytorch) = %.2fx; fraction of matmul peak: masking %.0f%%, pytorch %.0f%%\n", o / t, 100 * go / po, 100 * gt / pt }'
+line "masking (TorchSharp):" "$ours"
+line "masking, glibc's default allocator:" "$ours_system"
+line "pytorch:" "$theirs"
+line "pytorch, masking's allocator settings:" "$theirs_same"
+ratio "masking / pytorch:" "$ours" "$theirs"
+ratio "masking / pytorch, same allocator settings:" "$ours" "$theirs_same"
+ratio "masking / masking with glibc's defaults:" "$ours" "$ours_system"

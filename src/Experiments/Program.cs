@@ -1,5 +1,6 @@
 using Masking.Experiments.Cli;
 using Masking.Experiments.Commands;
+using Masking.Experiments.Training;
 
 namespace Masking.Experiments;
 
@@ -42,6 +43,7 @@ public static class Program
 
     public static int Main(string[] argv)
     {
+        NativeAllocator.KeepFreedMemory();
         Training.FaultInjection.StartGcStressIfAsked();
         // A large buffer: `masking mask` writes one line per example.
         using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);

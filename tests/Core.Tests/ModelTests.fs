@@ -123,6 +123,75 @@ let ``AdamW with the schedule drives a tiny model's loss down`` () =
     Assert.Equal<int[]>([| 10; 11 |], (Decode.beam micro p source 3 5 1.0)[0])
 
 [<Fact>]
+let ``AdamW over flat buffers makes the same updates as AdamW per parameter`` () =
+    // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
+    use _ = torch.NewDisposeScope()
+
+    let source = ids [| 0L; 7L; 8L; 9L; 2L; 0L; 12L; 13L; 2L; 1L |] [| 2L; 5L |]
+    let input = ids [| 2L; 10L; 11L; 2L; 14L; 1L |] [| 2L; 3L |]
+    let target = ids [| 10L; 11L; 2L; 14L; 2L; 1L |] [| 2L; 3L |]
+    let settings = AdamW.settingsWith 0.01
+    let frozen = "model.encoder.layernorm_embedding.weight"
+
+    let fresh () =
+        let p = Parameters.init micro 3L torch.CPU
+        p[frozen].requires_grad_ false |> ignore
+        p
+
+    let lossOf p =
+        Loss.labelSmoothed 0.1 1 (Seq2Seq.forward micro p false source input) target None
+
+    let perTensor, flatOnes = fresh (), fresh ()
+    let named = flatOnes["model.shared.weight"]
+    let flat = FlatAdamW.pack flatOnes (AdamW.init flatOnes)
+    let mutable a, b = AdamW.init perTensor, AdamW.init flatOnes
+    let norms = ResizeArray()
+
+    for step in 0L .. 9L do
+        let lr = Schedule.linear 1e-2 3L 10L step
+        (lossOf perTensor).backward ()
+        let na = Gradients.clip 0.5 perTensor
+        a <- AdamW.step settings lr perTensor a
+        Gradients.zero perTensor
+        (lossOf flatOnes).backward ()
+        let nb = FlatAdamW.clip 0.5 flat
+        b <- FlatAdamW.step settings lr flat b
+        FlatAdamW.zeroGrad flat
+        norms.Add(na, nb)
+
+    for na, nb in norms do
+        Assert.Equal(na, nb, 4)
+
+    // Clipping was exercised, the parameters moved, and both ways agree on every one of them.
+    Assert.True(norms |> Seq.exists (fun (n, _) -> n > 0.5))
+    Assert.Equal(10L, b.Step)
+    Assert.Same(named, flatOnes["model.shared.weight"])
+
+    // Key biases are left out: softmax ignores them, so their gradient is rounding noise that Adam's
+    // normalisation turns into steps of size lr, different in both ways of summing.
+    for KeyValue(name, w) in perTensor |> Seq.filter (fun kv -> not (kv.Key.EndsWith "k_proj.bias")) do
+        let difference = (w - flatOnes[name]).abs().max().item<float32> ()
+        Assert.True(difference < 1e-5f, sprintf "%s differs by %g" name difference)
+
+    Assert.True(
+        (flatOnes["model.shared.weight"] - fresh().["model.shared.weight"]).abs().max().item<float32> () > 1e-3f
+    )
+    // A parameter that takes no gradient is left out and never updated.
+    Assert.Equal(0.0f, (flatOnes[frozen] - fresh().[frozen]).abs().max().item<float32> ())
+    // The views are saved and read back like any tensor.
+    let file =
+        Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString "N" + ".safetensors")
+
+    try
+        Checkpoint.save file [ "w", named ] Map.empty
+
+        match Checkpoint.load file torch.CPU with
+        | Ok(tensors, _) -> Assert.Equal(0.0f, (tensors["w"] - named).abs().max().item<float32> ())
+        | Error e -> failwith e
+    finally
+        File.Delete file
+
+[<Fact>]
 let ``the schedule warms up linearly and decays to zero`` () =
     // Holds every tensor wrapper the test makes until it ends (see Scalars.held).
     use _ = torch.NewDisposeScope()

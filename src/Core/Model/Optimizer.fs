@@ -26,6 +26,10 @@ module AdamW =
           Epsilon = 1e-8
           WeightDecay = 0.01 }
 
+    /// The default betas and epsilon with the given weight decay (every optimiser of the project uses them).
+    let settingsWith (weightDecay: float) =
+        { defaults with
+            WeightDecay = weightDecay }
 
     let init (p: Parameters) : AdamWState =
         use _ = torch.no_grad ()

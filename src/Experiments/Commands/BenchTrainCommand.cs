@@ -3,6 +3,7 @@ using System.Globalization;
 using Masking.Experiments.Cli;
 using Masking.Experiments.Training;
 using Masking.Model;
+using Microsoft.FSharp.Core;
 using TorchSharp;
 
 namespace Masking.Experiments.Commands;
@@ -11,7 +12,8 @@ namespace Masking.Experiments.Commands;
 /// <c>masking bench train --preset tiny</c>: forward + backward + AdamW on random batches (batch 32, source 64,
 /// target 64, vocab 8000 by default); prints <c>target_tokens_per_second=N</c>, the achieved FLOP/s and, with
 /// <c>--peak</c>, the FLOP/s of a large matmul for comparison. <c>--memory-steps N</c> prints the process's
-/// resident memory every N/10 steps. bench/train_step_torch.py runs the same model and step in PyTorch.
+/// resident memory every N/10 steps, <c>--phases</c> the mean time of each phase of a step (forward, loss,
+/// backward, clipping, AdamW, zeroing). bench/train_step_torch.py runs the same model and step in PyTorch.
 /// </summary>
 public static class BenchTrainCommand
 {
@@ -27,6 +29,7 @@ public static class BenchTrainCommand
         var memorySteps = args.Int("memory-steps", 0, min: 0);
         var peak = args.Optional("peak") is not null;
         var warmup = args.Int("warmup-steps", 3, min: 0);
+        var phases = args.Optional("phases") is not null;
         args.EnsureAllUsed("bench train");
         if (threads > 0) torch.set_num_threads(threads);
         var preset = ModelConfigModule.tryPreset(presetName)?.Value ?? throw new CliError($"--preset: unknown preset '{presetName}'");
@@ -64,6 +67,7 @@ public static class BenchTrainCommand
             steps++;
         }
         var perStep = clock.Elapsed.TotalSeconds / steps;
+        if (phases) PrintPhases(state, run, batch, steps, stdout);
         var flops = TrainingFlops(config, batchSize, sourceLength, targetLength);
         stderr.WriteLine($"bench train: {presetName} d={config.DModel} layers={config.EncoderLayers}+{config.DecoderLayers} vocab={vocab} batch={batchSize}x{sourceLength}->{targetLength} threads={torch.get_num_threads()} steps={steps} {perStep * 1000:F1} ms/step");
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"achieved_gflops={flops / perStep / 1e9:F1}"));
@@ -84,6 +88,40 @@ public static class BenchTrainCommand
                                          + dec * 2 * d * d + enc * 2 * d * d + dec * 2 * s * d); // cross-attention
         var output = dec * d * v;
         return 3 * 2 * (encoder + decoder + output);
+    }
+
+    /// <summary>The step of <see cref="Trainer.Step"/> cut into its phases, each timed over the same number of
+    /// steps, so that the profile says where a step's time goes (forward, loss, backward, clipping, AdamW).</summary>
+    private static void PrintPhases(ModelState state, RunConfig run, Batch batch, int steps, TextWriter stdout)
+    {
+        var names = new[] { "forward", "loss", "backward", "clip", "adamw", "zero_grad" };
+        var totals = new double[names.Length];
+        var settings = AdamW.settingsWith(run.WeightDecay);
+        // After the timed run: packing again leaves the trainer's own buffers behind, which it no longer needs.
+        var flat = FlatAdamWModule.pack(state.Parameters, state.Optimizer);
+        for (var i = 0; i < steps; i++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            void Lap(int phase) { totals[phase] += clock.Elapsed.TotalMilliseconds; clock.Restart(); }
+            var logits = Seq2Seq.forward(state.Config, state.Parameters, true, batch.Source, batch.DecoderInput);
+            Lap(0);
+            var loss = Loss.labelSmoothed(run.LabelSmoothing, state.Config.PadId, logits, batch.Target, FSharpOption<torch.Tensor>.None);
+            loss.item<float>();
+            Lap(1);
+            loss.backward();
+            Lap(2);
+            FlatAdamWModule.clip(run.ClipNorm, flat);
+            Lap(3);
+            state.Optimizer = FlatAdamWModule.step(settings, 1e-4, flat, state.Optimizer);
+            Lap(4);
+            FlatAdamWModule.zeroGrad(flat);
+            Lap(5);
+        }
+        var sum = totals.Sum();
+        for (var k = 0; k < names.Length; k++)
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"phase_{names[k]}_ms={totals[k] / steps:F2} ({100 * totals[k] / sum:F0}%)"));
     }
 
     private static double MatmulPeak()

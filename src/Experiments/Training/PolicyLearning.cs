@@ -197,7 +197,7 @@ public static class PolicyLearning
         scorer = resumed.Scorer;
         var trainable = SpanScorer.trainable(scorer.Encoder == "lm" && !o.TrainEmbeddings, scorer.Parameters);
         var optimizer = resumed.Optimizer ?? AdamW.init(trainable);
-        var settings = new AdamWSettings(0.9, 0.999, 1e-8, 0.0);
+        var settings = AdamW.settingsWith(0.0);
         double best = progress.TryGetValue("best", out var b) ? double.Parse(b, CultureInfo.InvariantCulture) : -1;
         long bestStep = progress.TryGetValue("best_step", out var bs) ? long.Parse(bs, CultureInfo.InvariantCulture) : 0;
         var bad = progress.TryGetValue("bad", out var bd) ? int.Parse(bd, CultureInfo.InvariantCulture) : 0;
@@ -306,7 +306,7 @@ public static class PolicyLearning
         var examples = train.Select(t => new MetaExample(t.Tokens, Wrap(vocab.Encode(t.Example.Source).Ids, vocab, longestQuestion), vocab.Encode(t.Example.Targets.Head).Ids)).ToList();
         var trainable = SpanScorer.trainable(scorer.Encoder == "lm" && !o.TrainEmbeddings, scorer.Parameters);
         var optimizer = resumed.Optimizer ?? AdamW.init(trainable);
-        var settings = new AdamWSettings(0.9, 0.999, 1e-8, 0.0);
+        var settings = AdamW.settingsWith(0.0);
         var gradient = o.Gradient == "first-order" ? MetaGradient.FirstOrderTask : MetaGradient.Exact;
         var rng = new Rng(Seeds.derive(o.Seed, 0, -11));
         for (var i = 0; i < resumed.Step; i++) rng.NextInt(examples.Count);

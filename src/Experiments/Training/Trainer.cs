@@ -24,6 +24,10 @@ public sealed class Trainer(ModelState state, RunConfig run, RunDirectory dir, I
     /// <summary>Extra metadata saved with each checkpoint (early-stopping state).</summary>
     public Func<IReadOnlyDictionary<string, string>>? CheckpointMeta { get; init; }
 
+    // The parameters, gradients and moments in flat buffers: an update is a few kernels, not a few per tensor.
+    private readonly FlatAdamW _flat = FlatAdamWModule.pack(state.Parameters, state.Optimizer);
+    private readonly AdamWSettings _settings = AdamW.settingsWith(run.WeightDecay);
+
     public StepResult Step(Batch batch, long step, double lr)
     {
         using var scope = torch.NewDisposeScope();
@@ -31,12 +35,12 @@ public sealed class Trainer(ModelState state, RunConfig run, RunDirectory dir, I
         var logits = Seq2Seq.forward(state.Config, state.Parameters, true, batch.Source, batch.DecoderInput);
         var loss = Loss.labelSmoothed(run.LabelSmoothing, state.Config.PadId, logits, batch.Target, FSharpOption<torch.Tensor>.None);
         loss.backward();
-        var norm = Gradients.clip(run.ClipNorm, state.Parameters);
+        var norm = FlatAdamWModule.clip(run.ClipNorm, _flat);
         var value = loss.item<float>();
         if (!double.IsFinite(value) || !double.IsFinite(norm))
             throw new TrainingDiverged($"step {step}: the loss is {value} and the gradient norm {norm}; the last good checkpoint is {dir.LastCheckpoint}");
-        state.Optimizer = AdamW.step(new AdamWSettings(0.9, 0.999, 1e-8, run.WeightDecay), lr, state.Parameters, state.Optimizer);
-        Gradients.zero(state.Parameters);
+        state.Optimizer = FlatAdamWModule.step(_settings, lr, _flat, state.Optimizer);
+        FlatAdamWModule.zeroGrad(_flat);
         return new StepResult(value, norm, batch.TargetTokens);
     }
 
