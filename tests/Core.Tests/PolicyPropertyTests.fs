@@ -156,11 +156,20 @@ let private wholeWords (ex: Example) (m: Masked) =
     m.Spans
     |> Array.forall (fun s -> ex.WordStarts[s.Start] && (s.End = ex.Tokens.Length || ex.WordStarts[s.End]))
 
+/// Whether no masked run of a mask starts or ends strictly inside an annotated unit.
+let private wholeAnnotations (ex: Example) (m: Masked) =
+    let inside (a: Annotation) i = a.Span.Start < i && i < a.Span.End
+
+    m.Spans
+    |> Array.forall (fun s ->
+        ex.Annotations
+        |> Array.forall (fun a -> not (inside a s.Start || inside a s.End)))
+
 [<Property(Arbitrary = [| typeof<Generators> |], MaxTest = 150)>]
-let ``learned masks never split a word once their spans are snapped to words`` (r: RandomExample) =
+let ``learned masks never split a word or an annotated unit once their spans are snapped to units`` (r: RandomExample) =
     let ex =
         { r.Example with
-            Scores = ScoredSpan.snapToWords r.Example.WordStarts r.Example.Scores }
+            Scores = ScoredSpan.snapToUnits r.Example.WordStarts r.Example.Annotations r.Example.Scores }
 
     let snappedWhole =
         ex.Scores
@@ -177,7 +186,8 @@ let ``learned masks never split a word once their spans are snapped to words`` (
        |> List.forall (fun spec ->
            [ 1UL .. 4UL ]
            |> List.forall (fun seed ->
-               wholeWords ex (apply (resolve spec) seed ex) || failwithf "%s seed %d" spec seed))
+               let m = apply (resolve spec) seed ex
+               (wholeWords ex m && wholeAnnotations ex m) || failwithf "%s seed %d" spec seed))
 
 [<Fact>]
 let ``snapping widens to whole words and keeps the best score of spans that become one`` () =
@@ -195,6 +205,25 @@ let ``snapping widens to whole words and keeps the best score of spans that beco
            { Span = Span.create 0 4; Score = -2.0 }
            { Span = Span.create 3 4; Score = -5.0 } |],
         ScoredSpan.snapToWords starts spans
+    )
+
+[<Fact>]
+let ``snapping widens a span that cuts an annotated unit to the whole unit`` () =
+    // Words: [0] [1] [2] [3] [4 5]; a date annotated over tokens 1–4, a span over its last word only.
+    let starts = [| true; true; true; true; true; false |]
+
+    let date =
+        [| { Span = Span.create 1 4
+             Label = "DATE" } |]
+
+    let spans =
+        [| { Span = Span.create 3 4; Score = -1.0 }
+           { Span = Span.create 5 6; Score = -2.0 } |]
+
+    Assert.Equal<ScoredSpan[]>(
+        [| { Span = Span.create 1 4; Score = -1.0 }
+           { Span = Span.create 4 6; Score = -2.0 } |],
+        ScoredSpan.snapToUnits starts date spans
     )
 
 [<Fact>]

@@ -29,13 +29,15 @@ let ``the default world matches its golden fingerprint and sample`` () =
           yield! w.BackgroundCorpus |> Array.truncate 4 |> Array.map (fun p -> p.Text)
           for name, make in
               [ "world-cbqa", WorldTasks.closedBook
+                "world-occupation", WorldTasks.occupation
                 "world-slot", WorldTasks.slotFilling
-                "world-cqa", WorldTasks.contextQA ] do
+                "world-cqa", WorldTasks.contextQA
+                "world-bio", WorldTasks.biography ] do
               for split in [ Train; Dev; Test ] do
                   yield sprintf "# %s %s" name (Split.name split)
 
                   for e in make w split |> List.truncate 3 do
-                      yield sprintf "%s\t%s" e.Source (String.Join(" | ", e.Targets)) ]
+                      yield sprintf "%s\t%s\t%s" e.Id e.Source (String.Join(" | ", e.Targets)) ]
         |> String.concat "\n"
 
     let path = Path.Combine(dir, "default-world.txt")
@@ -125,7 +127,7 @@ let ``the world's size follows its knob`` () =
 
 [<Fact>]
 let ``world tasks load through the registry without a data root`` () =
-    for name in [ "world-cbqa"; "world-slot"; "world-cqa" ] do
+    for name in [ "world-cbqa"; "world-occupation"; "world-slot"; "world-cqa"; "world-bio" ] do
         let task = Registry.find name |> Result.defaultWith failwith
 
         for split in [ Train; Dev; Test ] do
@@ -134,3 +136,43 @@ let ``world tasks load through the registry without a data root`` () =
 
     let cqa = WorldTasks.contextQA world.Value Dev
     Assert.All(cqa, fun e -> Assert.Contains(e.Targets.Head, e.Options))
+
+[<Fact>]
+let ``ids name the relation asked about, and the single-relation task asks only about occupations`` () =
+    let w = world.Value
+    let test = WorldTasks.closedBook w Test
+    // A test split large enough for intervals: every question is about a fact seen only in IPT.
+    Assert.True(test.Length >= 200, sprintf "%d test questions" test.Length)
+
+    for e in test do
+        Assert.True((WorldTasks.relationOfId e.Id).IsSome, e.Id)
+
+    let occupations = WorldTasks.occupation w Test
+    Assert.NotEmpty occupations
+    Assert.All(occupations, fun e -> Assert.Equal(Some Occupation, WorldTasks.relationOfId e.Id))
+    Assert.All(occupations, fun e -> Assert.Contains(e.Targets.Head, Generator.occupations))
+    Assert.Equal(None, WorldTasks.relationOfId "nq-dev-occupation-3")
+
+[<Fact>]
+let ``a biography states every fact of its subject, and a subject's passages state the fact asked about`` () =
+    let w = world.Value
+    let subjects = (WorldTasks.subjectsByExample "world-bio" w Test).Value
+
+    for e in WorldTasks.biography w Test do
+        let subject = subjects[e.Id]
+        let facts = w.Target.Facts |> Array.filter (fun f -> f.Subject = subject)
+        Assert.True(facts.Length >= 3)
+        let sentences = e.Targets.Head.Split(". ")
+        Assert.Equal(facts.Length, sentences.Length)
+
+        for f in facts do
+            Assert.Contains(FactValue.render w.Target f.Value, e.Targets.Head)
+
+    let about = (WorldTasks.subjectsByExample "world-cbqa" w Train).Value
+
+    for e in WorldTasks.closedBook w Train do
+        let passages = WorldTasks.passagesAbout w about[e.Id]
+        Assert.Equal(WorldConfig.defaults.Paraphrases, passages.Length)
+        Assert.All(passages, fun p -> Assert.Contains(e.Targets.Head, p.Text))
+
+    Assert.True((WorldTasks.subjectsByExample "nq" w Train).IsNone)

@@ -77,7 +77,7 @@ public class TaskFacadeTests
     public void Lists_the_paper_tasks_and_the_world_tasks()
     {
         Assert.Equal(
-            new[] { "tqa", "nq", "wq", "ay2", "zsre", "wow", "wiqa", "quartz", "ropes", "world-cbqa", "world-slot", "world-cqa" },
+            new[] { "tqa", "nq", "wq", "ay2", "zsre", "wow", "wiqa", "quartz", "ropes", "world-cbqa", "world-occupation", "world-slot", "world-cqa", "world-bio" },
             TaskCatalog.All.Select(t => t.Name));
         Assert.Equal(new[] { "em", "f1" }, TaskCatalog.All.Single(t => t.Name == "nq").Metrics);
         Assert.Equal("context QA", TaskCatalog.All.Single(t => t.Name == "ropes").Family);

@@ -63,12 +63,19 @@ public class GridConfigTests
     }
 
     [Fact]
-    public void The_demo_has_every_arm_one_task_of_each_family_and_three_seeds()
+    public void The_demo_has_every_arm_the_control_of_meta_a_task_of_each_family_and_three_seeds()
     {
         var demo = GridConfig.Load(Repository.Config("demo"));
-        Assert.Equal(["none", "orig", "rand", "ssm", "supervised", "meta"], demo.Arms.Select(a => a.Name));
-        Assert.Equal(["world-cbqa", "world-slot", "world-cqa"], demo.Tasks);
+        Assert.Equal(["none", "orig", "rand", "ssm", "supervised", "meta", "meta-0"], demo.Arms.Select(a => a.Name));
+        Assert.Equal(["world-cbqa", "world-occupation", "world-cqa", "world-bio"], demo.Tasks);
         Assert.Equal(3, demo.Seeds);
+        // The control arm is meta's initialisation with no meta-step, deployed as meta is.
+        var meta = demo.LearnedPolicies.Single(p => p.Name == "meta");
+        var control = demo.LearnedPolicies.Single(p => p.Name == "meta-0");
+        Assert.Equal((meta.Kind, meta.Task, meta.Init, 0), (control.Kind, control.Task, control.Init, control.Steps));
+        Assert.Equal(demo.Arms.Single(a => a.Name == "meta").Policy, demo.Arms.Single(a => a.Name == "meta-0").Policy);
+        // The long output has room for its biographies.
+        Assert.Equal(64, demo.Finetune.TargetLengthFor("world-bio", demo.MaxTargetLength));
     }
 
     [Theory]
@@ -79,6 +86,8 @@ public class GridConfigTests
     [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"a\", \"policy\": \"ssm:p=\"}], \"tasks\": [\"world-cqa\"]}", ":0:", "arms: 'a'")]
     [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"no-such-task\"]}", ":0:", "unknown task")]
     [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-cqa\"], \"retries\": -1}", ":0:", "retries")]
+    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-cqa\"], \"finetune\": {\"max_target_lengths\": {\"world-bio\": 64}}}", ":0:", "'world-bio' is not one of the grid's tasks")]
+    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-bio\"], \"finetune\": {\"max_target_lengths\": {\"world-bio\": 1}}}", ":0:", "expected at least 2")]
     [InlineData("{\"name\": \"x\", \"learned_policies\": [{\"name\": \"s\", \"kind\": \"supervised\", \"task\": \"world-cqa\", \"encoder\": \"bert\"}], \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-cqa\"]}", ":0:", "encoder expected lm or scratch")]
     [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], ", ":1:", "")]
     public void Malformed_configs_exit_2_naming_file_and_line(string json, string line, string what)

@@ -68,7 +68,7 @@ module FlatAdamW =
 
                 if AdamW.decays name then
                     use d = slot decays
-                    d.fill_ (Scalar.op_Implicit 1.0f) |> ignore
+                    Scalars.ofFloat 1.0 (fun one -> d.fill_ one |> ignore)
 
             { Weights = weights
               Grads = grads

@@ -9,27 +9,35 @@ type Annotation = { Span: Span; Label: string }
 type ScoredSpan = { Span: Span; Score: float }
 
 module ScoredSpan =
-    /// Every span widened to whole words (from the start of its first word to the end of its last; a word is a
-    /// token that starts one and the tokens after it that do not), keeping the best score where two spans become
-    /// one, in the order they first appear: a learned policy then never masks part of a word (" G<mask>reth").
-    let snapToWords (wordStarts: bool[]) (spans: ScoredSpan[]) : ScoredSpan[] =
+    /// Every span widened to whole units: words (from the start of its first word to the end of its last; a word
+    /// is a token that starts one and the tokens after it that do not) and annotations (a span that overlaps an
+    /// entity, a date or a number covers all of it), until neither cuts through one. Where two spans become one,
+    /// the best score is kept, in the order they first appear: a learned policy then never masks part of a word
+    /// (" G<mask>reth") or of an annotated unit ("<mask> May 1850").
+    let snapToUnits (wordStarts: bool[]) (annotations: Annotation[]) (spans: ScoredSpan[]) : ScoredSpan[] =
         let n = wordStarts.Length
 
-        let startOf (i: int) =
-            let mutable j = min i (n - 1)
+        let rec startOf (i: int) =
+            if i > 0 && not wordStarts[i] then startOf (i - 1) else i
 
-            while j > 0 && not wordStarts[j] do
-                j <- j - 1
+        let rec endOf (e: int) =
+            if e < n && not wordStarts[e] then endOf (e + 1) else e
 
-            j
+        let rec widen (s: Span) =
+            let words =
+                Span.create (startOf (min s.Start (n - 1))) (endOf (max s.End (s.Start + 1)))
 
-        let endOf (e: int) =
-            let mutable j = e
+            let grown =
+                annotations
+                |> Array.fold
+                    (fun (acc: Span) a ->
+                        if a.Span.Start < acc.End && acc.Start < a.Span.End then
+                            Span.create (min acc.Start a.Span.Start) (max acc.End a.Span.End)
+                        else
+                            acc)
+                    words
 
-            while j < n && not wordStarts[j] do
-                j <- j + 1
-
-            j
+            if grown = s then s else widen grown
 
         if n = 0 then
             spans
@@ -38,9 +46,7 @@ module ScoredSpan =
             let result = ResizeArray<ScoredSpan>()
 
             for s in spans do
-                let snapped =
-                    { Span = Span.create (startOf s.Span.Start) (endOf (max s.Span.End (s.Span.Start + 1)))
-                      Score = s.Score }
+                let snapped = { Span = widen s.Span; Score = s.Score }
 
                 match best.TryGetValue snapped.Span with
                 | true, at when result[at].Score >= snapped.Score -> ()
@@ -50,6 +56,9 @@ module ScoredSpan =
                     result.Add snapped
 
             result.ToArray()
+
+    /// Spans widened to whole words only (an example without annotations).
+    let snapToWords (wordStarts: bool[]) (spans: ScoredSpan[]) : ScoredSpan[] = snapToUnits wordStarts [||] spans
 
 /// What a policy sees: tokens, word boundaries, sentences and annotations.
 type Example =

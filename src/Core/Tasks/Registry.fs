@@ -252,7 +252,7 @@ module Registry =
           Metrics = metrics
           Summary = summary
           Splits =
-            "the generated world's target subjects: 50% asked in fine-tuning (train), 25% dev, 25% test; dev and test facts appear only in the intermediate pre-training corpus"
+            "the generated world's target subjects: 40% asked in fine-tuning (train), 10% dev, 50% test; dev and test facts appear only in the intermediate pre-training corpus"
           Focus = None
           Load = fun _ split -> Ok(make defaultWorld.Value split) }
 
@@ -265,6 +265,12 @@ module Registry =
               "generated world, closed-book QA: question → answer"
               Masking.World.WorldTasks.closedBook
           worldTask
+              "world-occupation"
+              ClosedBookQA
+              [ ExactMatch; TokenF1 ]
+              "generated world, closed-book QA about one relation: \"What is the occupation of X?\" → occupation"
+              Masking.World.WorldTasks.occupation
+          worldTask
               "world-slot"
               KnowledgeIntensive
               [ StrictAccuracy; TokenF1 ]
@@ -275,7 +281,13 @@ module Registry =
               ContextQA
               [ ChoiceAccuracy ]
               "generated world, context QA with two options: question, options [SEP] paragraph → answer"
-              Masking.World.WorldTasks.contextQA ]
+              Masking.World.WorldTasks.contextQA
+          worldTask
+              "world-bio"
+              KnowledgeIntensive
+              [ RougeL; TokenF1 ]
+              "generated world, a long output: \"Tell me about X.\" → every fact about X, one sentence each"
+              Masking.World.WorldTasks.biography ]
 
     let all = paper @ world
 

@@ -16,7 +16,7 @@ module WorldConfig =
     /// Small enough for the whole demo protocol to run in minutes on two cores.
     let defaults =
         { Seed = 0UL
-          People = 80
+          People = 120
           Paraphrases = 4 }
 
 module Generator =

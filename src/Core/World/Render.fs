@@ -104,6 +104,12 @@ module Render =
 
                 rest <- rest.Substring(next + 3)
 
+    /// One fact in its first paraphrase, as the canonical answer of a long-output task.
+    let canonical (world: WorldData) (fact: Fact) =
+        let sb = StringBuilder()
+        sentence world sb (ResizeArray()) (templates fact.Relation).Head fact
+        sb.ToString()
+
     /// One paragraph about an entity: its facts in a random order, each in a random paraphrase.
     let passage (world: WorldData) (rng: Rng) (entity: int) : Passage =
         let facts = world.Facts |> Array.filter (fun f -> f.Subject = entity)

@@ -33,7 +33,8 @@ module WorldTasks =
         | FoundingYear -> [ "When was {S} founded?"; "In which year was {S} established?" ]
         | LocatedIn -> [ "In which country is {S}?"; "Which country is {S} in?" ]
 
-    /// Builds the world: both corpora and a split of target subjects into 50% train, 25% dev, 25% test.
+    /// Builds the world: both corpora and a split of target subjects into 40% train, 10% dev and 50% test (a
+    /// large test split: every test question is a fact the model can only have seen in intermediate pre-training).
     let build (config: WorldConfig) : GeneratedWorld =
         let background, target = Generator.pair config
         let rng = Rng(Seeds.salt "world-corpus" config.Seed)
@@ -47,16 +48,16 @@ module WorldTasks =
 
         split.Shuffle subjects
 
-        let half, threeQuarters = subjects.Length / 2, subjects.Length * 3 / 4
+        let train, dev = subjects.Length * 2 / 5, subjects.Length / 2
 
         { Config = config
           Background = background
           Target = target
           BackgroundCorpus = backgroundCorpus
           TargetCorpus = targetCorpus
-          TrainSubjects = Set.ofArray subjects[.. half - 1]
-          DevSubjects = Set.ofArray subjects[half .. threeQuarters - 1]
-          TestSubjects = Set.ofArray subjects[threeQuarters..] }
+          TrainSubjects = Set.ofArray subjects[.. train - 1]
+          DevSubjects = Set.ofArray subjects[train .. dev - 1]
+          TestSubjects = Set.ofArray subjects[dev..] }
 
     let private subjectsOf (w: GeneratedWorld) =
         function
@@ -73,30 +74,55 @@ module WorldTasks =
     let private rngFor (w: GeneratedWorld) (task: string) (split: Split) =
         Rng(Seeds.salt (task + ":" + Split.name split) w.Config.Seed)
 
-    /// Closed-book QA: a question about a fact → its object. Held-out subjects' facts are only in the IPT corpus.
-    let closedBook (w: GeneratedWorld) (split: Split) : TaskExample list =
+    /// "date of birth" → "date-of-birth": the relation's part of an example id.
+    let relationSlug (relation: Relation) =
+        (Relation.name relation).Replace(' ', '-')
+
+    /// Example ids name the relation asked about (`world-cbqa-test-occupation-17`), so that results can be split
+    /// by relation from predictions alone.
+    let private id task split (relation: Relation) i =
+        sprintf "%s-%s-%s-%d" task (Split.name split) (relationSlug relation) i
+
+    /// The relation an example id names, when it is a world example's.
+    let relationOfId (exampleId: string) =
+        Relation.all
+        |> List.tryFind (fun r ->
+            let slug = "-" + relationSlug r + "-"
+            exampleId.StartsWith "world-" && exampleId.Contains slug)
+
+    /// A closed-book question about one fact → its object.
+    let private question (w: GeneratedWorld) (rng: Rng) task split i (f: Fact) =
+        let options = questions f.Relation
+        let name = w.Target.Entities[f.Subject].Name
+
+        TaskExample.create
+            (id task split f.Relation i)
+            (fill options[rng.NextInt options.Length] name)
+            [ FactValue.render w.Target f.Value ]
+
+    /// Each task's examples with the subject they are about (learned policies take their contexts from it).
+    let private closedBookAbout (w: GeneratedWorld) (split: Split) =
         let rng = rngFor w "world-cbqa" split
 
-        [ for i, f in factsOf w split |> Array.indexed do
-              let options = questions f.Relation
-              let name = w.Target.Entities[f.Subject].Name
+        [ for i, f in factsOf w split |> Array.indexed -> question w rng "world-cbqa" split i f, f.Subject ]
 
-              yield
-                  TaskExample.create
-                      (sprintf "world-cbqa-%s-%d" (Split.name split) i)
-                      (fill options[rng.NextInt options.Length] name)
-                      [ FactValue.render w.Target f.Value ] ]
+    let private occupationAbout (w: GeneratedWorld) (split: Split) =
+        let rng = rngFor w "world-occupation" split
 
-    /// Slot filling, as zsRE: "subject [SEP] relation" → object.
-    let slotFilling (w: GeneratedWorld) (split: Split) : TaskExample list =
+        [ for i, f in
+              factsOf w split
+              |> Array.filter (fun f -> f.Relation = Occupation)
+              |> Array.indexed -> question w rng "world-occupation" split i f, f.Subject ]
+
+    let private slotFillingAbout (w: GeneratedWorld) (split: Split) =
         [ for i, f in factsOf w split |> Array.indexed ->
               TaskExample.create
-                  (sprintf "world-slot-%s-%d" (Split.name split) i)
+                  (id "world-slot" split f.Relation i)
                   (sprintf "%s [SEP] %s" w.Target.Entities[f.Subject].Name (Relation.name f.Relation))
-                  [ FactValue.render w.Target f.Value ] ]
+                  [ FactValue.render w.Target f.Value ],
+              f.Subject ]
 
-    /// Context QA with options: a paragraph about the subject, a question, the right object and a distractor.
-    let contextQA (w: GeneratedWorld) (split: Split) : TaskExample list =
+    let private contextQAAbout (w: GeneratedWorld) (split: Split) =
         let rng = rngFor w "world-cqa" split
 
         let valuesOf relation =
@@ -122,11 +148,71 @@ module WorldTasks =
                   let question = fill (questions f.Relation).Head w.Target.Entities[f.Subject].Name
 
                   yield
-                      { Id = sprintf "world-cqa-%s-%d" (Split.name split) i
+                      { Id = id "world-cqa" split f.Relation i
                         Source = sprintf "%s (A) %s (B) %s [SEP] %s" question options[0] options[1] paragraph
                         Targets = [ answer ]
                         Context = Some paragraph
-                        Options = options } ]
+                        Options = options },
+                      f.Subject ]
+
+    /// The canonical description of a subject: each of its facts in the first paraphrase, in relation order.
+    let description (world: WorldData) (subject: int) =
+        let facts =
+            world.Facts
+            |> Array.filter (fun f -> f.Subject = subject)
+            |> Array.sortBy (fun f -> List.findIndex ((=) f.Relation) Relation.all)
+
+        String.Join(" ", facts |> Array.map (fun f -> Render.canonical world f))
+
+    let private biographyAbout (w: GeneratedWorld) (split: Split) =
+        let subjects = subjectsOf w split
+
+        [ for i, e in
+              w.Target.Entities
+              |> Array.filter (fun e -> subjects.Contains e.Id && (e.Kind = Person || e.Kind = Organisation))
+              |> Array.indexed ->
+              TaskExample.create
+                  (sprintf "world-bio-%s-%d" (Split.name split) i)
+                  (sprintf "Tell me about %s." e.Name)
+                  [ description w.Target e.Id ],
+              e.Id ]
+
+    let private about =
+        [ "world-cbqa", closedBookAbout
+          "world-occupation", occupationAbout
+          "world-slot", slotFillingAbout
+          "world-cqa", contextQAAbout
+          "world-bio", biographyAbout ]
+
+    let private examplesOf name =
+        let make = about |> List.find (fst >> (=) name) |> snd
+        fun w split -> make w split |> List.map fst
+
+    /// Closed-book QA: a question about a fact → its object. Held-out subjects' facts are only in the IPT corpus.
+    let closedBook (w: GeneratedWorld) (split: Split) = examplesOf "world-cbqa" w split
+
+    /// Closed-book QA about one relation, occupations: the world's TriviaQA, where `ssm` spends none of its
+    /// masks on the answers (occupations are no salient spans) and a policy learned on the task can spend most.
+    let occupation (w: GeneratedWorld) (split: Split) = examplesOf "world-occupation" w split
+
+    /// Slot filling, as zsRE: "subject [SEP] relation" → object.
+    let slotFilling (w: GeneratedWorld) (split: Split) = examplesOf "world-slot" w split
+
+    /// Context QA with options: a paragraph about the subject, a question, the right object and a distractor.
+    let contextQA (w: GeneratedWorld) (split: Split) = examplesOf "world-cqa" w split
+
+    /// A long output: a person or organisation → every fact about it, one sentence each (3–4 sentences).
+    let biography (w: GeneratedWorld) (split: Split) = examplesOf "world-bio" w split
+
+    /// The subject each example of a world task is about, by example id (None for a task not of the world).
+    let subjectsByExample (task: string) (w: GeneratedWorld) (split: Split) : Map<string, int> option =
+        about
+        |> List.tryFind (fst >> (=) task)
+        |> Option.map (fun (_, make) -> make w split |> List.map (fun (e, s) -> e.Id, s) |> Map.ofList)
+
+    /// The intermediate pre-training passages about a subject: each states every fact of that subject.
+    let passagesAbout (w: GeneratedWorld) (subject: int) =
+        w.TargetCorpus |> Array.filter (fun p -> p.Entity = subject)
 
     /// A stable fingerprint of everything the world generates (corpora and tasks), for golden tests.
     let fingerprint (w: GeneratedWorld) =
@@ -141,7 +227,7 @@ module WorldTasks =
 
             sb.Append('\n') |> ignore
 
-        for task in [ closedBook; slotFilling; contextQA ] do
+        for task in [ closedBook; occupation; slotFilling; contextQA; biography ] do
             for split in [ Train; Dev; Test ] do
                 for e in task w split do
                     sb

@@ -53,7 +53,7 @@ public static class MaskCommand
                     tokenizer.Inner, line);
                 if (scorer is not null)
                     example = new Masking.Policies.Example(example.Tokens, example.WordStarts, example.Sentences, example.Annotations,
-                        scorer.ScoreWords(example.Tokens, example.WordStarts, tokenizer.Inner.Specials, TorchSharp.torch.CPU));
+                        scorer.ScoreUnits(example.Tokens, example.WordStarts, example.Annotations, tokenizer.Inner.Specials, TorchSharp.torch.CPU));
                 m = policy!.MaskExample(example, MaskSeeds.Derive(seed, epoch, index));
             }
             catch (ArgumentException e) { throw new CliError($"{input}:{index + 1}: {e.Message.Split(" (Parameter")[0]}"); }

@@ -40,8 +40,10 @@ public static class WorldCommand
         var tasks = new (string Name, Func<GeneratedWorld, Split, Microsoft.FSharp.Collections.FSharpList<TaskExample>> Make)[]
         {
             ("world-cbqa", WorldTasks.closedBook),
+            ("world-occupation", WorldTasks.occupation),
             ("world-slot", WorldTasks.slotFilling),
             ("world-cqa", WorldTasks.contextQA),
+            ("world-bio", WorldTasks.biography),
         };
         foreach (var (name, make) in tasks)
         foreach (var split in new[] { Split.Train, Split.Dev, Split.Test })

@@ -77,6 +77,7 @@ public static class CellRunner
                     Seed = (ulong)cell.Seed, TrainFraction = cell.Fraction, BatchSize = config.Finetune.BatchSize ?? config.BatchSize,
                     MaxTrainExamples = config.Finetune.MaxTrainExamples, MaxDevExamples = config.Finetune.MaxDevExamples,
                     Choice = config.Evaluation.Choice, ChoiceNormalisation = config.Evaluation.ChoiceNormalisation,
+                    MaxTargetLength = config.Finetune.TargetLengthFor(cell.Task!, config.MaxTargetLength),
                 }, dir, env);
                 if (code != 0) return code;
                 if (!File.Exists(EvalMetrics(config, outDir, cell)))

@@ -102,6 +102,10 @@ public sealed record FinetuneSection : OptimisationSection
     public int? MaxTrainExamples { get; init; }
     /// <summary>Early stopping on the first N dev examples only (null: all).</summary>
     public int? MaxDevExamples { get; init; }
+    /// <summary>Per-task target lengths for tasks with long outputs (the others: the grid's <c>max_target_length</c>).</summary>
+    public IReadOnlyDictionary<string, int> MaxTargetLengths { get; init; } = new Dictionary<string, int>();
+
+    public int TargetLengthFor(string task, int otherwise) => MaxTargetLengths.TryGetValue(task, out var n) ? n : otherwise;
 }
 
 public sealed record EvaluationSection
@@ -211,6 +215,9 @@ public sealed record GridConfig
         foreach (var p in LearnedPolicies)
         {
             if (p.Kind is not ("supervised" or "meta")) return $"learned_policies: '{p.Name}': kind expected supervised or meta, got '{p.Kind}'";
+            // A meta policy with no step is the control arm: its initialisation, deployed as meta is.
+            if (p.Steps < (p.Kind == "meta" ? 0 : 1))
+                return $"learned_policies: '{p.Name}': steps expected at least {(p.Kind == "meta" ? 0 : 1)}, got {p.Steps}";
             if (p.InnerSteps < 1) return $"learned_policies: '{p.Name}': inner_steps expected at least 1, got {p.InnerSteps}";
             if (p.Encoder is not ("lm" or "scratch")) return $"learned_policies: '{p.Name}': encoder expected lm or scratch, got '{p.Encoder}'";
             if (p.Init is not null && !learned.Contains(p.Init)) return $"learned_policies: '{p.Name}': init names no learned policy ('{p.Init}')";
@@ -231,6 +238,11 @@ public sealed record GridConfig
         if (Finetune.Fractions.Any(f => f <= 0 || f > 1)) return "finetune.fractions: expected numbers in (0, 1]";
         if (Finetune.MaxTrainExamples < 1 || Finetune.MaxDevExamples < 1) return "finetune.max_train_examples and max_dev_examples: expected at least 1";
         if (Evaluation.MaxExamples < 1) return "evaluation.max_examples: expected at least 1";
+        foreach (var (task, length) in Finetune.MaxTargetLengths)
+        {
+            if (!Tasks.Contains(task)) return $"finetune.max_target_lengths: '{task}' is not one of the grid's tasks";
+            if (length < 2) return $"finetune.max_target_lengths: '{task}': expected at least 2, got {length}";
+        }
         if (Pretrain.MaxTargetLength < 2 || Intermediate.MaxTargetLength < 2) return "pretrain.max_target_length and intermediate.max_target_length: expected at least 2";
         if (Evaluation.Choice is not ("rank" or "generate")) return $"evaluation.choice: expected rank or generate, got '{Evaluation.Choice}'";
         if (Evaluation.ChoiceNormalisation is not ("mean" or "sum")) return $"evaluation.choice_normalisation: expected mean or sum, got '{Evaluation.ChoiceNormalisation}'";

@@ -94,7 +94,7 @@ public static class GridReport
             md.Append("| chance / majority |" + string.Concat(config.Tasks.Select(t => floors.TryGetValue(t, out var f)
                 ? string.Create(Inv, $" {100 * f.Score:F1} ({f.Kind}) |") : " – |")) + "\n");
         md.Append("\nChance: the mean of 1 / options over the questions of a multiple-choice task; majority: every question " +
-                  "answered with the training split's most frequent answer. ");
+                  "answered with the training split's most frequent answer (a fixed answer, the first training answer, where none repeats). ");
         md.Append(config.Evaluation.Choice == "rank"
             ? $"Questions with options are answered by rank classification (each option scored by its {config.Evaluation.ChoiceNormalisation} log-probability as the target).\n"
             : "Questions with options are answered by free generation" + OutsideOptions(config, outDir, full) + ".\n");
@@ -116,6 +116,8 @@ public static class GridReport
                 })) + "\n");
         }
         md.Append("\n## Summary\n\n").Append(Summary(config, table, references, comparisons, floors)).Append('\n');
+        var byRelation = new Dictionary<string, object?>();
+        RelationReport.Write(config, baseline, evaluated, questionScores, md, byRelation);
 
         WriteLearningCurves(config, results, plots, md);
         WriteTransfer(config, table, baseline, plots, md);
@@ -139,6 +141,7 @@ public static class GridReport
             })),
             ["floors"] = floors.ToDictionary(f => f.Key, f => new Dictionary<string, object> { ["kind"] = f.Value.Kind, ["score"] = f.Value.Score }),
             ["bootstrap_resamples"] = Significance.Resamples,
+            ["by_relation"] = byRelation.GetValueOrDefault("by_relation"),
             ["results"] = results.OrderBy(r => r.Cell, StringComparer.Ordinal).ToList(),
         };
         RunDirectory.WriteAtomically(Path.Combine(outDir, "results.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions
@@ -361,7 +364,8 @@ public static class GridReport
             if (cell is null) { rows.Add($"| {task} | – | – |"); continue; }
             var final = Read(Path.Combine(outDir, cell.Id, "final.json"));
             JsonElement? Part(string name) => final is { } f && f.TryGetProperty("truncation", out var t) && t.TryGetProperty(name, out var p) ? p : null;
-            rows.Add($"| {task} train | {Of(Part("train"), "sources_cut")} | {Of(Part("train"), "targets_cut")} |");
+            var own = config.Finetune.MaxTargetLengths.ContainsKey(task) ? $" (targets {config.Finetune.TargetLengthFor(task, 0)})" : "";
+            rows.Add($"| {task} train{own} | {Of(Part("train"), "sources_cut")} | {Of(Part("train"), "targets_cut")} |");
             rows.Add($"| {task} dev | {Of(Part("dev"), "sources_cut")} | – |");
             var eval = Read(Path.Combine(outDir, cell.Id, "eval-" + config.Evaluation.Split, "metrics.json"));
             var evalCut = eval is { } e && e.TryGetProperty("sources_cut", out var sc) ? $"{sc.GetInt32()} of {e.GetProperty("count").GetInt32()}" : "–";

@@ -46,7 +46,7 @@ public static class MaskAnalysis
                     continue;
                 }
                 var scorer = Scorer.Load(path, TorchSharp.torch.CPU).Scorer;
-                scored = examples.Select(e => new Example(e.Tokens, e.WordStarts, e.Sentences, e.Annotations, scorer.ScoreWords(e.Tokens, e.WordStarts, vocab.Specials, TorchSharp.torch.CPU))).ToArray();
+                scored = examples.Select(e => new Example(e.Tokens, e.WordStarts, e.Sentences, e.Annotations, scorer.ScoreUnits(e.Tokens, e.WordStarts, e.Annotations, vocab.Specials, TorchSharp.torch.CPU))).ToArray();
             }
             var masked = scored.Select((e, i) =>
             {

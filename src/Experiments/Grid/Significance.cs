@@ -114,7 +114,7 @@ public static class Significance
 
     /// <summary>
     /// Chance for a multiple-choice task (the mean of 1 / options over the questions); otherwise the score of
-    /// answering every question with the training split's most frequent answer (majority).
+    /// answering every question with the training split's most frequent answer (majority; a fixed answer where none repeats).
     /// </summary>
     public static TaskFloor? Floor(IReadOnlyList<TaskExample> train, IReadOnlyList<TaskExample> evaluated, Metric metric)
     {
@@ -123,7 +123,10 @@ public static class Significance
             return new TaskFloor("chance", evaluated.Average(e => 1.0 / e.Options.Length));
         if (train.Count == 0) return null;
         var majority = train.GroupBy(e => e.Targets.Head, StringComparer.Ordinal)
-            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
-        return new TaskFloor("majority", evaluated.Average(e => MetricModule.scoreOne(metric, majority, e.Targets)));
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First();
+        // Where no training answer repeats (a long output), there is no majority: the floor is one fixed training
+        // answer (the first in ordinal order), which still scores what the answers' shared wording gives.
+        return new TaskFloor(majority.Count() > 1 ? "majority" : "fixed answer",
+            evaluated.Average(e => MetricModule.scoreOne(metric, majority.Key, e.Targets)));
     }
 }

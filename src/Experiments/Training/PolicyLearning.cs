@@ -5,6 +5,7 @@ using Masking.Learned;
 using Masking.Model;
 using Masking.Tasks;
 using Masking.Tokenizers;
+using Masking.World;
 using Microsoft.FSharp.Collections;
 using Microsoft.FSharp.Core;
 using TorchSharp;
@@ -49,10 +50,11 @@ public sealed record Scorer(ModelConfig Config, FSharpMap<string, torch.Tensor> 
         return (new Scorer(config, p, meta["kind"], meta.TryFind("encoder")?.Value ?? "scratch"), optimizer, meta.ToDictionary(kv => kv.Key, kv => kv.Value));
     }
 
-    /// <summary>Candidate spans snapped to whole words (<see cref="ScoredSpanModule.snapToWords"/>): what the
-    /// <c>scored</c> policy masks from, so that a learned policy never masks part of a word.</summary>
-    public Masking.Policies.ScoredSpan[] ScoreWords(int[] tokens, bool[] wordStarts, Masking.SpecialTokens specials, torch.Device device) =>
-        Masking.Policies.ScoredSpanModule.snapToWords(wordStarts, Score(tokens, specials, device));
+    /// <summary>Candidate spans snapped to whole words and annotated units (<see cref="ScoredSpanModule.snapToUnits"/>):
+    /// what the <c>scored</c> policy masks from, so that a learned policy never masks part of a word or an entity.</summary>
+    public Masking.Policies.ScoredSpan[] ScoreUnits(int[] tokens, bool[] wordStarts, Masking.Policies.Annotation[] annotations,
+        Masking.SpecialTokens specials, torch.Device device) =>
+        Masking.Policies.ScoredSpanModule.snapToUnits(wordStarts, annotations, Score(tokens, specials, device));
 
     /// <summary>Candidate spans with scores for an example: supervised scorers give their best spans
     /// (log p_start + log p_end, up to 10 tokens); meta-learned ones score every token by its masking logit.</summary>
@@ -107,10 +109,12 @@ public static class PolicyLearning
         // Contexts must fit the language model's positions (and the small scorer's 256).
         var positions = Math.Min(256, HuggingFace.BartConfigFile.Read(Path.Combine(dir.Path, HuggingFace.ModelDirectory.ConfigFile)).Config.MaxPositions);
         var longest = Math.Min(250, positions - 2);
-        var train = Locate(task.ResultValue, Split.Train, vocab, o.Corpus, env, longest);
-        var dev = Locate(task.ResultValue, Split.Dev, vocab, o.Corpus, env, longest);
+        var trainContexts = Locate(task.ResultValue, Split.Train, vocab, o.Corpus, env, longest);
+        var devContexts = Locate(task.ResultValue, Split.Dev, vocab, o.Corpus, env, longest);
+        var (train, dev) = (trainContexts.Found, devContexts.Found);
         if (train.Count == 0) throw new CliError($"learn-policy: no training context of {o.Task} contains its answer");
-        env.Log.WriteLine($"learn-policy: {train.Count} training and {dev.Count} dev contexts holding their answers");
+        Describe("train", trainContexts, null, env.Log);
+        Describe("dev", devContexts, null, env.Log);
 
         Scorer scorer;
         var seed = (long)(o.Seed & 0x7FFFFFFF);
@@ -133,13 +137,16 @@ public static class PolicyLearning
             scorer = new Scorer(c, SpanScorer.init(c, seed, env.Device), o.Kind);
         }
         var result = o.Kind == "supervised" ? Supervised(o, dir, env, scorer, train, dev) : Meta(o, dir, env, scorer, vocab, train, dev, Math.Min(120, positions - 2));
+        Describe("train", trainContexts, result, TextWriter.Null);
+        Describe("dev", devContexts, result, TextWriter.Null);
         if (o.Kind == "supervised")
         {
             // Early stopping chose the checkpoint on dev; the held-out test contexts give the unbiased comparison.
-            var test = Locate(task.ResultValue, Split.Test, vocab, o.Corpus, env, longest);
+            var testContexts = Locate(task.ResultValue, Split.Test, vocab, o.Corpus, env, longest);
+            var test = testContexts.Found;
+            Describe("test", testContexts, result, env.Log);
             var best = Scorer.Load(Path.Combine(dir.Path, Scorer.FileName), env.Device).Scorer;
             var (randomSpan, randomEntity) = Baselines(test);
-            result["test_contexts"] = test.Count;
             result["test_span_f1"] = SpanF1(best, test, env.Device);
             result["test_random_span_f1"] = randomSpan;
             result["test_random_entity_span_f1"] = randomEntity;
@@ -149,17 +156,43 @@ public static class PolicyLearning
         return 0;
     }
 
-    /// <summary>Contexts (tokenised with &lt;s&gt; … &lt;/s&gt;) with the token span of the answer's first occurrence.</summary>
-    private static List<Located> Locate(TaskInfo task, Split split, ITokenizer vocab, string corpus, StageEnvironment env, int longest)
+    /// <summary>What the context search found for one split: the located contexts, how many examples there were,
+    /// and, where the corpus knows which passage states which fact, how often the answer-string search would have
+    /// picked a passage about the question's subject.</summary>
+    private sealed record Contexts(List<Located> Found, int Examples, double? AnswerSearchStatesFact)
+    {
+        public double FoundRate => Examples == 0 ? 0 : (double)Found.Count / Examples;
+    }
+
+    /// <summary>
+    /// Contexts (tokenised with &lt;s&gt; … &lt;/s&gt;) with the token span of the answer's first occurrence. A
+    /// task with its own context uses it. A closed-book task of the generated world takes a passage about the
+    /// question's subject, which states the fact asked about; a real closed-book task takes the first corpus
+    /// passage that holds the answer string (which may state another fact with the same answer).
+    /// </summary>
+    private static Contexts Locate(TaskInfo task, Split split, ITokenizer vocab, string corpus, StageEnvironment env, int longest)
     {
         var loaded = task.Load.Invoke(task.Name.StartsWith("world-", StringComparison.Ordinal) ? "" : DataRoot.Resolve(env.DataRoot)).Invoke(split);
         if (loaded.IsError) throw new CliError(loaded.ErrorValue);
         var passages = new Lazy<IReadOnlyList<string>>(() => Corpora.Texts(corpus, env.DataRoot));
+        var world = Corpora.IsWorld(corpus) ? Registry.defaultWorld.Value : null;
+        var subjects = world is null ? null : WorldTasks.subjectsByExample(task.Name, world, split)?.Value;
         var result = new List<Located>();
+        int searched = 0, searchStatesFact = 0;
         foreach (var e in loaded.ResultValue)
         {
             var answer = e.Targets.Head;
-            var context = e.Context?.Value ?? passages.Value.FirstOrDefault(p => p.Contains(answer, StringComparison.OrdinalIgnoreCase));
+            string? context = e.Context?.Value;
+            if (context is null && subjects is not null && subjects.TryGetValue(e.Id, out var subject))
+            {
+                var about = WorldTasks.passagesAbout(world!, subject);
+                context = about.Select(p => p.Text).FirstOrDefault(t => t.Contains(answer, StringComparison.OrdinalIgnoreCase));
+                // The search real tasks rely on, measured against what the world knows.
+                var searchedText = passages.Value.FirstOrDefault(p => p.Contains(answer, StringComparison.OrdinalIgnoreCase));
+                searched++;
+                if (searchedText is not null && about.Any(p => p.Text == searchedText)) searchStatesFact++;
+            }
+            context ??= passages.Value.FirstOrDefault(p => p.Contains(answer, StringComparison.OrdinalIgnoreCase));
             if (context is null) continue;
             var at = context.IndexOf(answer, StringComparison.OrdinalIgnoreCase);
             if (at < 0) continue;
@@ -169,7 +202,20 @@ public static class PolicyLearning
             var tokens = new[] { vocab.Specials.Bos }.Concat(encoded.Ids).Append(vocab.Specials.Eos).ToArray();
             result.Add(new Located(tokens, new Span(spans[0].Start + 1, spans[0].End + 1), e));
         }
-        return result;
+        return new Contexts(result, loaded.ResultValue.Length, searched == 0 ? null : (double)searchStatesFact / searched);
+    }
+
+    /// <summary>One line (stderr) and the final.json fields for a split's contexts.</summary>
+    private static void Describe(string splitName, Contexts c, Dictionary<string, object>? result, TextWriter log)
+    {
+        var line = $"learn-policy: {splitName}: {c.Found.Count} of {c.Examples} examples have a context holding the answer ({100 * c.FoundRate:F1}%)";
+        if (c.AnswerSearchStatesFact is { } s)
+            line += $"; contexts come from the fact's own passages (the answer-string search would pick a passage about the question's subject for {100 * s:F1}%)";
+        log.WriteLine(line);
+        if (result is null) return;
+        result[$"{splitName}_contexts"] = c.Found.Count;
+        result[$"{splitName}_context_found_rate"] = Math.Round(c.FoundRate, 6);
+        if (c.AnswerSearchStatesFact is { } rate) result[$"{splitName}_answer_search_states_fact"] = Math.Round(rate, 6);
     }
 
     private static torch.Tensor Ids(int[] tokens, torch.Device device) =>

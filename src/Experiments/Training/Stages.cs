@@ -84,7 +84,7 @@ public static class Stages
             var path = Path.Combine(run.Scorer, Scorer.FileName);
             if (!File.Exists(path)) throw new CliError($"{path}:0: expected a span scorer (made by `masking learn-policy`)");
             var scorer = Scorer.Load(path, env.Device).Scorer;
-            examples = examples.Select(e => new Example(e.Tokens, e.WordStarts, e.Sentences, e.Annotations, scorer.ScoreWords(e.Tokens, e.WordStarts, specials, env.Device))).ToArray();
+            examples = examples.Select(e => new Example(e.Tokens, e.WordStarts, e.Sentences, e.Annotations, scorer.ScoreUnits(e.Tokens, e.WordStarts, e.Annotations, specials, env.Device))).ToArray();
             env.Log.WriteLine($"{run.Stage}: {examples.Length} examples scored by the {scorer.Kind} scorer of {run.Scorer}");
         }
         var resumedMeta = resumed && File.Exists(dir.LastCheckpoint) ? MetaOf(dir.LastCheckpoint) : new Dictionary<string, string>();
