@@ -1,5 +1,12 @@
 namespace Masking
 
+/// FNV-1a, 64-bit: the hash behind seed salts and the taggers' feature buckets (one definition, so both agree).
+module Fnv1a =
+    [<Literal>]
+    let offset = 14695981039346656037UL
+
+    let inline add (h: uint64) (x: uint64) = (h ^^^ x) * 1099511628211UL
+
 /// Seeds derive from (run seed, epoch, example index) and nothing else, so a mask is the same on any
 /// machine, in any order, with any number of threads. There is no global random generator anywhere.
 module Seeds =
@@ -20,12 +27,7 @@ module Seeds =
 
     /// A seed for an independent sub-stream (e.g. a mixture's choice vs. the chosen policy's draws).
     let salt (name: string) (seed: uint64) =
-        let mutable h = 14695981039346656037UL
-
-        for c in name do
-            h <- (h ^^^ uint64 c) * 1099511628211UL
-
-        combine seed h
+        combine seed (name |> Seq.fold (fun h c -> Fnv1a.add h (uint64 c)) Fnv1a.offset)
 
 /// A small, fast, explicitly seeded generator (SplitMix64). Mutable by nature; create one per example.
 [<Sealed; AllowNullLiteral>]

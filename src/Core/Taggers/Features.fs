@@ -1,15 +1,16 @@
 namespace Masking.Taggers
 
 open System
+open Masking
 
 /// Word features for the taggers, hashed straight into weight buckets (no strings allocated per token),
 /// so tagging stays fast.
 module Features =
     /// FNV-1a over a template id and the characters of a span of text.
     let inline private start (template: int) =
-        (14695981039346656037UL ^^^ uint64 template) * 1099511628211UL
+        Fnv1a.add Fnv1a.offset (uint64 template)
 
-    let inline private addChar (h: uint64) (c: char) = (h ^^^ uint64 c) * 1099511628211UL
+    let inline private addChar (h: uint64) (c: char) = Fnv1a.add h (uint64 c)
 
     let hashSpan (template: int) (s: string) (from: int) (length: int) =
         let mutable h = start template
@@ -53,7 +54,7 @@ module Features =
         let h = addChar h (char (a &&& 0xFFFF))
         addChar h (char (b &&& 0xFFFF))
 
-    let combine (h: uint64) (x: uint64) = (h ^^^ x) * 1099511628211UL
+    let combine (h: uint64) (x: uint64) = Fnv1a.add h x
 
     let private charClass (c: char) =
         if Char.IsUpper c then 'X'

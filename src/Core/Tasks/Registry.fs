@@ -17,6 +17,8 @@ type TaskInfo =
         /// A marker in the source that a cut must keep (AY2's "[START_ENT]"): a source longer than the model's
         /// limit keeps a window around it instead of its first tokens.
         Focus: string option
+        /// Read from the data root; the generated world's tasks need none.
+        NeedsDataRoot: bool
         Load: string -> Split -> Result<TaskExample list, string>
     }
 
@@ -80,6 +82,7 @@ module Registry =
             Splits =
               "train/dev = the first 90% / last 10% of the DPR dev split (8,837; held out from the unfiltered train set); test = the DPR test split (11,313 = the official unfiltered dev set)"
             Focus = None
+            NeedsDataRoot = true
             Load =
               fun root split ->
                   match split with
@@ -95,6 +98,7 @@ module Registry =
             Splits =
               "train/dev = the first 90% / last 10% of DPR's nq-dev split (8,757, carved from NQ train); test = NQ-open.dev.jsonl (3,610, the standard NQ-open test set)"
             Focus = None
+            NeedsDataRoot = true
             Load =
               fun root split ->
                   match split with
@@ -109,6 +113,7 @@ module Registry =
             Splits =
               "train = the first 3,417 of the original train split (trainmodel + val + devtest = 3,778), dev = the other 361 (as T5's closed-book splits); test = test.json (2,032)"
             Focus = None
+            NeedsDataRoot = true
             Load =
               fun root split ->
                   match split with
@@ -130,6 +135,7 @@ module Registry =
             Splits =
               "rebuilt from CoNLL-2003 and the AIDA-YAGO annotations: train = AIDA train (18,541 linked mentions), dev = testa (4,791), test = testb (4,485); KILT keeps 18,395 / 4,784 / 4,463 of them"
             Focus = Some "[START_ENT]"
+            NeedsDataRoot = true
             Load =
               fun root split ->
                   let key = "ay2:" + root
@@ -155,6 +161,7 @@ module Registry =
             Splits =
               "only KILT's dev set (3,724) is available: train = its first 80%, dev = the next 10%, test = the last 10%"
             Focus = None
+            NeedsDataRoot = true
             Load =
               fun root split ->
                   load Readers.crossfit (under root "crossfit_format/kilt_zsre_16_100_test.jsonl")
@@ -166,6 +173,7 @@ module Registry =
             Splits =
               "KILT train / dev (test = dev: KILT's test answers are hidden); only their first 5 records ship in the shared data, `masking data download wow` fetches the full files into DATA/kilt/"
             Focus = None
+            NeedsDataRoot = true
             Load =
               fun root split ->
                   let file =
@@ -190,6 +198,7 @@ module Registry =
             Splits =
               "only WIQA dev (6,894, CrossFit's text-to-text form) is available: train = its first 80%, dev = the next 10%, test = the last 10%"
             Focus = None
+            NeedsDataRoot = true
             Load =
               fun root split ->
                   load Readers.crossfit (under root "crossfit_format/wiqa_16_100_test.jsonl")
@@ -216,6 +225,7 @@ module Registry =
             Splits =
               "train = the PromptSource train records (upstream-5000.json, 2,447 questions under 8 templates); dev/test = the first / second half of QuaRTz dev with knowledge (384, CrossFit form)"
             Focus = None
+            NeedsDataRoot = true
             Load =
               fun root split ->
                   match split with
@@ -234,6 +244,7 @@ module Registry =
             Splits =
               "train/dev = the first 90% / last 10% of ROPES train (10,924); test = ROPES dev (1,688; official test labels are hidden)"
             Focus = None
+            NeedsDataRoot = true
             Load =
               fun root split ->
                   match split with
@@ -254,6 +265,7 @@ module Registry =
           Splits =
             "the generated world's target subjects: 40% asked in fine-tuning (train), 10% dev, 50% test; dev and test facts appear only in the intermediate pre-training corpus"
           Focus = None
+          NeedsDataRoot = false
           Load = fun _ split -> Ok(make defaultWorld.Value split) }
 
     /// The generated world's tasks, one per family (they need no data root).

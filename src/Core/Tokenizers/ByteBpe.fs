@@ -317,7 +317,7 @@ type ByteBpeTokenizer(model: ByteBpeModel) =
                         if b + len >= byteIndex then
                             word.Length
                         else
-                            max charOfByte[b + len] (startChar + 0)
+                            max charOfByte[b + len] startChar
 
                     ids.Add id
 

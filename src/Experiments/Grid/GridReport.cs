@@ -387,7 +387,7 @@ public static class GridReport
         if (!HuggingFace.ModelDirectory.HasTokenizer(CellRunner.StartingModel(config, outDir))) return;
         var profiles = MaskAnalysis.Profiles(config, outDir, dataRoot, log);
         var corpus = profiles[0];
-        md.Append($"\n## What the policies mask\n\n{(profiles.Count > 0 ? profiles[0].Examples : 0)} examples of `{config.Intermediate.Corpus}` (at most {config.AnalysisSentences}) masked by each arm's policy " +
+        md.Append($"\n## What the policies mask\n\n{corpus.Examples} examples of `{config.Intermediate.Corpus}` (at most {config.AnalysisSentences}) masked by each arm's policy " +
                   "(seed 0; learned policies with their scorers), tokens tagged by the shipped POS model.\n\n");
         if (corpus.PosCounts.Count > 0)
         {

@@ -172,7 +172,7 @@ public static class PolicyLearning
     /// </summary>
     private static Contexts Locate(TaskInfo task, Split split, ITokenizer vocab, string corpus, StageEnvironment env, int longest)
     {
-        var loaded = task.Load.Invoke(task.Name.StartsWith("world-", StringComparison.Ordinal) ? "" : DataRoot.Resolve(env.DataRoot)).Invoke(split);
+        var loaded = task.Load.Invoke(task.NeedsDataRoot ? DataRoot.Resolve(env.DataRoot) : "").Invoke(split);
         if (loaded.IsError) throw new CliError(loaded.ErrorValue);
         var passages = new Lazy<IReadOnlyList<string>>(() => Corpora.Texts(corpus, env.DataRoot));
         var world = Corpora.IsWorld(corpus) ? Registry.defaultWorld.Value : null;

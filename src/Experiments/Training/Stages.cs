@@ -410,14 +410,14 @@ public static class Stages
         max is { } m && m < examples.Count ? examples.Take(m).ToList() : examples;
 
     private static string DataRootOf(TaskInfo task, StageEnvironment env) =>
-        task.Name.StartsWith("world-", StringComparison.Ordinal) ? "the generated world" : DataRoot.Resolve(env.DataRoot);
+        task.NeedsDataRoot ? DataRoot.Resolve(env.DataRoot) : "the generated world";
 
     private static IReadOnlyList<TaskExample> LoadSplit(TaskInfo task, Split split, StageEnvironment env) => LoadSplit(task, split, env.DataRoot);
 
     /// <summary>A split of a task: the generated world's, or read under the data root.</summary>
     internal static IReadOnlyList<TaskExample> LoadSplit(TaskInfo task, Split split, string? dataRoot)
     {
-        var root = task.Name.StartsWith("world-", StringComparison.Ordinal) ? "" : DataRoot.Resolve(dataRoot);
+        var root = task.NeedsDataRoot ? DataRoot.Resolve(dataRoot) : "";
         var loaded = task.Load.Invoke(root).Invoke(split);
         if (loaded.IsError) throw new CliError(loaded.ErrorValue);
         return loaded.ResultValue.ToList();
