@@ -156,7 +156,11 @@ let ``ids name the relation asked about, and the single-relation task asks only 
 [<Fact>]
 let ``a biography states every fact of its subject, and a subject's passages state the fact asked about`` () =
     let w = world.Value
-    let subjects = (WorldTasks.subjectsByExample "world-bio" w Test).Value
+
+    let subjects =
+        (WorldTasks.examplesAbout "world-bio" w Test).Value
+        |> List.map (fun (e, s) -> e.Id, s)
+        |> Map.ofList
 
     for e in WorldTasks.biography w Test do
         let subject = subjects[e.Id]
@@ -168,11 +172,14 @@ let ``a biography states every fact of its subject, and a subject's passages sta
         for f in facts do
             Assert.Contains(FactValue.render w.Target f.Value, e.Targets.Head)
 
-    let about = (WorldTasks.subjectsByExample "world-cbqa" w Train).Value
+    let about =
+        (WorldTasks.examplesAbout "world-cbqa" w Train).Value
+        |> List.map (fun (e, s) -> e.Id, s)
+        |> Map.ofList
 
     for e in WorldTasks.closedBook w Train do
         let passages = WorldTasks.passagesAbout w about[e.Id]
         Assert.Equal(WorldConfig.defaults.Paraphrases, passages.Length)
         Assert.All(passages, fun p -> Assert.Contains(e.Targets.Head, p.Text))
 
-    Assert.True((WorldTasks.subjectsByExample "nq" w Train).IsNone)
+    Assert.True((WorldTasks.examplesAbout "nq" w Train).IsNone)

@@ -17,7 +17,6 @@ type FlatAdamW =
             V: torch.Tensor
             /// 1 where a parameter takes weight decay, 0 elsewhere (AdamW.decays).
             Decays: torch.Tensor
-            Names: string list
         }
 
 module FlatAdamW =
@@ -74,8 +73,7 @@ module FlatAdamW =
               Grads = grads
               M = m
               V = v
-              Decays = decays
-              Names = trainable |> List.map fst }
+              Decays = decays }
         | [] -> invalidArg (nameof p) "no parameter takes a gradient"
         | _ -> invalidArg (nameof p) "the parameters mix element types or devices"
 

@@ -85,10 +85,11 @@ module WorldTasks =
 
     /// The relation an example id names, when it is a world example's.
     let relationOfId (exampleId: string) =
-        Relation.all
-        |> List.tryFind (fun r ->
-            let slug = "-" + relationSlug r + "-"
-            exampleId.StartsWith "world-" && exampleId.Contains slug)
+        if exampleId.StartsWith "world-" then
+            Relation.all
+            |> List.tryFind (fun r -> exampleId.Contains("-" + relationSlug r + "-"))
+        else
+            None
 
     /// A closed-book question about one fact → its object.
     let private question (w: GeneratedWorld) (rng: Rng) task split i (f: Fact) =
@@ -204,11 +205,11 @@ module WorldTasks =
     /// A long output: a person or organisation → every fact about it, one sentence each (3–4 sentences).
     let biography (w: GeneratedWorld) (split: Split) = examplesOf "world-bio" w split
 
-    /// The subject each example of a world task is about, by example id (None for a task not of the world).
-    let subjectsByExample (task: string) (w: GeneratedWorld) (split: Split) : Map<string, int> option =
+    /// A world task's examples, each with the subject it is about (None for a task not of the world).
+    let examplesAbout (task: string) (w: GeneratedWorld) (split: Split) : (TaskExample * int) list option =
         about
         |> List.tryFind (fst >> (=) task)
-        |> Option.map (fun (_, make) -> make w split |> List.map (fun (e, s) -> e.Id, s) |> Map.ofList)
+        |> Option.map (fun (_, make) -> make w split)
 
     /// The intermediate pre-training passages about a subject: each states every fact of that subject.
     let passagesAbout (w: GeneratedWorld) (subject: int) =

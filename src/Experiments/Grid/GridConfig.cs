@@ -216,8 +216,8 @@ public sealed record GridConfig
         {
             if (p.Kind is not ("supervised" or "meta")) return $"learned_policies: '{p.Name}': kind expected supervised or meta, got '{p.Kind}'";
             // A meta policy with no step is the control arm: its initialisation, deployed as meta is.
-            if (p.Steps < (p.Kind == "meta" ? 0 : 1))
-                return $"learned_policies: '{p.Name}': steps expected at least {(p.Kind == "meta" ? 0 : 1)}, got {p.Steps}";
+            var leastSteps = p.Kind == "meta" ? 0 : 1;
+            if (p.Steps < leastSteps) return $"learned_policies: '{p.Name}': steps expected at least {leastSteps}, got {p.Steps}";
             if (p.InnerSteps < 1) return $"learned_policies: '{p.Name}': inner_steps expected at least 1, got {p.InnerSteps}";
             if (p.Encoder is not ("lm" or "scratch")) return $"learned_policies: '{p.Name}': encoder expected lm or scratch, got '{p.Encoder}'";
             if (p.Init is not null && !learned.Contains(p.Init)) return $"learned_policies: '{p.Name}': init names no learned policy ('{p.Init}')";

@@ -116,8 +116,7 @@ public static class GridReport
                 })) + "\n");
         }
         md.Append("\n## Summary\n\n").Append(Summary(config, table, references, comparisons, floors)).Append('\n');
-        var byRelation = new Dictionary<string, object?>();
-        RelationReport.Write(config, baseline, evaluated, questionScores, md, byRelation);
+        var byRelation = RelationReport.Write(config, baseline, evaluated, questionScores, md);
 
         WriteLearningCurves(config, results, plots, md);
         WriteTransfer(config, table, baseline, plots, md);
@@ -141,7 +140,7 @@ public static class GridReport
             })),
             ["floors"] = floors.ToDictionary(f => f.Key, f => new Dictionary<string, object> { ["kind"] = f.Value.Kind, ["score"] = f.Value.Score }),
             ["bootstrap_resamples"] = Significance.Resamples,
-            ["by_relation"] = byRelation.GetValueOrDefault("by_relation"),
+            ["by_relation"] = byRelation,
             ["results"] = results.OrderBy(r => r.Cell, StringComparer.Ordinal).ToList(),
         };
         RunDirectory.WriteAtomically(Path.Combine(outDir, "results.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions

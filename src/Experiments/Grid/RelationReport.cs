@@ -17,9 +17,9 @@ public static class RelationReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static void Write(GridConfig config, string? reference, IReadOnlyDictionary<string, IReadOnlyList<TaskExample>> evaluated,
-        IReadOnlyDictionary<(string Arm, string Task), SortedDictionary<int, double[]>> scores, StringBuilder md,
-        Dictionary<string, object?> json)
+    /// <summary>Appends the section to <paramref name="md"/>; returns its figures for results.json (null: no such task).</summary>
+    public static Dictionary<string, object?>? Write(GridConfig config, string? reference, IReadOnlyDictionary<string, IReadOnlyList<TaskExample>> evaluated,
+        IReadOnlyDictionary<(string Arm, string Task), SortedDictionary<int, double[]>> scores, StringBuilder md)
     {
         var sections = new List<string>();
         var perTask = new Dictionary<string, object?>();
@@ -69,13 +69,13 @@ public static class RelationReport
             sections.Add(sb.ToString());
             perTask[task] = taskJson;
         }
-        if (sections.Count == 0) return;
+        if (sections.Count == 0) return null;
         md.Append("\n## Results by relation\n\n");
         md.Append($"The world tasks' questions grouped by the relation they ask about (questions per relation in the header). Each cell: " +
                   $"the mean over seeds and questions, in %, and in parentheses its difference from `{reference ?? "(no baseline arm)"}` with the " +
                   "95% paired bootstrap interval over seeds × the relation's questions (descriptive, not corrected for multiplicity). " +
                   "`ssm` masks persons, places, organisations, dates and years, never occupations.\n");
         foreach (var s in sections) md.Append(s);
-        json["by_relation"] = perTask;
+        return perTask;
     }
 }

@@ -113,8 +113,8 @@ public static class PolicyLearning
         var devContexts = Locate(task.ResultValue, Split.Dev, vocab, o.Corpus, env, longest);
         var (train, dev) = (trainContexts.Found, devContexts.Found);
         if (train.Count == 0) throw new CliError($"learn-policy: no training context of {o.Task} contains its answer");
-        Describe("train", trainContexts, null, env.Log);
-        Describe("dev", devContexts, null, env.Log);
+        Log("train", trainContexts, env.Log);
+        Log("dev", devContexts, env.Log);
 
         Scorer scorer;
         var seed = (long)(o.Seed & 0x7FFFFFFF);
@@ -137,14 +137,15 @@ public static class PolicyLearning
             scorer = new Scorer(c, SpanScorer.init(c, seed, env.Device), o.Kind);
         }
         var result = o.Kind == "supervised" ? Supervised(o, dir, env, scorer, train, dev) : Meta(o, dir, env, scorer, vocab, train, dev, Math.Min(120, positions - 2));
-        Describe("train", trainContexts, result, TextWriter.Null);
-        Describe("dev", devContexts, result, TextWriter.Null);
+        Record("train", trainContexts, result);
+        Record("dev", devContexts, result);
         if (o.Kind == "supervised")
         {
             // Early stopping chose the checkpoint on dev; the held-out test contexts give the unbiased comparison.
             var testContexts = Locate(task.ResultValue, Split.Test, vocab, o.Corpus, env, longest);
             var test = testContexts.Found;
-            Describe("test", testContexts, result, env.Log);
+            Log("test", testContexts, env.Log);
+            Record("test", testContexts, result);
             var best = Scorer.Load(Path.Combine(dir.Path, Scorer.FileName), env.Device).Scorer;
             var (randomSpan, randomEntity) = Baselines(test);
             result["test_span_f1"] = SpanF1(best, test, env.Device);
@@ -172,27 +173,34 @@ public static class PolicyLearning
     /// </summary>
     private static Contexts Locate(TaskInfo task, Split split, ITokenizer vocab, string corpus, StageEnvironment env, int longest)
     {
-        var loaded = task.Load.Invoke(task.NeedsDataRoot ? DataRoot.Resolve(env.DataRoot) : "").Invoke(split);
-        if (loaded.IsError) throw new CliError(loaded.ErrorValue);
         var passages = new Lazy<IReadOnlyList<string>>(() => Corpora.Texts(corpus, env.DataRoot));
         var world = Corpora.IsWorld(corpus) ? Registry.defaultWorld.Value : null;
-        var subjects = world is null ? null : WorldTasks.subjectsByExample(task.Name, world, split)?.Value;
+        // A world task's examples come with their subjects; any other task's from its reader.
+        var examples = (world is null ? null : WorldTasks.examplesAbout(task.Name, world, split)?.Value)
+            ?.Select(x => (Example: x.Item1, Subject: (int?)x.Item2)).ToList();
+        if (examples is null)
+        {
+            var loaded = task.Load.Invoke(task.NeedsDataRoot ? DataRoot.Resolve(env.DataRoot) : "").Invoke(split);
+            if (loaded.IsError) throw new CliError(loaded.ErrorValue);
+            examples = loaded.ResultValue.Select(e => (Example: e, Subject: (int?)null)).ToList();
+        }
         var result = new List<Located>();
         int searched = 0, searchStatesFact = 0;
-        foreach (var e in loaded.ResultValue)
+        foreach (var (e, subject) in examples)
         {
             var answer = e.Targets.Head;
+            string? AnswerSearch() => passages.Value.FirstOrDefault(p => p.Contains(answer, StringComparison.OrdinalIgnoreCase));
             string? context = e.Context?.Value;
-            if (context is null && subjects is not null && subjects.TryGetValue(e.Id, out var subject))
+            if (context is null && subject is { } s)
             {
-                var about = WorldTasks.passagesAbout(world!, subject);
+                var about = WorldTasks.passagesAbout(world!, s);
                 context = about.Select(p => p.Text).FirstOrDefault(t => t.Contains(answer, StringComparison.OrdinalIgnoreCase));
                 // The search real tasks rely on, measured against what the world knows.
-                var searchedText = passages.Value.FirstOrDefault(p => p.Contains(answer, StringComparison.OrdinalIgnoreCase));
+                var searchedText = AnswerSearch();
                 searched++;
                 if (searchedText is not null && about.Any(p => p.Text == searchedText)) searchStatesFact++;
             }
-            context ??= passages.Value.FirstOrDefault(p => p.Contains(answer, StringComparison.OrdinalIgnoreCase));
+            context ??= AnswerSearch();
             if (context is null) continue;
             var at = context.IndexOf(answer, StringComparison.OrdinalIgnoreCase);
             if (at < 0) continue;
@@ -202,17 +210,21 @@ public static class PolicyLearning
             var tokens = new[] { vocab.Specials.Bos }.Concat(encoded.Ids).Append(vocab.Specials.Eos).ToArray();
             result.Add(new Located(tokens, new Span(spans[0].Start + 1, spans[0].End + 1), e));
         }
-        return new Contexts(result, loaded.ResultValue.Length, searched == 0 ? null : (double)searchStatesFact / searched);
+        return new Contexts(result, examples.Count, searched == 0 ? null : (double)searchStatesFact / searched);
     }
 
-    /// <summary>One line (stderr) and the final.json fields for a split's contexts.</summary>
-    private static void Describe(string splitName, Contexts c, Dictionary<string, object>? result, TextWriter log)
+    /// <summary>One line on stderr for a split's contexts.</summary>
+    private static void Log(string splitName, Contexts c, TextWriter log)
     {
         var line = $"learn-policy: {splitName}: {c.Found.Count} of {c.Examples} examples have a context holding the answer ({100 * c.FoundRate:F1}%)";
         if (c.AnswerSearchStatesFact is { } s)
             line += $"; contexts come from the fact's own passages (the answer-string search would pick a passage about the question's subject for {100 * s:F1}%)";
         log.WriteLine(line);
-        if (result is null) return;
+    }
+
+    /// <summary>The final.json fields for a split's contexts.</summary>
+    private static void Record(string splitName, Contexts c, Dictionary<string, object> result)
+    {
         result[$"{splitName}_contexts"] = c.Found.Count;
         result[$"{splitName}_context_found_rate"] = Math.Round(c.FoundRate, 6);
         if (c.AnswerSearchStatesFact is { } rate) result[$"{splitName}_answer_search_states_fact"] = Math.Round(rate, 6);
