@@ -46,8 +46,13 @@ module FlatAdamW =
             for (name, w), offset in List.zip trainable (List.take trainable.Length offsets) do
                 let n = w.numel ()
 
+                // Every wrapper below is disposed (`use`) after the native call that reads it: TorchSharp passes only
+                // the raw handle, so an unreferenced temporary (the narrow before its view, the grad getter's new
+                // wrapper) could be finalized on the GC's thread while libtorch still reads it. That was a
+                // segmentation fault in `view` under MASKING_GC_STRESS, about one run in ten with the CPU contended.
                 let slot (flat: torch.Tensor) =
-                    flat.narrow(0L, offset, n).view (w.shape)
+                    use part = flat.narrow (0L, offset, n)
+                    part.view (w.shape)
 
                 let place (flat: torch.Tensor) (t: torch.Tensor) =
                     use s = slot flat
@@ -57,8 +62,8 @@ module FlatAdamW =
                 place weights w
                 place m state.M[name]
                 place v state.V[name]
-                let g = slot grads
-                let old = w.grad
+                use g = slot grads
+                use old = w.grad
 
                 if not (isNull old) then
                     g.copy_ old |> ignore
