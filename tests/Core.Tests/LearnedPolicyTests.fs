@@ -172,6 +172,6 @@ let ``a meta-learned policy initialised from a supervised scorer ranks tokens by
         |> SpanScorer.tokenHeadFromSpanHeads
 
     let ids = (torch.tensor [| 0L; 12L; 13L; 14L; 2L |]).unsqueeze 0L
-    let s, e, token = SpanScorer.logits c p false ids
+    let s, e, token = SpanScorer.logits c p Dropout.Off ids
     let expected = Scalars.ofFloat 0.5 (fun half -> s.add(e, Scalars.one).mul half)
     Assert.True(token.allclose (expected, rtol = 1e-5, atol = 1e-6))

@@ -74,7 +74,7 @@ let ``gradients flow through explicit parameters, including θ' = θ − α∇θ
     let target = ids [| 10L; 11L; 2L |] [| 1L; 3L |]
 
     let loss =
-        Loss.labelSmoothed 0.0 1 (Seq2Seq.forward micro p false source input) target None
+        Loss.labelSmoothed 0.0 1 (Seq2Seq.forward micro p Dropout.Off source input) target None
 
     let names = p |> Map.toList |> List.map fst
 
@@ -87,7 +87,7 @@ let ``gradients flow through explicit parameters, including θ' = θ − α∇θ
         |> Map.ofList
 
     let loss2 =
-        Loss.labelSmoothed 0.0 1 (Seq2Seq.forward micro updated false source input) target None
+        Loss.labelSmoothed 0.0 1 (Seq2Seq.forward micro updated Dropout.Off source input) target None
 
     loss2.backward ()
     Assert.NotNull(p["model.shared.weight"].grad)
@@ -104,7 +104,7 @@ let ``AdamW with the schedule drives a tiny model's loss down`` () =
     let target = ids [| 10L; 11L; 2L |] [| 1L; 3L |]
 
     let lossOf () =
-        Loss.labelSmoothed 0.1 1 (Seq2Seq.forward micro p false source input) target None
+        Loss.labelSmoothed 0.1 1 (Seq2Seq.forward micro p Dropout.Off source input) target None
 
     let first = float ((lossOf ()).item<float32> ())
     let mutable state = AdamW.init p
@@ -139,7 +139,7 @@ let ``AdamW over flat buffers makes the same updates as AdamW per parameter`` ()
         p
 
     let lossOf p =
-        Loss.labelSmoothed 0.1 1 (Seq2Seq.forward micro p false source input) target None
+        Loss.labelSmoothed 0.1 1 (Seq2Seq.forward micro p Dropout.Off source input) target None
 
     let perTensor, flatOnes = fresh (), fresh ()
     let named = flatOnes["model.shared.weight"]

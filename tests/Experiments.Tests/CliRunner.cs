@@ -11,7 +11,7 @@ public static class CliRunner
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = Program.Run(argv, stdout, stderr);
+        var code = Masking.Experiments.Cli.CommandLine.Run(argv, stdout, stderr);
         return new Result(code, stdout.ToString(), stderr.ToString());
     }
 

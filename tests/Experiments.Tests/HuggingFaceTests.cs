@@ -62,7 +62,7 @@ public class HuggingFaceTests
             for (var i = 0; i < Sources.Length; i++)
             {
                 using var batch = Training.Batch.Create([new Training.SequencePair(sources[i], labels[i])], 1, 2, torch.CPU);
-                var ours = Seq2Seq.forward(model.Config, model.Parameters, false, batch.Source, batch.DecoderInput).data<float>().ToArray();
+                var ours = Seq2Seq.forward(model.Config, model.Parameters, Masking.Model.Dropout.Off, batch.Source, batch.DecoderInput).data<float>().ToArray();
                 var theirs = reference.GetProperty("cases")[i].GetProperty("logits").EnumerateArray().Select(e => e.GetSingle()).ToArray();
                 Assert.Equal(theirs.Length, ours.Length);
                 var worst = ours.Zip(theirs, (a, b) => Math.Abs(a - b)).Max();

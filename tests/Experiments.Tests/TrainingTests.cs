@@ -53,7 +53,7 @@ public class ParityTests
         double ourLoss;
         using (torch.no_grad())
         {
-            var logits = Seq2Seq.forward(config, state.Parameters, false, batch.Source, batch.DecoderInput);
+            var logits = Seq2Seq.forward(config, state.Parameters, Masking.Model.Dropout.Off, batch.Source, batch.DecoderInput);
             ours = logits.data<float>().ToArray();
             ourLoss = Loss.labelSmoothed(0.1, 1, logits, batch.Target, FSharpOption<torch.Tensor>.None).item<float>();
         }
@@ -171,12 +171,12 @@ public class StageTests
     {
         var vocab = (global::Masking.ITokenizer)global::Masking.Tokenizers.Gpt2Tokenizer.Embedded();
         var text = string.Concat(Enumerable.Repeat("A long report about cricket and the weather . ", 60)) + "[START_ENT] Leicestershire [END_ENT] won .";
-        var body = Stages.SourceBody(vocab, text, "[START_ENT]", 64);
+        var body = Prediction.SourceBody(vocab, text, "[START_ENT]", 64);
         Assert.Equal(62, body.Length);
         Assert.Contains("[START_ENT] Leicestershire [END_ENT] won", vocab.Decode(body));
         // Without a focus: the first tokens.
-        Assert.Equal(vocab.Encode(text).Ids[..62], Stages.Wrap(-1, Stages.SourceBody(vocab, text, null, 64), 2, 63)[..62]);
-        Assert.Equal(vocab.Encode("short [START_ENT] x").Ids, Stages.SourceBody(vocab, "short [START_ENT] x", "[START_ENT]", 64));
+        Assert.Equal(vocab.Encode(text).Ids[..62], Prediction.Wrap(-1, Prediction.SourceBody(vocab, text, null, 64), 2, 63)[..62]);
+        Assert.Equal(vocab.Encode("short [START_ENT] x").Ids, Prediction.SourceBody(vocab, "short [START_ENT] x", "[START_ENT]", 64));
     }
 
     /// <summary>The number of TFRecord entries (events) in a run's TensorBoard files.</summary>
@@ -256,7 +256,7 @@ public class ModuleTests
         var input = torch.tensor(new long[] { 2, 8, 9 }).reshape(1, 3);
         var target = torch.tensor(new long[] { 8, 9, 2 }).reshape(1, 3);
         // The module and the functional forward are the same computation.
-        Assert.True(module.forward(source, input).allclose(Masking.Model.Seq2Seq.forward(config, module.Parameters, false, source, input)));
+        Assert.True(module.forward(source, input).allclose(Masking.Model.Seq2Seq.forward(config, module.Parameters, Masking.Model.Dropout.Off, source, input)));
         var optimizer = torch.optim.AdamW(module.parameters(), lr: 0.01);
         double Loss() => Masking.Model.Loss.labelSmoothed(0.0, 1, module.forward(source, input), target, null).item<float>();
         var first = Loss();

@@ -58,7 +58,7 @@ module MetaObjective =
             let source = ids example.Question device
             let target = ids (Array.append example.Answer [| lm.EosId |]) device
             let input = ids (Array.append [| lm.DecoderStartId |] example.Answer) device
-            Loss.labelSmoothed 0.0 lm.PadId (Seq2Seq.forward lm theta false source input) target None)
+            Loss.labelSmoothed 0.0 lm.PadId (Seq2Seq.forward lm theta Dropout.Off source input) target None)
 
     /// The probability-weighted MLM loss on the context masked by the policy: its graph reaches φ through the
     /// weights, L = Σ_t w_t ℓ_t / T with w_t = p_i for a target token copying context token i and 1 for
@@ -109,7 +109,7 @@ module MetaObjective =
         let decoderInput =
             ids (Array.append [| lm.DecoderStartId |] target[.. target.Length - 2]) device
 
-        let logits = Seq2Seq.forward lm theta false (ids source device) decoderInput
+        let logits = Seq2Seq.forward lm theta Dropout.Off (ids source device) decoderInput
 
         (Loss.labelSmoothed 0.0 lm.PadId logits (ids target device) (Some(weights.unsqueeze 0L)))
             .MoveToOuterDisposeScope()
@@ -138,7 +138,7 @@ module MetaObjective =
         use _ = torch.NewDisposeScope()
 
         let _, _, tokenLogits =
-            SpanScorer.logits scorer phi false (ids example.Context device)
+            SpanScorer.logits scorer phi Dropout.Off (ids example.Context device)
 
         let probabilities = torch.sigmoid tokenLogits
         let names = theta |> Map.toList |> List.map fst
@@ -196,7 +196,7 @@ module MetaObjective =
             use _ = torch.no_grad ()
 
             let _, _, tokenLogits =
-                SpanScorer.logits scorer phi false (ids example.Context device)
+                SpanScorer.logits scorer phi Dropout.Off (ids example.Context device)
 
             torch.sigmoid tokenLogits
 

@@ -26,7 +26,8 @@ module SpanScorer =
 
     let private heads = [ "scorer.start"; "scorer.end"; "scorer.token" ]
 
-    let private withHeads (c: ModelConfig) (device: torch.Device) (encoder: Parameters) : Parameters =
+    /// Adds the three heads, their weights drawn from `generator` (one on `device`).
+    let private withHeads (c: ModelConfig) (generator: torch.Generator) (device: torch.Device) (encoder: Parameters) =
         use _ = torch.no_grad ()
 
         heads
@@ -36,14 +37,27 @@ module SpanScorer =
                     .Add(
                         head + ".weight",
                         Scalars.ofFloat 0.02 (fun std ->
-                            torch.randn([| 1L; int64 c.DModel |], device = device).mul_(std).requires_grad_ true)
+                            torch
+                                .randn([| 1L; int64 c.DModel |], device = device, generator = generator)
+                                .mul_(std)
+                                .requires_grad_
+                                true)
                     )
                     .Add(head + ".bias", torch.zeros([| 1L |], device = device).requires_grad_ true))
             encoder
 
     /// A fresh encoder plus the three heads.
+    /// The encoder's draws and then the heads' come from one stream seeded with `seed` on the CPU (the order in
+    /// which `torch.manual_seed seed` served them); on another device the heads come from that device's own.
     let init (c: ModelConfig) (seed: int64) (device: torch.Device) : Parameters =
-        Parameters.init c seed device |> withHeads c device
+        use cpu = new torch.Generator(uint64 seed, torch.CPU)
+        let encoder = Parameters.initWith c cpu device
+
+        if device.``type`` = DeviceType.CPU then
+            withHeads c cpu device encoder
+        else
+            use own = new torch.Generator(uint64 seed, device)
+            withHeads c own device encoder
 
     /// The scorer built on a language model's encoder (method notes §4.5's alternative to a small encoder):
     /// the language model's configuration without its decoder.
@@ -64,8 +78,8 @@ module SpanScorer =
                 | None -> failwithf "the language model has no parameter %s" name)
             |> Map.ofList
 
-        torch.manual_seed seed |> ignore
-        withHeads c device encoder
+        use generator = new torch.Generator(uint64 seed, device)
+        withHeads c generator device encoder
 
     /// A supervised scorer turned into a meta-learned policy's starting point: the per-token masking head
     /// becomes the mean of the start and end heads, so the tokens that begin or end likely answers start out
@@ -98,9 +112,9 @@ module SpanScorer =
         torch.nn.functional.linear(h, p[name + ".weight"], p[name + ".bias"]).squeeze (-1L)
 
     /// Start, end and token logits [B, S] for source ids [B, S]; padding gets a very low start/end logit.
-    let logits (c: ModelConfig) (p: Parameters) (training: bool) (ids: torch.Tensor) =
+    let logits (c: ModelConfig) (p: Parameters) (dropout: Dropout) (ids: torch.Tensor) =
         use _ = torch.NewDisposeScope()
-        let h = Seq2Seq.encode c p training ids
+        let h = Seq2Seq.encode c p dropout ids
         let pad = Scalars.ofInt (int64 c.PadId) (fun padId -> ids.eq padId)
         use low = Scalar.op_Implicit -1e9
 
@@ -112,13 +126,13 @@ module SpanScorer =
     let supervisedLoss
         (c: ModelConfig)
         (p: Parameters)
-        (training: bool)
+        (dropout: Dropout)
         (ids: torch.Tensor)
         (starts: torch.Tensor)
         (ends: torch.Tensor)
         =
         Scalars.held (fun () ->
-            let s, e, _ = logits c p training ids
+            let s, e, _ = logits c p dropout ids
 
             torch.nn.functional.cross_entropy(s, starts).add (torch.nn.functional.cross_entropy (e, ends), Scalars.one))
 

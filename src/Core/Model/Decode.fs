@@ -15,14 +15,14 @@ module Decode =
         use _ = torch.no_grad ()
         use scope = torch.NewDisposeScope()
         let n = source.shape[0]
-        let encoded = Seq2Seq.encode c p false source
+        let encoded = Seq2Seq.encode c p Dropout.Off source
         let mutable prefix = startTokens c n source.device
         let finished = Array.create (int n) false
         let outputs = Array.init (int n) (fun _ -> ResizeArray<int>())
         let mutable step = 0
 
         while step < maxLength && not (Array.forall id finished) do
-            let logits = Seq2Seq.decode c p false encoded source prefix
+            let logits = Seq2Seq.decode c p Dropout.Off encoded source prefix
             let next = logits.select(1L, prefix.shape[1] - 1L).argmax (-1L)
             let ids = next.data<int64>().ToArray()
 
@@ -63,7 +63,7 @@ module Decode =
                    |> Option.defaultValue ids.Length
 
                let src = src.narrow (1L, 0L, int64 (max 1 length))
-               let encoded = Seq2Seq.encode c p false src
+               let encoded = Seq2Seq.encode c p Dropout.Off src
                let mutable beams = [ [], 0.0 ] // (tokens, log-probability)
                let finished = ResizeArray<int list * float>()
                let mutable step = 0
@@ -87,7 +87,7 @@ module Decode =
                        )
 
                    let logits =
-                       Seq2Seq.decode c p false (encoded.expand (k, -1L, -1L)) (src.expand (k, -1L)) prefix
+                       Seq2Seq.decode c p Dropout.Off (encoded.expand (k, -1L, -1L)) (src.expand (k, -1L)) prefix
 
                    let lprobs = torch.nn.functional.log_softmax (logits.select (1L, int64 step), -1L)
                    let struct (top, index) = lprobs.topk (beamSize * 2, -1)

@@ -82,7 +82,7 @@ module DecoderCache =
         use _ = torch.NewDisposeScope()
 
         let mutable x =
-            Seq2Seq.embedAt c p "decoder" false cache.Length (tokens.unsqueeze 1L)
+            Seq2Seq.embedAt c p "decoder" Dropout.Off cache.Length (tokens.unsqueeze 1L)
 
         let self = Array.zeroCreate c.DecoderLayers
 
@@ -102,7 +102,7 @@ module DecoderCache =
                 self[i] <- (keep k, keep v)
                 attend c p (l + ".self_attn") h k v None
 
-            x <- Seq2Seq.sublayer c p (l + ".self_attn_layer_norm") false selfAttention x
+            x <- Seq2Seq.sublayer c p (l + ".self_attn_layer_norm") Dropout.Off selfAttention x
 
             let ck, cv = cache.Cross[i]
 
@@ -111,11 +111,11 @@ module DecoderCache =
                     c
                     p
                     (l + ".encoder_attn_layer_norm")
-                    false
+                    Dropout.Off
                     (fun h -> attend c p (l + ".encoder_attn") h ck cv (Some cache.SourceMask))
                     x
 
-            x <- Seq2Seq.sublayer c p (l + ".final_layer_norm") false (Seq2Seq.feedForward c p l false) x
+            x <- Seq2Seq.sublayer c p (l + ".final_layer_norm") Dropout.Off (Seq2Seq.feedForward c p l Dropout.Off) x
 
         let x =
             if c.PreNorm then

@@ -157,7 +157,7 @@ module Generation =
         use _ = torch.no_grad ()
         use scope = torch.NewDisposeScope()
         let n = int source.shape[0]
-        let encoded = Seq2Seq.encode c p false source
+        let encoded = Seq2Seq.encode c p Dropout.Off source
         let stepper = Stepper(c, p, encoded, source, s.UseCache)
         let prefixes = Array.init n (fun _ -> List<int>([ c.DecoderStartId ]))
         let finished = Array.create n false
@@ -222,7 +222,7 @@ module Generation =
         let n = int source.shape[0]
         let k = s.NumBeams
         let repeated = source.repeat_interleave (int64 k, 0L)
-        let encoded = Seq2Seq.encode c p false repeated
+        let encoded = Seq2Seq.encode c p Dropout.Off repeated
         let stepper = Stepper(c, p, encoded, repeated, s.UseCache)
         let sequences = Array.init (n * k) (fun _ -> List<int>([ c.DecoderStartId ]))
         // Only the first beam of a row is live at the start, so the row's beams do not all pick the same token.

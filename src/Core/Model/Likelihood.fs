@@ -15,7 +15,7 @@ module Likelihood =
         : (float * int)[] =
         use _ = torch.no_grad ()
         use _ = torch.NewDisposeScope()
-        let logits = Seq2Seq.forward c p false source decoderInput
+        let logits = Seq2Seq.forward c p Dropout.Off source decoderInput
 
         let picked =
             torch.nn.functional.log_softmax(logits, -1L).gather(-1L, target.unsqueeze (-1L)).squeeze (-1L)

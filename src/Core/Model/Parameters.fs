@@ -46,10 +46,8 @@ module Parameters =
           yield "final_logits_bias", [| 1L; int64 c.VocabSize |] ]
 
     /// BART's initialisation: weights ~ N(0, 0.02), biases 0, layer norms (1, 0), the padding embedding row 0.
-    /// Draws from torch's generator seeded with `seed`, in the fixed order of `shapes`.
-    let init (c: ModelConfig) (seed: int64) (device: torch.Device) : Parameters =
-        torch.manual_seed seed |> ignore
-
+    /// Draws from `generator` (a CPU one), in the fixed order of `shapes`.
+    let initWith (c: ModelConfig) (generator: torch.Generator) (device: torch.Device) : Parameters =
         use _ = torch.no_grad ()
         // Holds every wrapper made here (TorchSharp's temporaries too) until the end, so that no finalizer frees
         // one while libtorch reads it (see Scalars); the parameters leave the scope.
@@ -65,13 +63,20 @@ module Parameters =
                 elif isNorm then
                     torch.ones (shape, dtype = torch.float32)
                 else
-                    Scalars.ofFloat 0.02 (fun std -> torch.randn(shape, dtype = torch.float32).mul_ std)
+                    Scalars.ofFloat 0.02 (fun std ->
+                        torch.randn(shape, dtype = torch.float32, generator = generator).mul_ std)
 
             if name = "model.shared.weight" then
                 t.select(0L, int64 c.PadId).zero_ () |> ignore
 
             name, t.``to``(device).requires_grad_(true).MoveToOuterDisposeScope())
         |> Map.ofList
+
+    /// The same, drawn from a generator of its own seeded with `seed` (the stream `torch.manual_seed seed` gives,
+    /// without touching libtorch's global generator).
+    let init (c: ModelConfig) (seed: int64) (device: torch.Device) : Parameters =
+        use generator = new torch.Generator(uint64 seed, torch.CPU)
+        initWith c generator device
 
     let count (p: Parameters) =
         p |> Seq.sumBy (fun kv -> kv.Value.numel ())

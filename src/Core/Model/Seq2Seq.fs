@@ -19,12 +19,6 @@ module Seq2Seq =
         let w = p[name + ".weight"]
         F.layer_norm (x, [| w.shape[0] |], w, p[name + ".bias"], layerNormEps)
 
-    let internal dropout (rate: float) (training: bool) (x: torch.Tensor) =
-        if training && rate > 0.0 then
-            F.dropout (x, rate, true)
-        else
-            x
-
     /// An additive mask hiding padded keys: [B, 1, 1, S], 0 where visible, the float minimum where padded.
     let paddingMask (c: ModelConfig) (ids: torch.Tensor) =
         held (fun () ->
@@ -50,7 +44,7 @@ module Seq2Seq =
         (c: ModelConfig)
         (p: Parameters)
         (name: string)
-        training
+        dropout
         (query: torch.Tensor)
         (keyValue: torch.Tensor)
         (mask: torch.Tensor)
@@ -67,7 +61,7 @@ module Seq2Seq =
         let k = split (linear p (name + ".k_proj") keyValue) tk
         let v = split (linear p (name + ".v_proj") keyValue) tk
         let scores = q.matmul (k.transpose (-2L, -1L)) +. mask
-        let probs = F.softmax (scores, -1L) |> dropout c.AttentionDropout training
+        let probs = F.softmax (scores, -1L) |> Dropout.apply c.AttentionDropout dropout
         let out = probs.matmul(v).transpose(1L, 2L).reshape (b, tq, int64 c.DModel)
         linear p (name + ".out_proj") out
 
@@ -76,23 +70,23 @@ module Seq2Seq =
         (c: ModelConfig)
         (p: Parameters)
         (normName: string)
-        training
+        dropout
         (f: torch.Tensor -> torch.Tensor)
         (x: torch.Tensor)
         =
         if c.PreNorm then
-            x +. (norm p normName x |> f |> dropout c.Dropout training)
+            x +. (norm p normName x |> f |> Dropout.apply c.Dropout dropout)
         else
-            norm p normName (x +. (f x |> dropout c.Dropout training))
+            norm p normName (x +. (f x |> Dropout.apply c.Dropout dropout))
 
-    let internal feedForward (c: ModelConfig) (p: Parameters) (layer: string) training (x: torch.Tensor) =
+    let internal feedForward (c: ModelConfig) (p: Parameters) (layer: string) dropout (x: torch.Tensor) =
         linear p (layer + ".fc1") x
         |> F.gelu
-        |> dropout c.ActivationDropout training
+        |> Dropout.apply c.ActivationDropout dropout
         |> linear p (layer + ".fc2")
 
     /// Token plus learned position embeddings of ids [B, T] standing at positions offset … offset + T − 1.
-    let internal embedAt (c: ModelConfig) (p: Parameters) (stack: string) training (offset: int64) (ids: torch.Tensor) =
+    let internal embedAt (c: ModelConfig) (p: Parameters) (stack: string) dropout (offset: int64) (ids: torch.Tensor) =
         let b, t = ids.shape[0], ids.shape[1]
 
         let tokens =
@@ -114,15 +108,15 @@ module Seq2Seq =
             +. p["model." + stack + ".embed_positions.weight"].index_select (0L, positions)
 
         norm p ("model." + stack + ".layernorm_embedding") x
-        |> dropout c.Dropout training
+        |> Dropout.apply c.Dropout dropout
 
-    let private embed c p stack training ids = embedAt c p stack training 0L ids
+    let private embed c p stack dropout ids = embedAt c p stack dropout 0L ids
 
     /// Encoder states [B, S, d] for source ids [B, S].
-    let encode (c: ModelConfig) (p: Parameters) (training: bool) (source: torch.Tensor) =
+    let encode (c: ModelConfig) (p: Parameters) (dropout: Dropout) (source: torch.Tensor) =
         use _ = torch.NewDisposeScope()
         let mask = paddingMask c source
-        let mutable x = embed c p "encoder" training source
+        let mutable x = embed c p "encoder" dropout source
 
         for i in 0 .. c.EncoderLayers - 1 do
             let l = sprintf "model.encoder.layers.%d" i
@@ -132,11 +126,11 @@ module Seq2Seq =
                     c
                     p
                     (l + ".self_attn_layer_norm")
-                    training
-                    (fun h -> attention c p (l + ".self_attn") training h h mask)
+                    dropout
+                    (fun h -> attention c p (l + ".self_attn") dropout h h mask)
                     x
 
-            x <- sublayer c p (l + ".final_layer_norm") training (feedForward c p l training) x
+            x <- sublayer c p (l + ".final_layer_norm") dropout (feedForward c p l dropout) x
 
         (if c.PreNorm then norm p "model.encoder.layer_norm" x else x).MoveToOuterDisposeScope()
 
@@ -144,7 +138,7 @@ module Seq2Seq =
     let private decodeMasked
         (c: ModelConfig)
         (p: Parameters)
-        (training: bool)
+        (dropout: Dropout)
         (encoded: torch.Tensor)
         (source: torch.Tensor)
         (decoderInput: torch.Tensor)
@@ -153,7 +147,7 @@ module Seq2Seq =
         use _ = torch.NewDisposeScope()
         let sourceMask = paddingMask c source
 
-        let mutable x = embed c p "decoder" training decoderInput
+        let mutable x = embed c p "decoder" dropout decoderInput
 
         for i in 0 .. c.DecoderLayers - 1 do
             let l = sprintf "model.decoder.layers.%d" i
@@ -163,8 +157,8 @@ module Seq2Seq =
                     c
                     p
                     (l + ".self_attn_layer_norm")
-                    training
-                    (fun h -> attention c p (l + ".self_attn") training h h selfMask)
+                    dropout
+                    (fun h -> attention c p (l + ".self_attn") dropout h h selfMask)
                     x
 
             x <-
@@ -172,11 +166,11 @@ module Seq2Seq =
                     c
                     p
                     (l + ".encoder_attn_layer_norm")
-                    training
-                    (fun h -> attention c p (l + ".encoder_attn") training h encoded sourceMask)
+                    dropout
+                    (fun h -> attention c p (l + ".encoder_attn") dropout h encoded sourceMask)
                     x
 
-            x <- sublayer c p (l + ".final_layer_norm") training (feedForward c p l training) x
+            x <- sublayer c p (l + ".final_layer_norm") dropout (feedForward c p l dropout) x
 
         let x = if c.PreNorm then norm p "model.decoder.layer_norm" x else x
         // The output projection is tied to the token embeddings.
@@ -184,12 +178,12 @@ module Seq2Seq =
 
     /// Logits [B, T, V] for decoder inputs [B, T] given encoder states and the source ids (for its padding); the
     /// decoder's own padding is hidden too (training batches pad targets on the right).
-    let decode c p training (encoded: torch.Tensor) source (decoderInput: torch.Tensor) =
+    let decode c p dropout (encoded: torch.Tensor) source (decoderInput: torch.Tensor) =
         held (fun () ->
             decodeMasked
                 c
                 p
-                training
+                dropout
                 encoded
                 source
                 decoderInput
@@ -200,10 +194,23 @@ module Seq2Seq =
     /// generated <pad> id is a token like any other.
     let decodeCausal c p (encoded: torch.Tensor) source (decoderInput: torch.Tensor) =
         held (fun () ->
-            decodeMasked c p false encoded source decoderInput (causalMask decoderInput.shape[1] decoderInput.device))
+            decodeMasked
+                c
+                p
+                Dropout.Off
+                encoded
+                source
+                decoderInput
+                (causalMask decoderInput.shape[1] decoderInput.device))
 
-    let forward (c: ModelConfig) (p: Parameters) (training: bool) (source: torch.Tensor) (decoderInput: torch.Tensor) =
-        held (fun () -> decode c p training (encode c p training source) source decoderInput)
+    let forward
+        (c: ModelConfig)
+        (p: Parameters)
+        (dropout: Dropout)
+        (source: torch.Tensor)
+        (decoderInput: torch.Tensor)
+        =
+        held (fun () -> decode c p dropout (encode c p dropout source) source decoderInput)
 
 /// The seq2seq objective: label-smoothed cross-entropy over non-pad target tokens.
 module Loss =

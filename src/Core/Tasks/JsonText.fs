@@ -1,14 +1,16 @@
 namespace Masking.Tasks
 
 open System
-open System.Globalization
+open System.Collections.Generic
 open System.Text
+open System.Text.Json
 
 /// A JSON value that remembers the line it starts on, so that readers can say "file:line: expected ...".
 type Json =
     | JNull
     | JBool of bool
-    | JNumber of float
+    /// A number as written in the text (JSON puts no limit on its size or precision; ids stay exact).
+    | JNumber of string
     | JString of string
     | JArray of JsonNode list
     | JObject of (string * JsonNode) list
@@ -22,181 +24,219 @@ module JsonText =
     let fail file line fmt =
         Printf.kprintf (fun msg -> raise (ReadFailure(file, line, msg))) fmt
 
-    /// Parses one JSON text; firstLine is the line number of its first character (JSONL lines).
-    let parse (file: string) (firstLine: int) (text: string) : JsonNode =
-        let mutable pos = 0
-        let mutable line = firstLine
-        let error fmt = fail file line fmt
+    /// Mutable collection of one object or array while its members are read (the tree is built without
+    /// recursion, because Utf8JsonReader is a ref struct that closures cannot hold).
+    type private Frame(isObject: bool, line: int) =
+        member val Items = ResizeArray<JsonNode>()
+        member val Fields = ResizeArray<string * JsonNode>()
+        member val Key = "" with get, set
+        member _.IsObject = isObject
+        member _.Line = line
 
-        let skip () =
-            while pos < text.Length && Char.IsWhiteSpace text[pos] do
-                if text[pos] = '\n' then
-                    line <- line + 1
+        member this.Node =
+            { Value =
+                if isObject then
+                    JObject(List.ofSeq this.Fields)
+                else
+                    JArray(List.ofSeq this.Items)
+              Line = line }
 
-                pos <- pos + 1
+    /// What the text must hold next, after the last token the reader accepted.
+    type private Expecting =
+        | AValue
+        | AValueOrEndOfArray
+        | AFieldOrEndOfObject
+        | AField
+        | AColon
+        | ACommaOrEndOfObject
+        | ACommaOrEndOfArray
+        | TheEnd
 
-        let describe () =
-            if pos >= text.Length then
+    let private isJsonSpace (c: char) =
+        c = ' ' || c = '\t' || c = '\n' || c = '\r'
+
+    /// Why the text is not JSON at or after character `from`, in this project's words ("expected … found …"),
+    /// with the character position it concerns. Utf8JsonReader has decided that it is not; its own message names
+    /// byte positions and reader states, so the reason is found again from what the reader last accepted.
+    let private explain (text: string) (from: int) (expecting: Expecting) : int * string option =
+        let describe p =
+            if p >= text.Length then
                 "the end of the text"
             else
-                sprintf "'%c'" text[pos]
+                sprintf "'%c'" text[p]
 
-        let expectChar (c: char) =
-            skip ()
+        let rec skip p =
+            if p < text.Length && isJsonSpace text[p] then skip (p + 1) else p
 
-            if pos >= text.Length || text[pos] <> c then
-                error "expected '%c' in JSON, found %s" c (describe ())
+        let isHex (c: char) = Char.IsAsciiHexDigit c
 
-            pos <- pos + 1
-
-        let readString () =
-            // pos is at the opening quote
-            pos <- pos + 1
-            let sb = StringBuilder()
-            let mutable fin = false
-
-            while not fin do
-                if pos >= text.Length then
-                    error "expected the end of a JSON string"
-
-                match text[pos] with
-                | '"' ->
-                    pos <- pos + 1
-                    fin <- true
+        // The first problem inside a string starting at quote p, if any.
+        let rec inString p =
+            if p >= text.Length then
+                p, Some "expected the end of a JSON string"
+            else
+                match text[p] with
+                | '"' -> p, None
+                | '\\' when p + 1 >= text.Length -> p, Some "expected an escape sequence in a JSON string"
                 | '\\' ->
-                    if pos + 1 >= text.Length then
-                        error "expected an escape sequence in a JSON string"
+                    match text[p + 1] with
+                    | '"'
+                    | '\\'
+                    | '/'
+                    | 'b'
+                    | 'f'
+                    | 'n'
+                    | 'r'
+                    | 't' -> inString (p + 2)
+                    | 'u' when p + 5 < text.Length && Seq.forall isHex (text.Substring(p + 2, 4)) -> inString (p + 6)
+                    | 'u' -> p, Some "expected four hex digits after \\u"
+                    | c -> p, Some(sprintf "expected a JSON escape, found '\\%c'" c)
+                | '\n' -> p, Some "expected the end of a JSON string before the end of the line"
+                | c when c < ' ' ->
+                    p, Some(sprintf "expected no raw control character in a JSON string, found U+%04X (write it as \\u%04X)" (int c) (int c))
+                | _ -> inString (p + 1)
 
-                    match text[pos + 1] with
-                    | '"' -> sb.Append '"' |> ignore
-                    | '\\' -> sb.Append '\\' |> ignore
-                    | '/' -> sb.Append '/' |> ignore
-                    | 'b' -> sb.Append '\b' |> ignore
-                    | 'f' -> sb.Append '\f' |> ignore
-                    | 'n' -> sb.Append '\n' |> ignore
-                    | 'r' -> sb.Append '\r' |> ignore
-                    | 't' -> sb.Append '\t' |> ignore
-                    | 'u' when pos + 5 < text.Length ->
-                        match
-                            Int32.TryParse(
-                                text.AsSpan(pos + 2, 4),
-                                NumberStyles.HexNumber,
-                                CultureInfo.InvariantCulture
-                            )
-                        with
-                        | true, code ->
-                            sb.Append(char code) |> ignore
-                            pos <- pos + 4
-                        | _ -> error "expected four hex digits after \\u"
-                    | c -> error "expected a JSON escape, found '\\%c'" c
+        let value p =
+            match text[p] with
+            | '"' -> inString (p + 1)
+            | c when c = '-' || Char.IsAsciiDigit c ->
+                let mutable e = p
 
-                    pos <- pos + 2
-                | '\n' -> error "expected the end of a JSON string before the end of the line"
-                | c ->
-                    sb.Append c |> ignore
-                    pos <- pos + 1
+                while e < text.Length && (Char.IsAsciiDigit text[e] || "+-.eE".IndexOf text[e] >= 0) do
+                    e <- e + 1
 
-            sb.ToString()
+                p, Some(sprintf "expected a JSON number, found '%s'" (text.Substring(p, e - p)))
+            | _ -> p, Some(sprintf "expected a JSON value, found %s" (describe p))
 
-        let rec value () : JsonNode =
-            skip ()
+        // A value after the field name's colon: the reader counts the colon with the name.
+        let afterColon p =
+            let q = skip p
+            let q = if q < text.Length && text[q] = ':' then skip (q + 1) else q
 
-            if pos >= text.Length then
-                error "expected a JSON value, found the end of the text"
+            if q >= text.Length then
+                q, Some "expected a JSON value, found the end of the text"
+            else
+                value q
 
-            let startLine = line
+        let field q =
+            if q < text.Length && text[q] = '"' then
+                match inString (q + 1) with
+                | closing, None ->
+                    let c = skip (closing + 1)
 
-            let v =
-                match text[pos] with
-                | '{' ->
-                    pos <- pos + 1
-                    skip ()
-                    let fields = ResizeArray<string * JsonNode>()
-
-                    if pos < text.Length && text[pos] = '}' then
-                        pos <- pos + 1
+                    if c < text.Length && text[c] = ':' then
+                        afterColon c
                     else
-                        let mutable more = true
+                        c, Some(sprintf "expected ':' in JSON, found %s" (describe c))
+                | problem -> problem
+            else
+                q, Some(sprintf "expected a field name in a JSON object, found %s" (describe q))
 
-                        while more do
-                            skip ()
+        let p = skip from
+        let atEnd = p >= text.Length
 
-                            if pos >= text.Length || text[pos] <> '"' then
-                                error "expected a field name in a JSON object, found %s" (describe ())
+        match expecting with
+        | TheEnd -> p, Some(sprintf "expected the end of the JSON text, found %s" (describe p))
+        | AColon -> afterColon p
+        | ACommaOrEndOfObject when atEnd || (text[p] <> ',' && text[p] <> '}') ->
+            p, Some(sprintf "expected ',' or '}' in a JSON object, found %s" (describe p))
+        | ACommaOrEndOfArray when atEnd || (text[p] <> ',' && text[p] <> ']') ->
+            p, Some(sprintf "expected ',' or ']' in a JSON array, found %s" (describe p))
+        | ACommaOrEndOfObject -> field (skip (p + 1))
+        | AField
+        | AFieldOrEndOfObject -> field p
+        | ACommaOrEndOfArray
+        | AValue
+        | AValueOrEndOfArray ->
+            let q = if expecting = ACommaOrEndOfArray then skip (p + 1) else p
 
-                            let key = readString ()
-                            expectChar ':'
-                            fields.Add(key, value ())
-                            skip ()
+            if q >= text.Length then
+                q, Some "expected a JSON value, found the end of the text"
+            else
+                value q
 
-                            if pos < text.Length && text[pos] = ',' then
-                                pos <- pos + 1
-                            elif pos < text.Length && text[pos] = '}' then
-                                pos <- pos + 1
-                                more <- false
-                            else
-                                error "expected ',' or '}' in a JSON object, found %s" (describe ())
+    let private strict =
+        JsonReaderOptions(CommentHandling = JsonCommentHandling.Disallow, AllowTrailingCommas = false)
 
-                    JObject(List.ofSeq fields)
-                | '[' ->
-                    pos <- pos + 1
-                    skip ()
-                    let items = ResizeArray<JsonNode>()
+    /// Parses one JSON text (RFC 8259, as System.Text.Json's Utf8JsonReader reads it: no comments, no trailing
+    /// commas, JSON's four whitespace characters only, no raw control characters in strings). Every node keeps
+    /// the line it starts on; firstLine is the line number of the text's first character (JSONL lines).
+    let parse (file: string) (firstLine: int) (text: string) : JsonNode =
+        let bytes = Encoding.UTF8.GetBytes text
+        // Byte offsets where lines begin, for the line of a token from its byte offset.
+        let lineStarts =
+            [| yield 0
+               for i in 0 .. bytes.Length - 1 do
+                   if bytes[i] = byte '\n' then
+                       yield i + 1 |]
 
-                    if pos < text.Length && text[pos] = ']' then
-                        pos <- pos + 1
-                    else
-                        let mutable more = true
+        let lineOfByte (offset: int64) =
+            let i = Array.BinarySearch(lineStarts, int offset)
+            firstLine + (if i >= 0 then i else ~~~i - 1)
 
-                        while more do
-                            items.Add(value ())
-                            skip ()
+        let lineOfChar (position: int) =
+            firstLine + (text |> Seq.take (min position text.Length) |> Seq.filter ((=) '\n') |> Seq.length)
 
-                            if pos < text.Length && text[pos] = ',' then
-                                pos <- pos + 1
-                            elif pos < text.Length && text[pos] = ']' then
-                                pos <- pos + 1
-                                more <- false
-                            else
-                                error "expected ',' or ']' in a JSON array, found %s" (describe ())
+        let frames = Stack<Frame>()
+        let result = ref None
+        let mutable last = JsonTokenType.None
+        let mutable consumed = 0L
+        let mutable reader = Utf8JsonReader(ReadOnlySpan bytes, strict)
 
-                    JArray(List.ofSeq items)
-                | '"' -> JString(readString ())
-                | 't' when String.CompareOrdinal(text, pos, "true", 0, 4) = 0 ->
-                    pos <- pos + 4
-                    JBool true
-                | 'f' when String.CompareOrdinal(text, pos, "false", 0, 5) = 0 ->
-                    pos <- pos + 5
-                    JBool false
-                | 'n' when String.CompareOrdinal(text, pos, "null", 0, 4) = 0 ->
-                    pos <- pos + 4
-                    JNull
-                | c when c = '-' || Char.IsDigit c ->
-                    let start = pos
+        let add (node: JsonNode) =
+            if frames.Count = 0 then
+                result.Value <- Some node
+            else
+                let top = frames.Peek()
 
-                    while pos < text.Length && (Char.IsDigit text[pos] || "+-.eE".IndexOf text[pos] >= 0) do
-                        pos <- pos + 1
+                if top.IsObject then
+                    top.Fields.Add(top.Key, node)
+                else
+                    top.Items.Add node
 
-                    match
-                        Double.TryParse(
-                            text.AsSpan(start, pos - start),
-                            NumberStyles.Float,
-                            CultureInfo.InvariantCulture
-                        )
-                    with
-                    | true, x -> JNumber x
-                    | _ -> error "expected a JSON number, found '%s'" (text.Substring(start, pos - start))
-                | _ -> error "expected a JSON value, found %s" (describe ())
+        try
+            while reader.Read() do
+                let line = lineOfByte reader.TokenStartIndex
 
-            { Value = v; Line = startLine }
+                match reader.TokenType with
+                | JsonTokenType.StartObject -> frames.Push(Frame(true, line))
+                | JsonTokenType.StartArray -> frames.Push(Frame(false, line))
+                | JsonTokenType.EndObject
+                | JsonTokenType.EndArray -> add (frames.Pop().Node)
+                | JsonTokenType.PropertyName -> frames.Peek().Key <- reader.GetString()
+                | JsonTokenType.String -> add { Value = JString(reader.GetString()); Line = line }
+                // Kept as written: an id 12345678901234567890 stays that, not 1.2345678901234567E+19.
+                | JsonTokenType.Number -> add { Value = JNumber(Encoding.UTF8.GetString reader.ValueSpan); Line = line }
+                | JsonTokenType.True -> add { Value = JBool true; Line = line }
+                | JsonTokenType.False -> add { Value = JBool false; Line = line }
+                | JsonTokenType.Null -> add { Value = JNull; Line = line }
+                | other -> fail file line "expected JSON, found a %O token" other
 
-        let result = value ()
-        skip ()
+                last <- reader.TokenType
+                consumed <- reader.BytesConsumed
+        with :? JsonException as e ->
+            let expecting =
+                match last with
+                | JsonTokenType.None -> AValue
+                | JsonTokenType.StartObject -> AFieldOrEndOfObject
+                | JsonTokenType.StartArray -> AValueOrEndOfArray
+                | JsonTokenType.PropertyName -> AColon
+                | _ when frames.Count = 0 -> TheEnd
+                | _ when frames.Peek().IsObject -> ACommaOrEndOfObject
+                | _ -> ACommaOrEndOfArray
 
-        if pos < text.Length then
-            error "expected the end of the JSON text, found %s" (describe ())
+            let from = Encoding.UTF8.GetCharCount(bytes, 0, int consumed)
 
-        result
+            match explain text from expecting with
+            | at, Some message -> raise (ReadFailure(file, lineOfChar at, message))
+            | at, None ->
+                // The reader's reason, without its byte positions (the line is ours).
+                let reason = (e.Message.Split " LineNumber:").[0].TrimEnd '.'
+                raise (ReadFailure(file, lineOfChar at, sprintf "expected JSON (%s)" reason))
+
+        match result.Value with
+        | Some node -> node
+        | None -> fail file (lineOfChar text.Length) "expected a JSON value, found the end of the text"
 
     let kind (v: Json) =
         match v with
@@ -242,5 +282,5 @@ module JsonText =
     let idField (file: string) (node: JsonNode) =
         match (field file "id" node).Value with
         | JString s -> s
-        | JNumber x -> string x
+        | JNumber x -> x
         | v -> fail file node.Line "expected \"id\" as a string, found %s" (kind v)

@@ -99,12 +99,13 @@ public static class BenchTrainCommand
         var settings = AdamW.settingsWith(run.WeightDecay);
         // After the timed run: packing again leaves the trainer's own buffers behind, which it no longer needs.
         var flat = FlatAdamWModule.pack(state.Parameters, state.Optimizer);
+        using var generator = new torch.Generator(0, torch.CPU);
         for (var i = 0; i < steps; i++)
         {
             using var scope = torch.NewDisposeScope();
             var clock = Stopwatch.StartNew();
             void Lap(int phase) { totals[phase] += clock.Elapsed.TotalMilliseconds; clock.Restart(); }
-            var logits = Seq2Seq.forward(state.Config, state.Parameters, true, batch.Source, batch.DecoderInput);
+            var logits = Seq2Seq.forward(state.Config, state.Parameters, Dropout.NewFrom(generator), batch.Source, batch.DecoderInput);
             Lap(0);
             var loss = Loss.labelSmoothed(run.LabelSmoothing, state.Config.PadId, logits, batch.Target, FSharpOption<torch.Tensor>.None);
             loss.item<float>();
@@ -126,8 +127,9 @@ public static class BenchTrainCommand
 
     private static double MatmulPeak()
     {
-        using var a = torch.randn(1024, 1024);
-        using var b = torch.randn(1024, 1024);
+        using var generator = new torch.Generator(0, torch.CPU);
+        using var a = torch.randn(1024, 1024, generator: generator);
+        using var b = torch.randn(1024, 1024, generator: generator);
         for (var i = 0; i < 3; i++) torch.matmul(a, b).Dispose();
         var clock = Stopwatch.StartNew();
         var n = 0;

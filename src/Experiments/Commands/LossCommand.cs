@@ -31,7 +31,7 @@ public static class LossCommand
         {
             using var scope = torch.NewDisposeScope();
             using var batch = Batch.Create([new SequencePair(model.Source(source), model.Labels(target))], model.Specials.Pad, model.Config.DecoderStartId, env.Device);
-            var logits = Seq2Seq.forward(model.Config, model.Parameters, false, batch.Source, batch.DecoderInput);
+            var logits = Seq2Seq.forward(model.Config, model.Parameters, Dropout.Off, batch.Source, batch.DecoderInput);
             var loss = Loss.labelSmoothed(0.0, model.Specials.Pad, logits, batch.Target, FSharpOption<torch.Tensor>.None).item<float>();
             stdout.WriteLine(JsonSerializer.Serialize(new { source, target, loss = (double)loss }, Json));
         }

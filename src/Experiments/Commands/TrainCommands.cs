@@ -16,13 +16,13 @@ public static class TrainCommands
         if (stage == "evaluate")
         {
             int? Optional(string name) => args.Optional(name) is not null ? args.Int(name, 0, min: 1) : null;
-            var options = new Stages.EvaluateOptions(
+            var options = new ModelEvaluation.Options(
                 args.Required("from", "a finetune run directory (or a Hugging Face BART directory with --task)"),
                 args.Optional("split") ?? "test", args.Int("beam", 4, min: 1), args.Optional("out"), Optional("max-examples"),
                 args.Optional("task"), Optional("max-source-length"), Optional("max-target-length"),
                 Choice(args, "choice", "rank", "generate"), Choice(args, "choice-normalisation", "mean", "sum"));
             args.EnsureAllUsed("evaluate");
-            return Stages.Evaluate(options, env);
+            return ModelEvaluation.Run(options, env);
         }
 
         var defaults = new RunConfig { Stage = stage };
@@ -74,24 +74,26 @@ public static class TrainCommands
         var env = Environment(args, stderr);
         var kind = args.Required("kind", "supervised or meta");
         if (kind is not ("supervised" or "meta")) throw new CliError($"--kind: expected supervised or meta, got '{kind}'");
-        var options = new PolicyLearning.Options(
-            kind,
-            args.Required("task", "the task whose supervision the policy learns from"),
-            args.Required("from", "a pretrain or intermediate run: its vocabulary (and, for meta, its model)"),
-            CorpusOption(args, "intermediate"),
-            args.Int("steps", kind == "supervised" ? 600 : 200, min: kind == "meta" ? 0 : 1),
-            args.Double("lr", 1e-3, min: 0),
-            args.Double("inner-lr", 1e-2, min: 0),
-            args.Double("budget", 0.15, min: 0),
-            args.Optional("meta-gradient") ?? "exact",
-            args.Optional("train-lm-along") is not null,
-            args.Optional("init") is { } init ? Path.GetFullPath(init) : null,
-            args.Int("eval-every", 100, min: 1),
-            args.Int("patience", 5, min: 1),
-            args.UInt64("seed", 0),
-            args.Optional("encoder") ?? "lm",
-            args.Optional("train-embeddings") is not null,
-            args.Int("inner-steps", 1, min: 1));
+        var defaults = new LearnPolicyOptions { Kind = kind, Task = "", From = "" };
+        var options = defaults with
+        {
+            Task = args.Required("task", "the task whose supervision the policy learns from"),
+            From = args.Required("from", "a pretrain or intermediate run: its vocabulary (and, for meta, its model)"),
+            Corpus = CorpusOption(args, "intermediate"),
+            Steps = args.Int("steps", kind == "supervised" ? 600 : 200, min: kind == "meta" ? 0 : 1),
+            LearningRate = args.Double("lr", defaults.LearningRate, min: 0),
+            InnerLearningRate = args.Double("inner-lr", defaults.InnerLearningRate, min: 0),
+            Budget = args.Double("budget", defaults.Budget, min: 0),
+            Gradient = args.Optional("meta-gradient") ?? defaults.Gradient,
+            TrainAlong = args.Optional("train-lm-along") is not null,
+            Init = args.Optional("init") is { } init ? Path.GetFullPath(init) : null,
+            EvalEvery = args.Int("eval-every", defaults.EvalEvery, min: 1),
+            Patience = args.Int("patience", defaults.Patience, min: 1),
+            Seed = args.UInt64("seed", 0),
+            Encoder = args.Optional("encoder") ?? defaults.Encoder,
+            TrainEmbeddings = args.Optional("train-embeddings") is not null,
+            InnerSteps = args.Int("inner-steps", defaults.InnerSteps, min: 1),
+        };
         if (options.Encoder is not ("scratch" or "lm")) throw new CliError($"--encoder: expected scratch or lm, got '{options.Encoder}'");
         if (options.Gradient is not ("exact" or "first-order")) throw new CliError($"--meta-gradient: expected exact or first-order, got '{options.Gradient}'");
         var dir = new RunDirectory(args.Required("out", "the run directory to write"));

@@ -77,20 +77,20 @@ public static class DataManifest
     /// <summary>A manifest file: <c>{"TASK": [{"url", "path", "sha256"}, ...], ...}</c>.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<DataFile>> Load(string path)
     {
-        if (!File.Exists(path)) throw new CliError($"{path}:0: expected a manifest file");
+        if (!File.Exists(path)) throw new InputError($"{path}:0: expected a manifest file");
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
             var result = new Dictionary<string, IReadOnlyList<DataFile>>();
             foreach (var task in doc.RootElement.EnumerateObject())
                 result[task.Name] = task.Value.EnumerateArray().Select(f => new DataFile(
-                    f.GetProperty("url").GetString() ?? throw new CliError($"{path}:0: expected a \"url\" string"),
-                    f.GetProperty("path").GetString() ?? throw new CliError($"{path}:0: expected a \"path\" string"),
+                    f.GetProperty("url").GetString() ?? throw new InputError($"{path}:0: expected a \"url\" string"),
+                    f.GetProperty("path").GetString() ?? throw new InputError($"{path}:0: expected a \"path\" string"),
                     f.TryGetProperty("sha256", out var h) && h.ValueKind == JsonValueKind.String ? h.GetString() : null)).ToList();
             return result;
         }
-        catch (JsonException e) { throw new CliError($"{path}:{(e.LineNumber ?? 0) + 1}: expected a JSON manifest ({e.Message.Split('.')[0]})"); }
+        catch (JsonException e) { throw new InputError($"{path}:{(e.LineNumber ?? 0) + 1}: expected a JSON manifest ({e.Message.Split('.')[0]})"); }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException)
-        { throw new CliError($"{path}:0: expected {{\"TASK\": [{{\"url\", \"path\", \"sha256\"}}]}}"); }
+        { throw new InputError($"{path}:0: expected {{\"TASK\": [{{\"url\", \"path\", \"sha256\"}}]}}"); }
     }
 }

@@ -56,8 +56,13 @@ public static class CellRunner
                 }, dir, env);
             case CellKind.LearnPolicy:
                 var p = cell.Policy!;
-                return PolicyLearning.Run(new PolicyLearning.Options(p.Kind, p.Task, start, config.Intermediate.Corpus, p.Steps, p.Lr,
-                    p.InnerLr, p.Budget, p.MetaGradient, false, p.Init is null ? null : Dir($"policy/{p.Init}"), p.EvalEvery, 5, 0, p.Encoder, p.TrainEmbeddings, p.InnerSteps), dir, env);
+                return PolicyLearning.Run(new LearnPolicyOptions
+                {
+                    Kind = p.Kind, Task = p.Task, From = start, Corpus = config.Intermediate.Corpus, Steps = p.Steps, LearningRate = p.Lr,
+                    InnerLearningRate = p.InnerLr, InnerSteps = p.InnerSteps, Budget = p.Budget, Gradient = p.MetaGradient,
+                    Init = p.Init is null ? null : Dir($"policy/{p.Init}"), EvalEvery = p.EvalEvery, Encoder = p.Encoder,
+                    TrainEmbeddings = p.TrainEmbeddings,
+                }, dir, env);
             case CellKind.Intermediate:
                 var arm = config.Arms.Single(a => a.Name == cell.Arm);
                 return Stages.Intermediate(config.Intermediate.ApplyTo(Base("intermediate")) with
@@ -82,7 +87,7 @@ public static class CellRunner
                 if (code != 0) return code;
                 if (!File.Exists(EvalMetrics(config, outDir, cell)))
                 {
-                    code = Stages.Evaluate(new Stages.EvaluateOptions(dir.Path, config.Evaluation.Split, config.Evaluation.Beam,
+                    code = ModelEvaluation.Run(new ModelEvaluation.Options(dir.Path, config.Evaluation.Split, config.Evaluation.Beam,
                         MaxExamples: config.Evaluation.MaxExamples), env);
                     if (code != 0) return code;
                 }

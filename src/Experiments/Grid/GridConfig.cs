@@ -180,10 +180,10 @@ public sealed record GridConfig
         catch (JsonException) { return null; }
     }
 
-    /// <summary>Reads and checks a config file; bad input is a <see cref="CliError"/> naming file and line.</summary>
+    /// <summary>Reads and checks a config file; bad input is a <see cref="InputError"/> naming file and line.</summary>
     public static GridConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new CliError($"{path}:0: expected a grid config file (JSON)");
+        if (!File.Exists(path)) throw new InputError($"{path}:0: expected a grid config file (JSON)");
         GridConfig? config;
         try
         {
@@ -193,11 +193,11 @@ public sealed record GridConfig
         {
             var line = (e.LineNumber ?? 0) + 1;
             var what = e.Message.Split(" Path:")[0].Split(". LineNumber")[0];
-            throw new CliError($"{path}:{line}: {what}");
+            throw new InputError($"{path}:{line}: {what}");
         }
-        if (config is null) throw new CliError($"{path}:1: expected a JSON object");
+        if (config is null) throw new InputError($"{path}:1: expected a JSON object");
         var problem = config.Problem();
-        return problem is null ? config : throw new CliError($"{path}:0: {problem}");
+        return problem is null ? config : throw new InputError($"{path}:0: {problem}");
     }
 
     /// <summary>What is wrong with the config, or null.</summary>

@@ -35,7 +35,7 @@ public static class MaskAnalysis
         foreach (var arm in config.Arms.Where(a => a.Policy is not null))
         {
             var resolved = PolicySpecModule.resolve(vocab.Specials, arm.Policy!);
-            if (resolved.IsError) throw new Cli.CliError(resolved.ErrorValue);
+            if (resolved.IsError) throw new InputError(resolved.ErrorValue);
             var scored = examples;
             if (arm.Scorer is not null)
             {

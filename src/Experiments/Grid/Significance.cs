@@ -30,8 +30,8 @@ public static class Significance
         var info = Registry.find(task);
         if (info.IsError) return null;
         IReadOnlyList<TaskExample> examples;
-        try { examples = Training.Stages.LoadSplit(info.ResultValue, split, dataRoot); }
-        catch (CliError) { return null; }
+        try { examples = Training.StageInputs.LoadSplit(info.ResultValue, split, dataRoot); }
+        catch (InputError) { return null; }
         // The evaluation split as the cells evaluated it (its first max_examples); the training split whole.
         return split != Split.Train && config.Evaluation.MaxExamples is { } m && m < examples.Count ? examples.Take(m).ToList() : examples;
     }

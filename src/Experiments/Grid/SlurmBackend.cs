@@ -93,13 +93,13 @@ public static class SlurmBackend
         info.ArgumentList.Add(Path.Combine(dir, "submit.sh"));
         Process process;
         try { process = Process.Start(info)!; }
-        catch (System.ComponentModel.Win32Exception e) { throw new CliError($"grid --backend slurm: cannot run bash ({e.Message})"); }
+        catch (System.ComponentModel.Win32Exception e) { throw new InputError($"grid --backend slurm: cannot run bash ({e.Message})"); }
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         process.WaitForExit();
         log.Write(stdout.Result);
         if (process.ExitCode != 0)
-            throw new CliError($"{Path.Combine(dir, "submit.sh")}:0: sbatch failed (is Slurm installed here?): {stderr.Result.Trim().Split('\n').LastOrDefault()}");
+            throw new InputError($"{Path.Combine(dir, "submit.sh")}:0: sbatch failed (is Slurm installed here?): {stderr.Result.Trim().Split('\n').LastOrDefault()}");
         return 0;
     }
 }

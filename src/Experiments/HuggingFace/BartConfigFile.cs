@@ -26,13 +26,13 @@ public static class BartConfigFile
         }
         catch (JsonException e)
         {
-            throw new CliError($"{path}:{(e.LineNumber ?? 0) + 1}: expected a BartConfig JSON object ({e.Message})");
+            throw new InputError($"{path}:{(e.LineNumber ?? 0) + 1}: expected a BartConfig JSON object ({e.Message})");
         }
         catch (IOException e)
         {
-            throw new CliError($"{path}:0: cannot read the model configuration ({e.Message})");
+            throw new InputError($"{path}:0: cannot read the model configuration ({e.Message})");
         }
-        if (root.ValueKind != JsonValueKind.Object) throw new CliError($"{path}:1: expected a BartConfig JSON object");
+        if (root.ValueKind != JsonValueKind.Object) throw new InputError($"{path}:1: expected a BartConfig JSON object");
 
         string Str(string key, string fallback) =>
             root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : fallback;
@@ -40,8 +40,8 @@ public static class BartConfigFile
         {
             if (root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i)) return i;
             if (root.TryGetProperty(key, out v) && v.ValueKind != JsonValueKind.Null)
-                throw new CliError($"{path}:0: \"{key}\": expected an integer, found {v.GetRawText()}");
-            return fallback ?? throw new CliError($"{path}:0: expected \"{key}\" in the model configuration");
+                throw new InputError($"{path}:0: \"{key}\": expected an integer, found {v.GetRawText()}");
+            return fallback ?? throw new InputError($"{path}:0: expected \"{key}\" in the model configuration");
         }
         int? OptionalInt(string key) =>
             root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null ? Int(key) : null;
@@ -49,7 +49,7 @@ public static class BartConfigFile
             root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;
         bool Bool(string key, bool fallback) =>
             root.TryGetProperty(key, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : fallback;
-        void Refuse(string key, string value, string why) => throw new CliError($"{path}:0: \"{key}\": {value} is not supported ({why})");
+        void Refuse(string key, string value, string why) => throw new InputError($"{path}:0: \"{key}\": {value} is not supported ({why})");
 
         var modelType = Str("model_type", "");
         // "mbart" is how Masking writes its own pre-norm models (pretrain --pre-norm): mBART's layout, which is
@@ -74,7 +74,7 @@ public static class BartConfigFile
             Int("max_position_embeddings"), Double("dropout", 0.1), Double("attention_dropout", 0.0), Double("activation_dropout", 0.0),
             preNorm, Bool("scale_embedding", false), ids.Pad, ids.DecoderStart, ids.Eos);
         var valid = ModelConfigModule.validate(config);
-        if (valid.IsError) throw new CliError($"{path}:0: {valid.ErrorValue}");
+        if (valid.IsError) throw new InputError($"{path}:0: {valid.ErrorValue}");
         return (config, ids, root);
     }
 
@@ -118,7 +118,7 @@ public static class BartConfigFile
             }
             catch (JsonException e)
             {
-                throw new CliError($"{generationConfigPath}:{(e.LineNumber ?? 0) + 1}: expected a JSON object ({e.Message})");
+                throw new InputError($"{generationConfigPath}:{(e.LineNumber ?? 0) + 1}: expected a JSON object ({e.Message})");
             }
         }
         return s;
@@ -140,7 +140,7 @@ public static class BartConfigFile
         if (e.TryGetProperty("early_stopping", out var es))
         {
             if (es.ValueKind is JsonValueKind.True or JsonValueKind.False) early = es.GetBoolean();
-            else throw new CliError($"{file}:0: \"early_stopping\": {es.GetRawText()} is not supported (expected true or false)");
+            else throw new InputError($"{file}:0: \"early_stopping\": {es.GetRawText()} is not supported (expected true or false)");
         }
         return new GenerationSettings(Int("max_length", s.MaxLength), Int("min_length", s.MinLength), Int("num_beams", s.NumBeams),
             Dbl("length_penalty", s.LengthPenalty), early, Int("no_repeat_ngram_size", s.NoRepeatNgramSize),

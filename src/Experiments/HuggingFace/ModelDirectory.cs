@@ -13,7 +13,7 @@ namespace Masking.Experiments.HuggingFace;
 /// Hugging Face vocabulary; Masking's own vocabularies train labels <c>… &lt;/s&gt;</c>.</param>
 public sealed record ModelTokenizer(ITokenizer Tokenizer, bool LabelsStartWithBos)
 {
-    /// <summary>The first label token (&lt;s&gt;), or -1 for none: what <see cref="Training.Stages.Wrap"/> takes.</summary>
+    /// <summary>The first label token (&lt;s&gt;), or -1 for none: what <see cref="Training.Prediction.Wrap"/> takes.</summary>
     public int LabelStart => LabelsStartWithBos ? Tokenizer.Specials.Bos : -1;
 
     /// <summary>Label tokens besides the text's own and &lt;/s&gt;: 1 with &lt;s&gt; first, else 0.</summary>
@@ -49,11 +49,11 @@ public static class ModelDirectory
         if (File.Exists(own))
         {
             var m = ByteBpeModelModule.load(own);
-            return m.IsOk ? new ModelTokenizer(new ByteBpeTokenizer(m.ResultValue), false) : throw new CliError(m.ErrorValue);
+            return m.IsOk ? new ModelTokenizer(new ByteBpeTokenizer(m.ResultValue), false) : throw new InputError(m.ErrorValue);
         }
         var bart = BartTokenizer.FromDirectory(directory);
         if (bart.IsError)
-            throw new CliError(File.Exists(Path.Combine(directory, "vocab.json"))
+            throw new InputError(File.Exists(Path.Combine(directory, "vocab.json"))
                 ? bart.ErrorValue
                 : $"{Path.Combine(directory, ByteBpeFile)}:0: expected a tokenizer here ({ByteBpeFile}, or Hugging Face's vocab.json + merges.txt)");
         return new ModelTokenizer(bart.ResultValue, true);
@@ -80,7 +80,7 @@ public static class ModelDirectory
     public static (ModelConfig Config, FSharpMap<string, torch.Tensor> Parameters) LoadModel(string directory, torch.Device device)
     {
         var configPath = Path.Combine(directory, ConfigFile);
-        if (!File.Exists(configPath)) throw new CliError($"{configPath}:0: expected the model's configuration (BartConfig)");
+        if (!File.Exists(configPath)) throw new InputError($"{configPath}:0: expected the model's configuration (BartConfig)");
         var (config, _, _) = BartConfigFile.Read(configPath);
         return (config, BartDirectory.Weights(directory, config, device));
     }
@@ -114,9 +114,9 @@ public static class ModelDirectory
             return;
         }
         var model = ByteBpeModelModule.load(own);
-        if (model.IsError) throw new CliError(model.ErrorValue);
+        if (model.IsError) throw new InputError(model.ErrorValue);
         var files = HuggingFaceVocab.ofByteBpe(model.ResultValue);
-        if (files.IsError) throw new CliError($"{own}:0: {files.ErrorValue}");
+        if (files.IsError) throw new InputError($"{own}:0: {files.ErrorValue}");
         HuggingFaceVocab.write(to, files.ResultValue);
         var added = new JsonObject();
         foreach (var (id, text) in files.ResultValue.Added)

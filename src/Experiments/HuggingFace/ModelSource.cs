@@ -20,18 +20,18 @@ public sealed record ModelSource(string Path, ModelConfig Config, FSharpMap<stri
     public Masking.SpecialTokens Specials => Tokenizer.Specials;
 
     /// <summary><c>&lt;s&gt; text &lt;/s&gt;</c>, cut to the model's positions (the last kept token is &lt;/s&gt;).</summary>
-    public int[] Source(string text) => Stages.Wrap(Specials.Bos, Tokenizer.Encode(text).Ids, Specials.Eos, Config.MaxPositions);
+    public int[] Source(string text) => Prediction.Wrap(Specials.Bos, Tokenizer.Encode(text).Ids, Specials.Eos, Config.MaxPositions);
 
     public int[] Labels(string text) =>
-        Stages.Wrap(LabelsStartWithBos ? Specials.Bos : -1, Tokenizer.Encode(text).Ids, Specials.Eos, Config.MaxPositions);
+        Prediction.Wrap(LabelsStartWithBos ? Specials.Bos : -1, Tokenizer.Encode(text).Ids, Specials.Eos, Config.MaxPositions);
 
     public static ModelSource Open(string path, torch.Device device)
     {
         var full = System.IO.Path.GetFullPath(path);
-        if (!Directory.Exists(full)) throw new CliError($"{path}:0: expected a run directory or a Hugging Face model directory");
+        if (!Directory.Exists(full)) throw new InputError($"{path}:0: expected a run directory or a Hugging Face model directory");
         var run = new RunDirectory(full);
         if (!ModelDirectory.HasModel(full))
-            throw new CliError(File.Exists(run.ConfigFile)
+            throw new InputError(File.Exists(run.ConfigFile)
                 ? $"{run.ModelFile}:0: expected the run's model (written when the run finishes)"
                 : $"{System.IO.Path.Combine(full, ModelDirectory.ConfigFile)}:0: expected a Hugging Face directory (config.json with {BartDirectory.Safetensors} or {BartDirectory.PyTorchBin}) or a finished run");
         // config.json read once: the model's shape, and its ids and generation settings.
@@ -39,7 +39,7 @@ public sealed record ModelSource(string Path, ModelConfig Config, FSharpMap<stri
         var tokenizer = ModelDirectory.LoadTokenizer(full);
         var vocabSize = tokenizer.Tokenizer.Specials.VocabSize;
         if (vocabSize > config.VocabSize)
-            throw new CliError($"{System.IO.Path.Combine(full, "vocab.json")}:0: the vocabulary has {vocabSize} tokens, config.json's vocab_size is {config.VocabSize}");
+            throw new InputError($"{System.IO.Path.Combine(full, "vocab.json")}:0: the vocabulary has {vocabSize} tokens, config.json's vocab_size is {config.VocabSize}");
         var parameters = BartDirectory.Weights(full, config, device);
         var generation = BartConfigFile.Generation(root, System.IO.Path.Combine(full, ModelDirectory.GenerationConfigFile), ids);
         if (File.Exists(run.ConfigFile) && RunConfig.FromJson(File.ReadAllText(run.ConfigFile)) is { } settings)

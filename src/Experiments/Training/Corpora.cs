@@ -32,8 +32,8 @@ public static class Corpora
     private static List<string> ReadFile(string path)
     {
         var lines = TaskExampleModule.nonEmptyLines(path);
-        if (lines.IsError) throw new CliError(lines.ErrorValue);
-        if (lines.ResultValue.Length == 0) throw new CliError($"{path}:1: expected at least one line of text");
+        if (lines.IsError) throw new InputError(lines.ErrorValue);
+        if (lines.ResultValue.Length == 0) throw new InputError($"{path}:1: expected at least one line of text");
         return lines.ResultValue.ToList();
     }
 
@@ -41,7 +41,7 @@ public static class Corpora
     private static List<string> WikiText(string path)
     {
         var paragraphs = ReadFile(path).Select(l => l.Trim()).Where(l => !(l.StartsWith('=') && l.EndsWith('='))).ToList();
-        if (paragraphs.Count == 0) throw new CliError($"{path}:1: expected WikiText paragraphs (found only headings)");
+        if (paragraphs.Count == 0) throw new InputError($"{path}:1: expected WikiText paragraphs (found only headings)");
         return paragraphs;
     }
 

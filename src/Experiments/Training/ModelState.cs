@@ -55,13 +55,13 @@ public sealed class ModelState
     public static (ModelState State, IReadOnlyDictionary<string, string> Meta) Load(string path, torch.Device device, bool withOptimizer)
     {
         var loaded = Checkpoint.load(path, device);
-        if (loaded.IsError) throw new CliError(loaded.ErrorValue);
+        if (loaded.IsError) throw new InputError(loaded.ErrorValue);
         var (tensors, meta) = loaded.ResultValue;
         var config = JsonSerializer.Deserialize<ModelConfig>(meta["model_config"])
-            ?? throw new CliError($"{path}:0: expected a model configuration in the checkpoint");
+            ?? throw new InputError($"{path}:0: expected a model configuration in the checkpoint");
         var names = ParametersModule.shapes(config).Select(s => s.Item1).ToList();
         var missing = names.FirstOrDefault(n => !tensors.ContainsKey("param/" + n));
-        if (missing is not null) throw new CliError($"{path}:0: expected parameter {missing} in the checkpoint");
+        if (missing is not null) throw new InputError($"{path}:0: expected parameter {missing} in the checkpoint");
         var p = MapModule.OfSeq<string, torch.Tensor>(names.Select(n => Tuple.Create(n, tensors["param/" + n].requires_grad_(true))));
         var optimizer = AdamW.init(p);
         if (withOptimizer && tensors.ContainsKey("adam.m/" + names[0]))

@@ -28,18 +28,24 @@ public sealed class RunDirectory
     /// Starts a run or takes one up again: a directory with the same run.json resumes; one with another
     /// configuration is refused (a run never mixes two configurations).
     /// </summary>
-    public bool Open(RunConfig config)
+    public bool Open(RunConfig config) => Open(config, config.ToJson(), RunConfig.FromJson);
+
+    /// <summary>The same for a learn-policy run, whose run.json is its options.</summary>
+    public bool Open(LearnPolicyOptions options) => Open(options, options.ToJson(), LearnPolicyOptions.FromJson);
+
+    private bool Open<T>(T config, string json, Func<string, T?> read) where T : class
     {
         Directory.CreateDirectory(System.IO.Path.Combine(Path, "checkpoints"));
-        var json = config.ToJson();
         if (File.Exists(ConfigFile))
         {
             var existing = File.ReadAllText(ConfigFile);
             if (existing.TrimEnd() != json.TrimEnd())
             {
-                var old = RunConfig.FromJson(existing);
+                T? old;
+                try { old = read(existing); }
+                catch (System.Text.Json.JsonException) { old = null; }
                 var differs = old is null ? "everything" : Differences(old, config);
-                throw new CliError($"{ConfigFile}:1: expected the configuration of this run to resume it (differs in: {differs}); use another --out");
+                throw new InputError($"{ConfigFile}:1: expected the configuration of this run to resume it (differs in: {differs}); use another --out");
             }
             return true;
         }
@@ -47,8 +53,8 @@ public sealed class RunDirectory
         return false;
     }
 
-    private static string Differences(RunConfig a, RunConfig b) =>
-        string.Join(", ", typeof(RunConfig).GetProperties()
+    private static string Differences<T>(T a, T b) =>
+        string.Join(", ", typeof(T).GetProperties()
             .Where(p => !Equals(p.GetValue(a), p.GetValue(b)))
             .Select(p => p.Name));
 

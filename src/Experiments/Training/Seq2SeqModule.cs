@@ -16,9 +16,14 @@ public sealed class Seq2SeqModule : nn.Module<Tensor, Tensor, Tensor>
     public ModelConfig Config { get; }
     public FSharpMap<string, Tensor> Parameters { get; }
 
-    public Seq2SeqModule(ModelConfig config, FSharpMap<string, Tensor> initial) : base("Seq2Seq")
+    // Dropout's masks in training mode: the module's own stream, never libtorch's global generator.
+    private readonly Generator _dropout;
+
+    /// <param name="dropoutSeed">Seeds the stream that dropout's masks are drawn from in training mode.</param>
+    public Seq2SeqModule(ModelConfig config, FSharpMap<string, Tensor> initial, long dropoutSeed = 0) : base("Seq2Seq")
     {
         Config = config;
+        _dropout = new Generator((ulong)dropoutSeed, CPU);
         var owned = new List<Tuple<string, Tensor>>();
         foreach (var kv in initial)
         {
@@ -32,9 +37,9 @@ public sealed class Seq2SeqModule : nn.Module<Tensor, Tensor, Tensor>
     }
 
     public static Seq2SeqModule Create(ModelConfig config, long seed) =>
-        new(config, ParametersModule.init(config, seed, CPU));
+        new(config, ParametersModule.init(config, seed, CPU), seed);
 
     /// <summary>Logits [B, T, V]; dropout follows the module's training mode.</summary>
     public override Tensor forward(Tensor source, Tensor decoderInput) =>
-        Seq2Seq.forward(Config, Parameters, training, source, decoderInput);
+        Seq2Seq.forward(Config, Parameters, training ? Dropout.NewFrom(_dropout) : Dropout.Off, source, decoderInput);
 }

@@ -31,8 +31,9 @@ public sealed class Trainer(ModelState state, RunConfig run, RunDirectory dir, I
     public StepResult Step(Batch batch, long step, double lr)
     {
         using var scope = torch.NewDisposeScope();
-        torch.manual_seed((long)(Seeds.combine(run.Seed, (ulong)step) >> 1));
-        var logits = Seq2Seq.forward(state.Config, state.Parameters, true, batch.Source, batch.DecoderInput);
+        // Dropout's masks come from (run seed, step), so a resumed run repeats the same draws.
+        using var dropout = new torch.Generator(Seeds.combine(run.Seed, (ulong)step) >> 1, batch.Source.device);
+        var logits = Seq2Seq.forward(state.Config, state.Parameters, Dropout.NewFrom(dropout), batch.Source, batch.DecoderInput);
         var loss = Loss.labelSmoothed(run.LabelSmoothing, state.Config.PadId, logits, batch.Target, FSharpOption<torch.Tensor>.None);
         loss.backward();
         var norm = FlatAdamWModule.clip(run.ClipNorm, _flat);

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Masking.Experiments.Training;
 
 /// <summary>
-/// How many of a stage's sources and targets the length limits cut (<see cref="Stages.Wrap"/> keeps the first
+/// How many of a stage's sources and targets the length limits cut (<see cref="Prediction.Wrap"/> keeps the first
 /// tokens). A cut is never silent: each stage prints its counts and keeps them in final.json, and the
 /// report shows them per task.
 /// </summary>

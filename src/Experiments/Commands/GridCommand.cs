@@ -1,9 +1,9 @@
 using Masking.Experiments.Cli;
-using Masking.Experiments.Commands;
+using Masking.Experiments.Grid;
 using Masking.Experiments.Training;
 using TorchSharp;
 
-namespace Masking.Experiments.Grid;
+namespace Masking.Experiments.Commands;
 
 /// <summary>
 /// <c>masking grid --config FILE [--out DIR] [--backend local|slurm] [--dry-run] [--parallel N] [--threads N]</c>
