@@ -82,3 +82,16 @@ let ``JSON Lines count from their own line`` () =
             line
 
     Assert.Equal(40, line)
+
+[<Fact>]
+let ``deep nesting is refused with its limit, not a stack overflow`` () =
+    let line, message =
+        refused ("{\"a\":\n" + String.replicate 40000 "[" + String.replicate 40000 "]" + "}")
+
+    Assert.Equal(2, line)
+    Assert.Equal(sprintf "expected JSON nested at most %d levels deep" JsonText.maxDepth, message)
+    // The limit itself still reads.
+    let deepest =
+        String.replicate JsonText.maxDepth "[" + String.replicate JsonText.maxDepth "]"
+
+    parse deepest |> ignore

@@ -12,7 +12,7 @@ open Masking.Tests.TestData
 let private model (kind: string) =
     lazy
         (let path = Path.Combine(repoRoot.Value, "models", kind + ".tagger")
-         Tagger.load path |> Result.defaultWith failwith)
+         TaggerFile.load path |> Result.defaultWith failwith)
 
 let private ner = model "ner"
 let private pos = model "pos"
@@ -92,22 +92,19 @@ let private tinyCorpus () =
 let ``training is deterministic: the same seed gives the same model bytes`` () =
     let trainWith ensemble seed =
         let m =
-            Tagger.train
-                NerTagger
+            TaggerTraining.train
+                { TaggerTrainingOptions.defaults NerTagger with
+                    Iterations = 2
+                    Ensemble = ensemble
+                    Seed = seed
+                    BucketBits = 16 }
                 (tinyCorpus ())
-                (Collections.Generic.Dictionary())
-                (Collections.Generic.Dictionary())
-                (Collections.Generic.Dictionary())
-                2
-                ensemble
-                seed
-                16
                 (fun _ _ _ -> ())
 
         let path =
             Path.Combine(Path.GetTempPath(), sprintf "masking-%s.tagger" (Guid.NewGuid().ToString "N"))
 
-        Tagger.save path m
+        TaggerFile.save path m
         let bytes = File.ReadAllBytes path
         File.Delete path
         bytes

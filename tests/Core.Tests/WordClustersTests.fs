@@ -48,7 +48,7 @@ let ``the shipped taggers carry their word clusters`` () =
     let path =
         System.IO.Path.Combine(Masking.Tests.TestData.repoRoot.Value, "models", "pos.tagger")
 
-    let model = Tagger.load path |> Result.defaultWith failwith
+    let model = TaggerFile.load path |> Result.defaultWith failwith
     Assert.True(model.Clusters.Count > 10000, sprintf "%d clustered words" model.Clusters.Count)
     Assert.Equal(3, model.Clusters["london"].Length)
     Assert.True(model.Meta["clusters"].Contains "wikitext2/wiki.valid.raw")

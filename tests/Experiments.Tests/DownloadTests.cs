@@ -123,7 +123,19 @@ public class DownloadTests : IDisposable
         Assert.Equal(_good, File.ReadAllBytes(Path.Combine(_root, "sub/good.txt")));
         Assert.False(File.Exists(Path.Combine(_root, "sub/good.txt.part")));
         Assert.Equal(Data.Downloader.Outcome.UpToDate, await NewDownloader().FetchAsync(file, _root));
-        Assert.Contains("sub/good.txt [", _log.ToString()); // progress lines
+        // Progress lines (a line per 10% when the log is no terminal).
+        Assert.Matches(@"sub/good\.txt +\d+\.\d %.*MiB/s", _log.ToString());
+    }
+
+    [Fact]
+    public async Task On_a_terminal_the_download_runs_under_Spectre_progress_and_resumes_the_same()
+    {
+        _server.DropFirst.Add("drop.txt");
+        var file = new DataFile(_server.Prefix + "drop.txt", "live/drop.txt", Sha(_drop));
+        Assert.Equal(Data.Downloader.Outcome.Downloaded, await new Downloader(_http, _log, interactive: true).FetchAsync(file, _root));
+        Assert.Equal(_drop, File.ReadAllBytes(Path.Combine(_root, "live/drop.txt")));
+        Assert.Contains("live/drop.txt", _log.ToString()); // the progress task's description
+        Assert.Contains("live/drop.txt: downloaded and verified", _log.ToString());
     }
 
     [Fact]

@@ -14,17 +14,8 @@ type ScoreReport =
         Scores: (string * float) list
     }
 
+/// Scoring is pure: examples and predictions in, figures out (the files are PredictionFiles').
 module Scoring =
-    /// Predictions in KILT form: {"id", "output": [{"answer": ...}]} (only the first answer counts).
-    let readPredictions (path: string) : (string * int * string) list =
-        Readers.jsonLines path
-        |> List.map (fun node ->
-            let id = idField path node
-
-            match field path "output" node |> array path "\"output\"" with
-            | first :: _ -> id, node.Line, stringField path "answer" first
-            | [] -> fail path node.Line "expected at least one entry in \"output\" with the predicted \"answer\"")
-
     /// Scores gold examples against predictions keyed by id; every gold id needs exactly one prediction.
     let scoreExamples
         (task: TaskInfo)
@@ -59,9 +50,3 @@ module Scoring =
             task.Metrics
             |> List.map (fun m -> Metric.key m, Metric.score m pairs)
             |> List.distinctBy fst }
-
-    /// `masking score`: KILT-format gold and prediction JSONL files.
-    let scoreFiles (task: TaskInfo) (goldPath: string) (predPath: string) : Result<ScoreReport, string> =
-        TaskExample.attempt Readers.kilt goldPath
-        |> Result.bind (fun gold ->
-            TaskExample.attempt (fun p -> scoreExamples task p gold (readPredictions p)) predPath)

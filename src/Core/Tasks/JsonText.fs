@@ -66,7 +66,10 @@ module JsonText =
                 sprintf "'%c'" text[p]
 
         let rec skip p =
-            if p < text.Length && isJsonSpace text[p] then skip (p + 1) else p
+            if p < text.Length && isJsonSpace text[p] then
+                skip (p + 1)
+            else
+                p
 
         let isHex (c: char) = Char.IsAsciiHexDigit c
 
@@ -93,7 +96,13 @@ module JsonText =
                     | c -> p, Some(sprintf "expected a JSON escape, found '\\%c'" c)
                 | '\n' -> p, Some "expected the end of a JSON string before the end of the line"
                 | c when c < ' ' ->
-                    p, Some(sprintf "expected no raw control character in a JSON string, found U+%04X (write it as \\u%04X)" (int c) (int c))
+                    p,
+                    Some(
+                        sprintf
+                            "expected no raw control character in a JSON string, found U+%04X (write it as \\u%04X)"
+                            (int c)
+                            (int c)
+                    )
                 | _ -> inString (p + 1)
 
         let value p =
@@ -155,8 +164,16 @@ module JsonText =
             else
                 value q
 
+    /// Deeper nesting than any task file has: a limit with a clear error rather than a reader lost in a
+    /// 40,000-level line.
+    let maxDepth = 64
+
     let private strict =
-        JsonReaderOptions(CommentHandling = JsonCommentHandling.Disallow, AllowTrailingCommas = false)
+        JsonReaderOptions(
+            CommentHandling = JsonCommentHandling.Disallow,
+            AllowTrailingCommas = false,
+            MaxDepth = maxDepth
+        )
 
     /// Parses one JSON text (RFC 8259, as System.Text.Json's Utf8JsonReader reads it: no comments, no trailing
     /// commas, JSON's four whitespace characters only, no raw control characters in strings). Every node keeps
@@ -175,7 +192,11 @@ module JsonText =
             firstLine + (if i >= 0 then i else ~~~i - 1)
 
         let lineOfChar (position: int) =
-            firstLine + (text |> Seq.take (min position text.Length) |> Seq.filter ((=) '\n') |> Seq.length)
+            firstLine
+            + (text
+               |> Seq.take (min position text.Length)
+               |> Seq.filter ((=) '\n')
+               |> Seq.length)
 
         let frames = Stack<Frame>()
         let result = ref None
@@ -204,9 +225,15 @@ module JsonText =
                 | JsonTokenType.EndObject
                 | JsonTokenType.EndArray -> add (frames.Pop().Node)
                 | JsonTokenType.PropertyName -> frames.Peek().Key <- reader.GetString()
-                | JsonTokenType.String -> add { Value = JString(reader.GetString()); Line = line }
+                | JsonTokenType.String ->
+                    add
+                        { Value = JString(reader.GetString())
+                          Line = line }
                 // Kept as written: an id 12345678901234567890 stays that, not 1.2345678901234567E+19.
-                | JsonTokenType.Number -> add { Value = JNumber(Encoding.UTF8.GetString reader.ValueSpan); Line = line }
+                | JsonTokenType.Number ->
+                    add
+                        { Value = JNumber(Encoding.UTF8.GetString reader.ValueSpan)
+                          Line = line }
                 | JsonTokenType.True -> add { Value = JBool true; Line = line }
                 | JsonTokenType.False -> add { Value = JBool false; Line = line }
                 | JsonTokenType.Null -> add { Value = JNull; Line = line }
@@ -226,6 +253,13 @@ module JsonText =
                 | _ -> ACommaOrEndOfArray
 
             let from = Encoding.UTF8.GetCharCount(bytes, 0, int consumed)
+
+            let opensAnother =
+                let rest = text.AsSpan(from).TrimStart(" \t\r\n,:".AsSpan())
+                not rest.IsEmpty && (rest[0] = '[' || rest[0] = '{')
+
+            if frames.Count >= maxDepth && opensAnother then
+                fail file (lineOfChar from) "expected JSON nested at most %d levels deep" maxDepth
 
             match explain text from expecting with
             | at, Some message -> raise (ReadFailure(file, lineOfChar at, message))

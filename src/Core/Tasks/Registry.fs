@@ -46,20 +46,6 @@ module Registry =
 
     let private load (reader: string -> TaskExample list) (path: string) = TaskExample.attempt reader path
 
-    let private memo = Collections.Concurrent.ConcurrentDictionary<string, obj>()
-
-    let private cached (key: string) (f: unit -> Result<'T, string>) : Result<'T, string> =
-        match memo.TryGetValue key with
-        | true, v -> Ok(v :?> 'T)
-        | _ ->
-            let r = f ()
-
-            match r with
-            | Ok v -> memo[key] <- box v
-            | Error _ -> ()
-
-            r
-
     /// DPR lists TriviaQA's aliases in no particular order (the first can be an emoji); train on the first
     /// alias that has a letter or digit, and keep all of them for scoring.
     let private readableTargetFirst (e: TaskExample) =
@@ -138,17 +124,16 @@ module Registry =
             NeedsDataRoot = true
             Load =
               fun root split ->
-                  let key = "ay2:" + root
-
-                  cached key (fun () ->
-                      TaskExample.attempt
-                          (fun annotations ->
-                              Aida.read
-                                  annotations
-                                  (under root "conll2003/train.txt")
-                                  (under root "conll2003/valid.txt")
-                                  (under root "conll2003/test.txt"))
-                          (under root "aida_conll_yago/AIDA-YAGO2-annotations.tsv"))
+                  // AIDA's splits come from one pass over the annotations; each split asked for reads it again
+                  // (a second or two) rather than keeping a process-wide cache that nothing clears.
+                  TaskExample.attempt
+                      (fun annotations ->
+                          Aida.read
+                              annotations
+                              (under root "conll2003/train.txt")
+                              (under root "conll2003/valid.txt")
+                              (under root "conll2003/test.txt"))
+                      (under root "aida_conll_yago/AIDA-YAGO2-annotations.tsv")
                   |> Result.map (fun (train, dev, test) ->
                       match split with
                       | Train -> train

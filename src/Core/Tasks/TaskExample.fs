@@ -55,13 +55,3 @@ module TaskExample =
         | ReadFailure(file, line, message) -> Error(sprintf "%s:%d: %s" file line message)
         | :? System.IO.IOException as e -> Error(sprintf "%s:0: cannot read the file (%s)" path e.Message)
         | :? System.UnauthorizedAccessException as e -> Error(sprintf "%s:0: cannot read the file (%s)" path e.Message)
-
-    /// The non-blank lines of a text file, or "file:line: ..." when it does not read.
-    let nonEmptyLines (path: string) : Result<string[], string> =
-        attempt
-            (fun p ->
-                TextFile.lines p
-                |> Seq.map snd
-                |> Seq.filter (fun l -> l.Trim().Length > 0)
-                |> Array.ofSeq)
-            path

@@ -60,3 +60,13 @@ module TextFile =
     /// The whole file as text (for JSON documents), with the same checks.
     let readAll (path: string) : string =
         String.Join("\n", lines path |> Seq.map snd)
+
+    /// The non-blank lines of a text file, or "file:line: ..." when it does not read.
+    let nonEmptyLines (path: string) : Result<string[], string> =
+        TaskExample.attempt
+            (fun p ->
+                lines p
+                |> Seq.map snd
+                |> Seq.filter (fun l -> l.Trim().Length > 0)
+                |> Array.ofSeq)
+            path

@@ -35,7 +35,7 @@ public static class MaskCommand
         // Salient spans: the shipped NER model (entities) plus date/number rules; `rules` uses rules alone.
         var annotator = args.Optional("annotator") ?? (TagCommand.DefaultModel("ner") is null ? "rules" : "ner");
         if (annotator is not ("ner" or "rules")) throw new CliError($"--annotator: expected ner or rules, got '{annotator}'");
-        var ner = annotator == "ner" ? TagCommand.LoadModel("ner", args.Optional("ner-model")) : null;
+        var ner = annotator == "ner" ? Training.TaggerModels.Load("ner", args.Optional("ner-model")) : null;
         args.EnsureAllUsed("mask");
 
         if (!PolicyCatalog.TryParse(spec, tokenizer, out var policy, out var error)) throw new CliError(error!);

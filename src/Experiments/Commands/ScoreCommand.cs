@@ -19,7 +19,7 @@ public static class ScoreCommand
         args.EnsureAllUsed("score");
         var task = Registry.find(taskName);
         if (task.IsError) throw new CliError(task.ErrorValue);
-        var report = Scoring.scoreFiles(task.ResultValue, gold, pred);
+        var report = PredictionFiles.score(task.ResultValue, gold, pred);
         if (report.IsError) throw new CliError(report.ErrorValue);
 
         var buffer = new MemoryStream();

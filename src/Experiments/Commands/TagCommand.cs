@@ -23,7 +23,6 @@ public static class TagCommand
 
     public static string? DefaultModel(string kind) => TaggerModels.Default(kind);
 
-    public static TaggerModel LoadModel(string kind, string? path) => TaggerModels.Load(kind, path);
 
     public static int Run(Args args, TextWriter stdout, TextWriter stderr)
     {
@@ -57,10 +56,11 @@ public static class TagCommand
     {
         var kind = Kind(args);
         var root = DataRoot.Resolve(args.Optional("data"));
-        var iterations = args.Int("iterations", kind == "pos" ? 10 : 16, min: 1);
-        var seed = args.UInt64("seed", 0);
-        var ensemble = args.Int("ensemble", kind == "pos" ? 1 : 6, min: 1);
-        var bits = args.Int("bucket-bits", 20, min: 10);
+        var defaults = TaggerTrainingOptionsModule.defaults(kind == "pos" ? TaggerKind.PosTagger : TaggerKind.NerTagger);
+        var iterations = args.Int("iterations", defaults.Iterations, min: 1);
+        var seed = args.UInt64("seed", defaults.Seed);
+        var ensemble = args.Int("ensemble", defaults.Ensemble, min: 1);
+        var bits = args.Int("bucket-bits", defaults.BucketBits, min: 10);
         var xpos = args.Optional("xpos") is not null;
         var output = args.Optional("out") ?? Path.Combine(Directory.GetCurrentDirectory(), "models", kind + ".tagger");
         var noClusters = args.Optional("no-clusters") is not null;
@@ -86,8 +86,8 @@ public static class TagCommand
                 Microsoft.FSharp.Core.FuncConvert.FromAction<string>(m => stderr.WriteLine($"tag train: {m} ({Durations.Clock(clock.Elapsed)})")));
         // Case profiles read the same unlabelled text (NER only: capitalisation is what tells names apart).
         var caseProfiles = kind == "ner" && !noClusters ? CaseProfiles.build(2, sentences) : new Dictionary<string, int>();
-        var model = Tagger.train(kind == "pos" ? TaggerKind.PosTagger : TaggerKind.NerTagger, Microsoft.FSharp.Collections.ListModule.OfSeq(train),
-            gazetteer, clusters, caseProfiles, iterations, ensemble, seed, bits,
+        var options = new TaggerTrainingOptions(defaults.Kind, gazetteer, clusters, caseProfiles, iterations, ensemble, seed, bits);
+        var model = TaggerTraining.train(options, Microsoft.FSharp.Collections.ListModule.OfSeq(train),
             Microsoft.FSharp.Core.FuncConvert.FromAction<string, int, double>((pass, iteration, accuracy) =>
                 stderr.WriteLine($"tag train: {pass} iteration {iteration}/{iterations}" + (accuracy > 0 ? $" train accuracy {accuracy:F4}" : "") + $" ({Durations.Clock(clock.Elapsed)})")));
         var (score, metric) = Score(kind, model, dev);
@@ -104,7 +104,7 @@ public static class TagCommand
         model = new TaggerModel(model.Kind, model.Tags, model.Perceptron, model.Lexicon, model.Gazetteer, model.Clusters, model.CaseProfiles, model.DocumentPass,
             Microsoft.FSharp.Collections.MapModule.OfSeq(meta.Select(kv => Tuple.Create(kv.Key, kv.Value))));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-        Tagger.save(output, model);
+        TaggerFile.save(output, model);
         stdout.WriteLine($"dev_{metric}={score:F4}");
         stderr.WriteLine($"tag train: {output} ({new FileInfo(output).Length} bytes)");
         return 0;
@@ -170,7 +170,7 @@ public static class TagCommand
     {
         var kind = Kind(args);
         var data = args.Required("data", "a CoNLL-U (pos) or CoNLL-2003/IOB2 (ner) file");
-        var model = LoadModel(kind, args.Optional("model"));
+        var model = TaggerModels.Load(kind, args.Optional("model"));
         var xpos = args.Optional("xpos") is not null;
         args.EnsureAllUsed("tag eval");
         var gold = Read(kind, data, xpos);
@@ -206,10 +206,10 @@ public static class TagCommand
     {
         var input = args.Required("input", "a text file, one example per line");
         var output = args.Required("out", "where to write the JSONL");
-        var ner = LoadModel("ner", args.Optional("ner-model"));
-        var pos = LoadModel("pos", args.Optional("pos-model"));
+        var ner = TaggerModels.Load("ner", args.Optional("ner-model"));
+        var pos = TaggerModels.Load("pos", args.Optional("pos-model"));
         args.EnsureAllUsed("tag annotate");
-        var lines = TaskExampleModule.nonEmptyLines(input);
+        var lines = TextFile.nonEmptyLines(input);
         if (lines.IsError) throw new CliError(lines.ErrorValue);
         var tmp = output + ".tmp";
         using (var writer = new StreamWriter(tmp))

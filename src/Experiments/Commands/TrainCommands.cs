@@ -113,7 +113,7 @@ public static class TrainCommands
     private static string CorpusOption(Args args, string stage)
     {
         var corpus = args.Optional("corpus") ?? (stage == "pretrain" ? "world-background" : "world-target");
-        return corpus.StartsWith("world-", StringComparison.Ordinal) || corpus.StartsWith("wikitext:", StringComparison.Ordinal) ? corpus : Path.GetFullPath(corpus);
+        return Corpora.IsNamed(corpus) ? corpus : Path.GetFullPath(corpus);
     }
 
     /// <summary>--device cpu|cuda (cuda when available), --threads N, --data DIR.</summary>

@@ -1,3 +1,4 @@
+using Spectre.Console;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -85,16 +86,39 @@ public sealed class Downloader(HttpClient http, TextWriter log, bool interactive
 
         await using var output = new FileStream(part, resumed ? FileMode.Append : FileMode.Create, FileAccess.Write);
         await using var input = await response.Content.ReadAsStreamAsync(cancel);
-        var buffer = new byte[1 << 16];
-        var progress = new Progress(log, interactive, file.Path, total, have);
-        int read;
-        while ((read = await input.ReadAsync(buffer, cancel)) > 0)
+        async Task Copy(Action<long> report)
         {
-            await output.WriteAsync(buffer.AsMemory(0, read), cancel);
-            have += read;
-            progress.Report(have);
+            var buffer = new byte[1 << 16];
+            int read;
+            while ((read = await input.ReadAsync(buffer, cancel)) > 0)
+            {
+                await output.WriteAsync(buffer.AsMemory(0, read), cancel);
+                have += read;
+                report(have);
+            }
         }
-        progress.Done(have);
+
+        if (interactive)
+        {
+            // Spectre.Console's download columns, drawn where the log goes (stderr), like training's live bar.
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(log) });
+            await console.Progress().AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(),
+                    new TransferSpeedColumn(), new RemainingTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask(file.Path, maxValue: total ?? 1);
+                    task.IsIndeterminate = total is null;
+                    task.Value = have;
+                    await Copy(h => task.Value = h);
+                    task.Value = total ?? 1;
+                });
+        }
+        else
+        {
+            var lines = new Deciles(log, file.Path, total, have);
+            await Copy(lines.Report);
+        }
         if (total is { } t && have < t) throw new IOException($"the connection closed after {have} of {t} bytes");
     }
 
@@ -119,44 +143,19 @@ public sealed class Downloader(HttpClient http, TextWriter log, bool interactive
 
     private static string Flatten(Exception e) => (e.InnerException?.Message ?? e.Message).Split('\n')[0];
 
-    /// <summary>A live bar on a terminal; a line per 10% when the output is redirected.</summary>
-    private sealed class Progress(TextWriter log, bool interactive, string name, long? total, long start)
+    /// <summary>A line per 10% when the output is not a terminal (a log file, CI).</summary>
+    private sealed class Deciles(TextWriter log, string name, long? total, long start)
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private long _lastDraw = -1;
         private int _lastDecile = total is { } t && t > 0 ? (int)(10 * start / t) : 0;
 
         public void Report(long have)
         {
-            if (interactive)
-            {
-                var ms = _clock.ElapsedMilliseconds;
-                if (ms - _lastDraw < 200) return;
-                _lastDraw = ms;
-                log.Write("\r" + Line(have));
-            }
-            else if (total is { } t && t > 0 && (int)(10 * have / t) > _lastDecile)
-            {
-                _lastDecile = (int)(10 * have / t);
-                log.WriteLine(Line(have));
-            }
-        }
-
-        public void Done(long have)
-        {
-            if (interactive) log.WriteLine("\r" + Line(have));
-        }
-
-        private string Line(long have)
-        {
+            if (total is not { } t || t <= 0 || (int)(10 * have / t) <= _lastDecile) return;
+            _lastDecile = (int)(10 * have / t);
             var rate = (have - start) / Math.Max(_clock.Elapsed.TotalSeconds, 1e-3);
-            if (total is { } t && t > 0)
-            {
-                var fraction = (double)have / t;
-                var bar = new string('#', (int)(fraction * 30)).PadRight(30, '.');
-                return $"{name} [{bar}] {fraction,6:P1} {have / 1048576.0:F1}/{t / 1048576.0:F1} MiB {rate / 1048576.0:F1} MiB/s";
-            }
-            return $"{name} {have / 1048576.0:F1} MiB {rate / 1048576.0:F1} MiB/s";
+            log.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{name} {(double)have / t,6:P1} {have / 1048576.0:F1}/{t / 1048576.0:F1} MiB {rate / 1048576.0:F1} MiB/s"));
         }
     }
 }

@@ -29,9 +29,13 @@ public static class Corpora
     /// <summary>Whether a corpus name is one of the forms above (a file is checked when it is read).</summary>
     public static bool IsWorld(string corpus) => corpus is "world-background" or "world-target";
 
+    /// <summary>A corpus given by name (the generated world's, or <c>wikitext:…</c> under the data root) rather
+    /// than by a file path.</summary>
+    public static bool IsNamed(string corpus) => IsWorld(corpus) || corpus.StartsWith(WikiTextPrefix, StringComparison.Ordinal);
+
     private static List<string> ReadFile(string path)
     {
-        var lines = TaskExampleModule.nonEmptyLines(path);
+        var lines = TextFile.nonEmptyLines(path);
         if (lines.IsError) throw new InputError(lines.ErrorValue);
         if (lines.ResultValue.Length == 0) throw new InputError($"{path}:1: expected at least one line of text");
         return lines.ResultValue.ToList();

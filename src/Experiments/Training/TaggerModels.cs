@@ -20,7 +20,7 @@ public static class TaggerModels
     public static TaggerModel Load(string kind, string? path)
     {
         path ??= Default(kind) ?? throw new InputError($"no {kind} model: pass --model FILE or run `masking tag train --kind {kind}`");
-        var m = Tagger.load(path);
+        var m = TaggerFile.load(path);
         return m.IsOk ? m.ResultValue : throw new InputError(m.ErrorValue);
     }
 }
