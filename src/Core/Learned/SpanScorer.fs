@@ -48,7 +48,7 @@ module SpanScorer =
 
     /// A fresh encoder plus the three heads.
     /// The encoder's draws and then the heads' come from one stream seeded with `seed` on the CPU (the order in
-    /// which `torch.manual_seed seed` served them); on another device the heads come from that device's own.
+    /// which the global generator served them); on another device the heads come from that device's own.
     let init (c: ModelConfig) (seed: int64) (device: torch.Device) : Parameters =
         use cpu = new torch.Generator(uint64 seed, torch.CPU)
         let encoder = Parameters.initWith c cpu device

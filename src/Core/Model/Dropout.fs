@@ -3,7 +3,7 @@ namespace Masking.Model
 open TorchSharp
 
 /// Whether a forward pass drops units, and the generator its masks come from. Masks are drawn from a generator
-/// the caller owns rather than from libtorch's global one (`torch.manual_seed`), so that no call changes random
+/// the caller owns rather than from libtorch's global one (seeded process-wide), so that no call changes random
 /// state behind another's back, as T5's stateless seeds do.
 [<RequireQualifiedAccess>]
 type Dropout =

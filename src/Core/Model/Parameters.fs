@@ -72,8 +72,8 @@ module Parameters =
             name, t.``to``(device).requires_grad_(true).MoveToOuterDisposeScope())
         |> Map.ofList
 
-    /// The same, drawn from a generator of its own seeded with `seed` (the stream `torch.manual_seed seed` gives,
-    /// without touching libtorch's global generator).
+    /// The same, drawn from a generator of its own seeded with `seed`: the stream libtorch's global generator
+    /// seeded so gives, without touching that one.
     let init (c: ModelConfig) (seed: int64) (device: torch.Device) : Parameters =
         use generator = new torch.Generator(uint64 seed, torch.CPU)
         initWith c generator device
