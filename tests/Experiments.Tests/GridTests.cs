@@ -134,6 +134,24 @@ public class GridIndexTests
         File.AppendAllText(CellRunner.IndexFile(dir), "{\"cell\":\"c2\",\"ar");
         var index = CellRunner.ReadIndex(dir);
         Assert.Equal(0.2, Assert.Single(index).Score);
+        Assert.True(CellRunner.HasTornLastLine(dir));
+        // The next append cuts the torn fragment off first: the damage never moves into the middle.
+        CellRunner.Append(dir, new CellResult("c3", "a", "t", 1, 1.0, "em", 0.3, []));
+        Assert.False(CellRunner.HasTornLastLine(dir));
+        Assert.Equal(["c1", "c3"], CellRunner.ReadIndex(dir).Select(r => r.Cell).Order());
+        Assert.Equal(3, File.ReadAllLines(CellRunner.IndexFile(dir)).Length);
+    }
+
+    [Fact]
+    public void A_damaged_line_in_the_middle_of_the_index_is_an_error_naming_its_line()
+    {
+        var dir = CliRunner.TempPath("");
+        Directory.CreateDirectory(dir);
+        CellRunner.Append(dir, new CellResult("c1", "a", "t", 1, 1.0, "em", 0.1, []));
+        File.AppendAllText(CellRunner.IndexFile(dir), "{\"cell\":\"c2\",\"ar\n");
+        CellRunner.Append(dir, new CellResult("c3", "a", "t", 1, 1.0, "em", 0.3, []));
+        var e = Assert.Throws<InputError>(() => CellRunner.ReadIndex(dir));
+        Assert.StartsWith(CellRunner.IndexFile(dir) + ":2: expected a cell's result as one JSON line", e.Message);
     }
 
     [Fact]

@@ -134,26 +134,69 @@ public static class CellRunner
                 continue;
             }
             using (gate)
-            using (var stream = new FileStream(IndexFile(outDir), FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.WriteThrough))
+            using (var stream = new FileStream(IndexFile(outDir), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.WriteThrough))
+            {
+                // A line torn by a crash is cut off before the next one is written, so that damage can only ever
+                // be the last line (which readers skip) and never a line in the middle.
+                stream.SetLength(WholeLinesLength(stream));
+                stream.Seek(0, SeekOrigin.End);
                 stream.Write(bytes);
+            }
             return;
         }
     }
 
-    /// <summary>The index's results, the last line of a cell winning; a torn last line (a crash) is ignored.</summary>
+    /// <summary>The length of the stream's whole lines: up to and including its last newline.</summary>
+    private static long WholeLinesLength(FileStream stream)
+    {
+        var length = stream.Length;
+        var one = new byte[1];
+        for (var at = length - 1; at >= 0; at--)
+        {
+            stream.Seek(at, SeekOrigin.Begin);
+            if (stream.Read(one, 0, 1) == 1 && one[0] == (byte)'\n') return at + 1;
+        }
+        return 0;
+    }
+
+    /// <summary>Whether the index ends in a line without its newline: a crash, or a cell writing right now.</summary>
+    public static bool HasTornLastLine(string outDir)
+    {
+        var path = IndexFile(outDir);
+        if (!File.Exists(path)) return false;
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return WholeLinesLength(stream) < stream.Length;
+    }
+
+    /// <summary>
+    /// The index's results, the last line of a cell winning. A last line without its newline (torn by a crash,
+    /// or being written) is skipped; any other line that is not a result is damage, reported as file:line.
+    /// </summary>
     public static IReadOnlyList<CellResult> ReadIndex(string outDir)
     {
         var path = IndexFile(outDir);
         if (!File.Exists(path)) return [];
+        string text;
+        using (var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)))
+            text = reader.ReadToEnd();
+        var lines = text.Split('\n');
         var byCell = new Dictionary<string, CellResult>();
-        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
-        while (reader.ReadLine() is { } line)
+        for (var i = 0; i < lines.Length; i++)
         {
+            var line = lines[i];
             if (string.IsNullOrWhiteSpace(line)) continue;
+            // Split leaves the text after the last newline as the last element: that one may be torn.
+            var torn = i == lines.Length - 1;
             try
             {
                 var r = JsonSerializer.Deserialize<CellResult>(line, Json);
                 if (r is not null) byCell[r.Cell] = r;
+                else if (!torn) throw new InputError($"{path}:{i + 1}: expected a cell's result, found null");
+            }
+            catch (JsonException e) when (!torn)
+            {
+                throw new InputError($"{path}:{i + 1}: expected a cell's result as one JSON line ({e.Message.Split(" Path:")[0]}); " +
+                                     "the index is damaged in the middle, not just torn at its end: remove that line and run `grid report` again");
             }
             catch (JsonException) { }
         }

@@ -23,6 +23,8 @@ public static class GridReport
     public static void Write(GridConfig config, string outDir, string? dataRoot, TextWriter log)
     {
         var results = CellRunner.ReadIndex(outDir);
+        if (CellRunner.HasTornLastLine(outDir))
+            log.WriteLine($"report: the last line of {CellRunner.IndexFile(outDir)} is torn (a crash while it was written) and was skipped; its cell runs again with the grid");
         var full = results.Where(r => r.Fraction >= 1).ToList();
         var baseline = config.Arms.FirstOrDefault(a => a.Policy is null)?.Name;
         var table = new Dictionary<string, Dictionary<string, Stat>>();
