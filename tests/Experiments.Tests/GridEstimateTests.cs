@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Diagnostics;
 using System.Text.Json;
 using Masking.Experiments.Grid;
-using Masking.Experiments.Training;
 using Xunit;
 
 namespace Masking.Experiments.Tests;

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Masking.Experiments.Training;
-using Masking.Model;
 using Masking.Tasks;
 using Microsoft.FSharp.Core;
 using TorchSharp;

@@ -1,5 +1,4 @@
 using Masking.Experiments.Commands;
-using Masking.Experiments.Training;
 
 namespace Masking.Experiments.Cli;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Masking.Experiments.Cli;
-using Masking.Metrics;
 using Masking.Tasks;
 
 namespace Masking.Experiments.Commands;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Masking.Experiments.Cli;
 
 namespace Masking.Experiments.Data;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Masking.Experiments.Cli;
 using Masking.Experiments.Training;
 using Masking.Metrics;
 using Masking.Tasks;

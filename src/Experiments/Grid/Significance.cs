@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Masking.Experiments.Cli;
 using Masking.Metrics;
 using Masking.Tasks;
 

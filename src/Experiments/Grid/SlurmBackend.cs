@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Masking.Experiments.Cli;
 
 namespace Masking.Experiments.Grid;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Masking.Experiments.Cli;
 using Masking.Model;
 using Microsoft.FSharp.Core;
 

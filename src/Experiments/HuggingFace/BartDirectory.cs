@@ -1,5 +1,4 @@
 using System.Collections;
-using Masking.Experiments.Cli;
 using Masking.Model;
 using Masking.Tokenizers;
 using Microsoft.FSharp.Collections;

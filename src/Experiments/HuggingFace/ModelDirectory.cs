@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Masking.Experiments.Cli;
 using Masking.Model;
 using Masking.Tokenizers;
 using Microsoft.FSharp.Collections;

@@ -1,4 +1,3 @@
-using Masking.Experiments.Cli;
 using Masking.Experiments.Training;
 using Masking.Model;
 using Microsoft.FSharp.Collections;

@@ -1,20 +1,12 @@
-using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using Masking.Experiments.Cli;
 using Masking.Metrics;
-using Masking.Model;
 using Masking.Tasks;
-using Masking.Tokenizers;
-using TorchSharp;
 
 namespace Masking.Experiments.Training;
 
 /// <summary><c>masking evaluate</c>: a fine-tuned model's predictions on a split, scored by the task's metrics.</summary>
 public static class ModelEvaluation
 {
-    private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <summary>What <c>masking evaluate</c> takes. A fine-tuning run gives its task and length limits; for any other
     /// model directory (a Hugging Face BART one, say) <see cref="Task"/> is required and the limits default to
     /// <see cref="RunConfig"/>'s.</summary>
@@ -64,7 +56,7 @@ public static class ModelEvaluation
                 .Average(x => x.e.Options.Any(o => string.Equals(o.Trim(), predictions[x.i].Trim(), StringComparison.OrdinalIgnoreCase)) ? 0.0 : 1.0), 6);
         }
         foreach (var (k, v) in scores) result[k] = Math.Round(v, 6);
-        var json = JsonSerializer.Serialize(result, Json);
+        var json = JsonSerializer.Serialize(result, RunDirectory.Json);
         RunDirectory.WriteAtomically(Path.Combine(outDir, "metrics.json"), json + "\n");
         Console.Out.WriteLine(json);
         env.Log.WriteLine($"evaluate: {examples.Count} predictions in {outDir}");

@@ -1,11 +1,6 @@
-using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using Masking.Experiments.Cli;
-using Masking.Metrics;
 using Masking.Model;
 using Masking.Tasks;
-using Masking.Tokenizers;
 using TorchSharp;
 
 namespace Masking.Experiments.Training;
@@ -16,8 +11,6 @@ namespace Masking.Experiments.Training;
 /// </summary>
 public static class Prediction
 {
-    private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <summary>
     /// The answer to every example: for a question with options under <c>--choice rank</c> (the default), the
     /// option the model finds most likely as the target (<see cref="Likelihood"/>); otherwise the decoded text
@@ -136,5 +129,5 @@ public static class Prediction
     /// <summary>Predictions in KILT's format, one line an example: {"id": …, "output": [{"answer": …}]}.</summary>
     public static void Write(string path, IReadOnlyList<TaskExample> examples, IReadOnlyList<string> predictions) =>
         RunDirectory.WriteAtomically(path, string.Concat(examples.Select((e, i) =>
-            JsonSerializer.Serialize(new { id = e.Id, output = new[] { new { answer = predictions[i] } } }, Json) + "\n")));
+            JsonSerializer.Serialize(new { id = e.Id, output = new[] { new { answer = predictions[i] } } }, RunDirectory.Json) + "\n")));
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using Masking.Experiments.Cli;
 
 namespace Masking.Experiments.Training;
 
@@ -12,6 +11,11 @@ namespace Masking.Experiments.Training;
 /// </summary>
 public sealed class RunDirectory
 {
+    /// <summary>How a run's JSON files (final.json, metrics.json, predictions) are written: text as it is, not
+    /// \u-escaped.</summary>
+    internal static readonly System.Text.Json.JsonSerializerOptions Json =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public string Path { get; }
     public RunDirectory(string path) => Path = System.IO.Path.GetFullPath(path);
 

@@ -1,6 +1,5 @@
 using Masking.Model;
 using Microsoft.FSharp.Collections;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Masking.Experiments.Training;

@@ -1,12 +1,8 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Masking.Experiments.Cli;
-using Masking.Metrics;
 using Masking.Model;
 using Masking.Tasks;
 using Masking.Tokenizers;
-using TorchSharp;
 
 namespace Masking.Experiments.Training;
 

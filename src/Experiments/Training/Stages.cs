@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using Masking.Experiments.Cli;
 using Masking.Metrics;
 using Masking.Model;
 using Masking.Policies;
@@ -21,8 +19,6 @@ public sealed record StageEnvironment(torch.Device Device, TextWriter Log, bool 
 /// </summary>
 public static class Stages
 {
-    private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     // ---- denoising stages -------------------------------------------------------------------------------
 
     public static int Pretrain(RunConfig run, RunDirectory dir, StageEnvironment env)
@@ -220,7 +216,7 @@ public static class Stages
     }
 
     internal static void Finish(RunDirectory dir, Dictionary<string, object> result) =>
-        RunDirectory.WriteAtomically(dir.FinalFile, JsonSerializer.Serialize(result, Json) + "\n");
+        RunDirectory.WriteAtomically(dir.FinalFile, JsonSerializer.Serialize(result, RunDirectory.Json) + "\n");
 
     internal static int AlreadyDone(RunDirectory dir, StageEnvironment env)
     {

@@ -1,4 +1,3 @@
-using Masking.Experiments.Cli;
 using Masking.Taggers;
 
 namespace Masking.Experiments.Training;

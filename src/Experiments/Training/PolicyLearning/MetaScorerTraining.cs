@@ -1,7 +1,6 @@
 using System.Globalization;
 using Masking.Learned;
 using Masking.Model;
-using Masking.Tokenizers;
 using Microsoft.FSharp.Core;
 using TorchSharp;
 

@@ -1,6 +1,5 @@
 using Masking.Experiments.Cli;
 using Masking.Tasks;
-using Masking.Tokenizers;
 using Masking.World;
 
 namespace Masking.Experiments.Training;
