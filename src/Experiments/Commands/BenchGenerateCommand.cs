@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Masking.Experiments.Cli;
@@ -17,20 +18,33 @@ namespace Masking.Experiments.Commands;
 /// </summary>
 public static class BenchGenerateCommand
 {
-    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    private sealed record Settings(string PresetName, int Beam, int BatchSize, int SourceLength, int MaxLength, int Vocab, int Repeats,
+        int Threads, bool NoCache);
+
+    public static Command Build(TextWriter stdout, TextWriter stderr)
     {
-        var presetName = args.Optional("preset") ?? "tiny";
-        var beam = args.Int("beam", 4, min: 1);
-        var batchSize = args.Int("batch-size", 16, min: 1);
-        var sourceLength = args.Int("source-length", 64, min: 2);
-        var maxLength = args.Int("max-length", 32, min: 2);
-        var vocab = args.Int("vocab", 8000, min: 16);
-        var repeats = args.Int("repeats", 1, min: 1);
-        var threads = args.Int("threads", 0, min: 0);
-        var cache = args.Optional("no-cache") is null;
-        args.EnsureAllUsed("bench generate");
+        var command = new Command("generate", "generated tokens per second of a random model on random sources; bench/generate_torch.py is the PyTorch side");
+        var preset = BenchOptions.Preset();
+        var beam = Opts.Int("--beam", 4, "beams", min: 1, max: 1024);
+        var batchSize = Opts.Int("--batch-size", 16, "sources decoded together", min: 1, max: BenchOptions.MaxBatch);
+        var sourceLength = Opts.Int("--source-length", 64, "tokens a source", min: 2, max: BenchOptions.MaxLength);
+        var maxLength = Opts.Int("--max-length", 32, "the output's length", min: 2, max: BenchOptions.MaxLength);
+        var vocab = BenchOptions.Vocab();
+        var repeats = Opts.Int("--repeats", 1, "timed generations", min: 1);
+        var threads = CommonOptions.Threads(command);
+        var noCache = Opts.Flag("--no-cache", "without the key/value cache");
+        foreach (var o in new Option[] { preset, beam, batchSize, sourceLength, maxLength, vocab, repeats, noCache }) command.Options.Add(o);
+        command.SetAction(p => Run(new Settings(p.GetValue(preset)!, p.GetValue(beam), p.GetValue(batchSize), p.GetValue(sourceLength),
+            p.GetValue(maxLength), p.GetValue(vocab), p.GetValue(repeats), p.GetValue(threads), p.GetValue(noCache)), stdout, stderr));
+        return command;
+    }
+
+    private static int Run(Settings bench, TextWriter stdout, TextWriter stderr)
+    {
+        var (presetName, beam, batchSize, sourceLength, maxLength, vocab, repeats, threads, noCache) = bench;
+        var cache = !noCache;
         if (threads > 0) torch.set_num_threads(threads);
-        var preset = ModelConfigModule.tryPreset(presetName)?.Value ?? throw new CliError($"--preset: unknown preset '{presetName}'");
+        var preset = ModelConfigModule.tryPreset(presetName)!.Value;
         var config = ModelConfigModule.forVocabulary(preset, vocab, 1, 2, Math.Max(sourceLength, maxLength));
         using var scope = torch.NewDisposeScope();
         var parameters = ParametersModule.init(config, 0, torch.CPU);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Masking.Experiments.Cli;
 using Masking.Facade;
@@ -11,17 +12,30 @@ namespace Masking.Experiments.Commands;
 /// </summary>
 public static class BenchMaskCommand
 {
-    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    private sealed record Settings(string Spec, string? Data, string? Input, int SeqLen, double Seconds, double Warmup, ulong Seed, string? Tokenizer);
+
+    public static Command Build(TextWriter stdout, TextWriter stderr)
     {
-        var spec = args.Required("policy", "a policy spec such as rand");
-        var dataOption = args.Optional("data");
-        var input = args.Optional("input") ?? Path.Combine(DataRoot.Resolve(dataOption), "wikitext2", "wiki.valid.raw");
-        var seqLen = args.Int("seq-len", 128, min: 1);
-        var seconds = args.Double("seconds", 3.0, min: 0.01);
-        var warmup = args.Double("warmup", 1.0, min: 0);
-        var seed = args.UInt64("seed", 0);
-        var tokenizer = Inputs.Tokenizer(args.Optional("tokenizer"), () => DataRoot.Resolve(dataOption));
-        args.EnsureAllUsed("bench mask");
+        var command = new Command("mask", "masking throughput on one core, source and target built; bench/hf_collator_mask.py is the Python side");
+        var spec = Opts.Required(command, "--policy", "SPEC", "a policy spec such as rand");
+        var input = Opts.Text("--input", "FILE", "the text (default: wikitext2/wiki.valid.raw under the data root)");
+        var seqLen = Opts.Int("--seq-len", 128, "tokens an example", min: 1, max: BenchOptions.MaxLength);
+        var seconds = Opts.Double("--seconds", 3.0, "how long to time", min: 0.01, max: 86_400);
+        var warmup = Opts.Double("--warmup", 1.0, "untimed seconds first", min: 0, max: 86_400);
+        var seed = Opts.Seed();
+        var tokenizer = Opts.Text("--tokenizer", "gpt2|gpt2-files[:DIR]|bpe:FILE", "the tokenizer", "gpt2");
+        foreach (var o in new Option[] { input, seqLen, seconds, warmup, seed, tokenizer }) command.Options.Add(o);
+        var data = CommonOptions.Data(command);
+        command.SetAction(p => Run(new Settings(p.GetValue(spec)!, p.GetValue(data), p.GetValue(input), p.GetValue(seqLen), p.GetValue(seconds),
+            p.GetValue(warmup), p.GetValue(seed), p.GetValue(tokenizer)), stdout, stderr));
+        return command;
+    }
+
+    private static int Run(Settings settings, TextWriter stdout, TextWriter stderr)
+    {
+        var (spec, dataOption, inputOption, seqLen, seconds, warmup, seed, tokenizerSpec) = settings;
+        var input = inputOption ?? Path.Combine(DataRoot.Resolve(dataOption), "wikitext2", "wiki.valid.raw");
+        var tokenizer = Inputs.Tokenizer(tokenizerSpec, () => DataRoot.Resolve(dataOption));
         if (!PolicyCatalog.TryParse(spec, tokenizer, out var policy, out var error)) throw new CliError(error!);
 
         var ids = new List<int>();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Masking.Experiments.Cli;
@@ -17,22 +18,36 @@ namespace Masking.Experiments.Commands;
 /// </summary>
 public static class BenchTrainCommand
 {
-    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    private sealed record Settings(string PresetName, int BatchSize, int SourceLength, int TargetLength, int Vocab, double Seconds,
+        int Threads, int MemorySteps, bool Peak, int Warmup, bool Phases);
+
+    public static Command Build(TextWriter stdout, TextWriter stderr)
     {
-        var presetName = args.Optional("preset") ?? "tiny";
-        var batchSize = args.Int("batch-size", 32, min: 1);
-        var sourceLength = args.Int("source-length", 64, min: 2);
-        var targetLength = args.Int("target-length", 64, min: 2);
-        var vocab = args.Int("vocab", 8000, min: 16);
-        var seconds = args.Double("seconds", 10, min: 0.1);
-        var threads = args.Int("threads", 0, min: 0);
-        var memorySteps = args.Int("memory-steps", 0, min: 0);
-        var peak = args.Optional("peak") is not null;
-        var warmup = args.Int("warmup-steps", 3, min: 0);
-        var phases = args.Optional("phases") is not null;
-        args.EnsureAllUsed("bench train");
+        var command = new Command("train", "training steps per second on random batches (forward, backward, AdamW); bench/train_step_torch.py is the PyTorch side");
+        var preset = BenchOptions.Preset();
+        var batchSize = Opts.Int("--batch-size", 32, "examples a step", min: 1, max: BenchOptions.MaxBatch);
+        var sourceLength = Opts.Int("--source-length", 64, "source tokens an example", min: 2, max: BenchOptions.MaxLength);
+        var targetLength = Opts.Int("--target-length", 64, "target tokens an example", min: 2, max: BenchOptions.MaxLength);
+        var vocab = BenchOptions.Vocab();
+        var seconds = Opts.Double("--seconds", 10, "how long to time", min: 0.1, max: 86_400);
+        var threads = CommonOptions.Threads(command);
+        var memorySteps = Opts.Int("--memory-steps", 0, "print the resident memory every N/10 steps over N steps (0: off)", min: 0);
+        var peak = Opts.Flag("--peak", "also time a large matmul, the machine's peak FLOP/s for comparison");
+        var warmup = Opts.Int("--warmup-steps", 3, "untimed steps first", min: 0);
+        var phases = Opts.Flag("--phases", "the mean time of each phase of a step");
+        foreach (var o in new Option[] { preset, batchSize, sourceLength, targetLength, vocab, seconds, memorySteps, peak, warmup, phases })
+            command.Options.Add(o);
+        command.SetAction(p => Run(new Settings(p.GetValue(preset)!, p.GetValue(batchSize), p.GetValue(sourceLength), p.GetValue(targetLength),
+            p.GetValue(vocab), p.GetValue(seconds), p.GetValue(threads), p.GetValue(memorySteps), p.GetValue(peak), p.GetValue(warmup),
+            p.GetValue(phases)), stdout, stderr));
+        return command;
+    }
+
+    private static int Run(Settings settings, TextWriter stdout, TextWriter stderr)
+    {
+        var (presetName, batchSize, sourceLength, targetLength, vocab, seconds, threads, memorySteps, peak, warmup, phases) = settings;
         if (threads > 0) torch.set_num_threads(threads);
-        var preset = ModelConfigModule.tryPreset(presetName)?.Value ?? throw new CliError($"--preset: unknown preset '{presetName}'");
+        var preset = ModelConfigModule.tryPreset(presetName)!.Value;
         var config = ModelConfigModule.forVocabulary(preset, vocab, 1, 2, Math.Max(sourceLength, targetLength));
         var state = ModelState.Fresh(config, 0, torch.CPU);
         var run = new RunConfig { Stage = "bench", Steps = int.MaxValue, LearningRate = 1e-4 };

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -21,32 +22,45 @@ public static class GenerateCommand
 {
     private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Settings given on the command line; null ones come from the model.</summary>
+    private sealed record Overrides(int? MaxLength, int? MaxNewTokens, int? MinLength, int? Beam, double? LengthPenalty,
+        bool? EarlyStopping, int? NoRepeatNgramSize, bool NoCache);
+
+    public static Command Build(TextWriter stdout, TextWriter stderr)
     {
-        var env = TrainCommands.Environment(args, stderr);
-        var from = args.Required("from", "a run directory or a Hugging Face BART directory");
-        var input = args.Required("input", "one text a line, or JSONL with a \"source\" field");
+        var command = new Command("generate",
+            "one JSON line per input: {source, prediction, ids}, with Hugging Face's generate semantics; settings not given come from the model's generation_config.json and config.json");
+        var from = Opts.Required(command, "--from", "RUN|HF_DIR", "a run directory or a Hugging Face BART directory");
+        var input = Opts.Required(command, "--input", "FILE", "one text a line, or JSONL with a \"source\" field");
+        var maxLength = Opts.OptionalInt("--max-length", "the longest output, the decoder start token included", min: 2, max: 1 << 20);
+        var maxNewTokens = Opts.OptionalInt("--max-new-tokens", "the most tokens generated (instead of --max-length)", min: 1, max: 1 << 20);
+        var minLength = Opts.OptionalInt("--min-length", "</s> is not allowed before this length", min: 0);
+        var beam = Opts.OptionalInt("--beam", "beams (1: greedy)", min: 1, max: 1024);
+        var lengthPenalty = Opts.OptionalDouble("--length-penalty", "beam scores are divided by length to this power");
+        var earlyStopping = Opts.Boolean("--early-stopping", "stop a row's beam search when it has enough finished beams");
+        var noRepeat = Opts.OptionalInt("--no-repeat-ngram-size", "no n-gram of this size twice in an output (0: off)", min: 0);
+        var batchSize = Opts.Int("--batch-size", 16, "inputs decoded together", min: 1, max: 1 << 16);
+        var noCache = Opts.Flag("--no-cache", "recompute the decoder over the whole prefix at every step (no key/value cache)");
+        foreach (var o in new Option[] { maxLength, maxNewTokens, minLength, beam, lengthPenalty, earlyStopping, noRepeat, batchSize, noCache })
+            command.Options.Add(o);
+        var compute = CommonOptions.Compute.AddTo(command);
+        command.SetAction(p => Run(p.GetValue(from)!, p.GetValue(input)!,
+            new Overrides(p.GetValue(maxLength), p.GetValue(maxNewTokens), p.GetValue(minLength), p.GetValue(beam), p.GetValue(lengthPenalty),
+                p.GetValue(earlyStopping), p.GetValue(noRepeat), p.GetValue(noCache)),
+            p.GetValue(batchSize), compute.Read(p, stderr), stdout, stderr));
+        return command;
+    }
+
+    private static int Run(string from, string input, Overrides given, int batchSize, StageEnvironment env, TextWriter stdout, TextWriter stderr)
+    {
+        if (given is { MaxLength: not null, MaxNewTokens: not null }) throw new CliError("--max-length and --max-new-tokens: give one of them");
         var model = ModelSource.Open(from, env.Device);
         var s = model.Generation;
-        var maxLength = args.Int("max-length", s.MaxLength, min: 2);
-        if (args.Optional("max-new-tokens") is not null)
-        {
-            if (args.Optional("max-length") is not null) throw new CliError("--max-length and --max-new-tokens: give one of them");
-            // The decoder start token is the prompt: max_length = 1 + max_new_tokens, as generate computes it.
-            maxLength = 1 + args.Int("max-new-tokens", 1, min: 1);
-        }
-        var earlyStopping = args.Optional("early-stopping") switch
-        {
-            null => s.EarlyStopping,
-            "true" => true,
-            "false" => false,
-            var v => throw new CliError($"--early-stopping: expected true or false, got '{v}'"),
-        };
-        s = new GenerationSettings(maxLength, args.Int("min-length", s.MinLength, min: 0), args.Int("beam", s.NumBeams, min: 1),
-            args.Double("length-penalty", s.LengthPenalty), earlyStopping, args.Int("no-repeat-ngram-size", s.NoRepeatNgramSize, min: 0),
-            s.ForcedBosId, s.ForcedEosId, s.UseCache && args.Optional("no-cache") is null);
-        var batchSize = args.Int("batch-size", 16, min: 1);
-        args.EnsureAllUsed("generate");
+        // The decoder start token is the prompt: max_length = 1 + max_new_tokens, as generate computes it.
+        var maxLength = given.MaxNewTokens is { } newTokens ? 1 + newTokens : given.MaxLength ?? s.MaxLength;
+        s = new GenerationSettings(maxLength, given.MinLength ?? s.MinLength, given.Beam ?? s.NumBeams, given.LengthPenalty ?? s.LengthPenalty,
+            given.EarlyStopping ?? s.EarlyStopping, given.NoRepeatNgramSize ?? s.NoRepeatNgramSize, s.ForcedBosId, s.ForcedEosId,
+            s.UseCache && !given.NoCache);
 
         var sources = ReadSources(input);
         var specials = model.Specials;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Masking.Experiments.Cli;
 using Masking.Experiments.Grid;
 using Masking.Experiments.Training;
@@ -13,17 +14,79 @@ namespace Masking.Experiments.Commands;
 /// </summary>
 public static class GridCommand
 {
-    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    /// <summary>How a grid is run: from the command line of <c>grid</c> or <c>run</c>.</summary>
+    private sealed record Launch(string ConfigPath, string? Out, int? Parallel, int? Threads, string? Init, string Backend, bool DryRun, string? Data);
+
+    /// <summary>Beyond this many cells at once every one of them only waits for a core.</summary>
+    private static int MaxParallel => Math.Max(4, 4 * Environment.ProcessorCount);
+
+    /// <summary><c>masking run --preset NAME</c>: a shipped configuration (configs/NAME.json).</summary>
+    public static Command BuildRun(TextWriter stdout, TextWriter stderr)
     {
-        var verb = args.Positional.Count > 1 ? args.Positional[1] : null;
-        return verb switch
-        {
-            null => RunGrid(args, null, stdout, stderr),
-            "cell" => RunCell(args, stderr),
-            "report" => Report(args, stdout, stderr),
-            "pending" => Pending(args, stdout),
-            _ => throw new CliError($"grid: unknown verb '{verb}'; expected `grid --config FILE`, `grid cell` or `grid report`"),
-        };
+        var command = new Command("run", "run a shipped grid, configs/NAME.json (= grid --config configs/NAME.json)");
+        var preset = Opts.Text("--preset", "NAME", "demo, smoke, paper, … (the configs/ directory's files)", "demo");
+        command.Options.Add(preset);
+        var launch = LaunchOptions(command);
+        command.SetAction(p => RunGrid(launch(p, PresetFile(p.GetValue(preset)!)), stdout, stderr));
+        return command;
+    }
+
+    public static Command Build(TextWriter stdout, TextWriter stderr)
+    {
+        var command = new Command("grid", "every cell of a grid (arm × task × seed), resumable and in parallel (or submitted to Slurm), and the report");
+        var config = Opts.Text("--config", "FILE", "a grid config file (JSON; see configs/) (required)");
+        command.Options.Add(config);
+        var launch = LaunchOptions(command);
+        command.SetAction(p => RunGrid(launch(p, p.GetValue(config) ?? throw new CliError("missing --config (a grid config file, JSON; see configs/)")), stdout, stderr));
+
+        var cell = new Command("cell", "run one cell of a grid (what the backends call)");
+        var cellConfig = Opts.Required(cell, "--config", "FILE", "the grid config (OUT/grid.json)");
+        var cellOut = Opts.Required(cell, "--out", "DIR", "the grid's output directory");
+        var cellId = Opts.Required(cell, "--cell", "ID", "a cell id (see OUT/slurm/cells.txt or the grid's log)");
+        var log = Opts.Text("--log", "FILE", "append the cell's log to this file (default: stderr)");
+        // A cell may run on another node than the one that planned it, so its bound is not this machine's.
+        var threads = Opts.OptionalInt("--threads", "libtorch's threads (default: the config's share for this cell)", min: 1, max: 1024);
+        cell.Options.Add(log);
+        cell.Options.Add(threads);
+        var cellData = CommonOptions.Data(cell);
+        cell.SetAction(p => RunCell(p.GetValue(cellConfig)!, p.GetValue(cellOut)!, p.GetValue(cellId)!, p.GetValue(log), p.GetValue(threads),
+            p.GetValue(cellData), stderr));
+
+        var report = new Command("report", "rebuild report.md, results.json and the plots from a grid's index");
+        var reportOut = Opts.Required(report, "--out", "DIR", "the grid's output directory");
+        var reportConfig = Opts.Text("--config", "FILE", "the grid config (default: OUT/grid.json)");
+        report.Options.Add(reportConfig);
+        var reportData = CommonOptions.Data(report);
+        report.SetAction(p => Report(p.GetValue(reportOut)!, p.GetValue(reportConfig), p.GetValue(reportData), stdout, stderr));
+
+        var pending = new Command("pending", "the unfinished cells among lines FIRST … FIRST+COUNT−1 of cells.txt, as Slurm array indices (what submit.sh asks)");
+        var pendingConfig = Opts.Required(pending, "--config", "FILE", "the grid config (OUT/grid.json)");
+        var pendingOut = Opts.Required(pending, "--out", "DIR", "the grid's output directory");
+        var first = Opts.Int("--first", 1, "the first line of cells.txt", min: 1);
+        var count = Opts.Int("--count", 1, "how many lines", min: 1);
+        pending.Options.Add(first);
+        pending.Options.Add(count);
+        pending.SetAction(p => Pending(p.GetValue(pendingConfig)!, p.GetValue(pendingOut)!, p.GetValue(first), p.GetValue(count), stdout));
+
+        command.Subcommands.Add(cell);
+        command.Subcommands.Add(report);
+        command.Subcommands.Add(pending);
+        return command;
+    }
+
+    /// <summary>The options <c>grid</c> and <c>run</c> share, read into a <see cref="Launch"/> once the config's path is known.</summary>
+    private static Func<ParseResult, string, Launch> LaunchOptions(Command command)
+    {
+        var outDir = Opts.Text("--out", "DIR", "the grid's output directory (default: runs/NAME)");
+        var parallel = Opts.OptionalInt("--parallel", "cells run at once (default: the config's)", min: 1, max: MaxParallel);
+        var threads = Opts.OptionalInt("--threads", "libtorch threads of each cell (default: the config's)", min: 1, max: CommonOptions.MaxThreads);
+        var init = Opts.Text("--init", "HF_DIR", "the model every arm starts from, instead of pre-training one (default: the config's)");
+        var backend = Opts.Choice("--backend", "run the cells here, or submit them to Slurm", "local", "local", "slurm");
+        var dryRun = Opts.Flag("--dry-run", "validate the grid and list its cells (local) or write the Slurm scripts without submitting them; nothing is trained");
+        foreach (var o in new Option[] { outDir, parallel, threads, init, backend, dryRun }) command.Options.Add(o);
+        var data = CommonOptions.Data(command);
+        return (p, configPath) => new Launch(configPath, p.GetValue(outDir), p.GetValue(parallel), p.GetValue(threads), p.GetValue(init),
+            p.GetValue(backend)!, p.GetValue(dryRun), p.GetValue(data));
     }
 
     /// <summary>configs/NAME.json beside the executable's repository (found upwards, like the tagger models).</summary>
@@ -41,23 +104,20 @@ public static class GridCommand
         throw new CliError("--preset: no configs/ directory found above the executable");
     }
 
-    public static int RunGrid(Args args, string? preset, TextWriter stdout, TextWriter stderr)
+    private static int RunGrid(Launch launch, TextWriter stdout, TextWriter stderr)
     {
-        var configPath = Path.GetFullPath(preset is null ? args.Required("config", "a grid config file (JSON; see configs/)") : PresetFile(preset));
+        var configPath = Path.GetFullPath(launch.ConfigPath);
         var config = GridConfig.Load(configPath);
-        var init = args.Optional("init") ?? config.Init;
+        var init = launch.Init ?? config.Init;
         config = config with
         {
-            Parallel = args.Int("parallel", config.Parallel, min: 1),
-            Threads = args.Int("threads", config.Threads, min: 1),
+            Parallel = launch.Parallel ?? config.Parallel,
+            Threads = launch.Threads ?? config.Threads,
             // Absolute in the frozen config, so that every cell (on any node) finds the same model.
             Init = init is null ? null : Path.GetFullPath(init),
         };
-        var outDir = Path.GetFullPath(args.Optional("out") ?? Path.Combine("runs", config.Name));
-        var backend = args.Optional("backend") ?? "local";
-        var dryRun = args.Optional("dry-run") is not null;
-        var data = args.Optional("data");
-        args.EnsureAllUsed(preset is null ? "grid" : "run");
+        var outDir = Path.GetFullPath(launch.Out ?? Path.Combine("runs", config.Name));
+        var (backend, dryRun, data) = (launch.Backend, launch.DryRun, launch.Data);
         Directory.CreateDirectory(outDir);
         // The cells read the config from the run directory, so a later edit of the source file cannot change a
         // running grid; the --parallel/--threads overrides are part of it.
@@ -67,12 +127,9 @@ public static class GridCommand
             throw new CliError($"{frozen}:0: this directory holds another grid configuration; use another --out or delete it");
         RunDirectory.WriteAtomically(frozen, json);
         if (dryRun && backend == "local") return DryRun(config, outDir, stdout);
-        return backend switch
-        {
-            "local" => Local(config, frozen, outDir, data, stdout, stderr),
-            "slurm" => SlurmBackend.Submit(config, frozen, outDir, data, dryRun, stderr),
-            _ => throw new CliError($"--backend: expected local or slurm, got '{backend}'"),
-        };
+        return backend == "local"
+            ? Local(config, frozen, outDir, data, stdout, stderr)
+            : SlurmBackend.Submit(config, frozen, outDir, data, dryRun, stderr);
     }
 
     /// <summary>
@@ -123,19 +180,14 @@ public static class GridCommand
         return 0;
     }
 
-    private static int RunCell(Args args, TextWriter stderr)
+    private static int RunCell(string configPath, string outDir, string id, string? logPath, int? threadsOption, string? data, TextWriter stderr)
     {
-        var configPath = args.Required("config", "the grid config (OUT/grid.json)");
         var config = GridConfig.Load(configPath);
-        var outDir = Path.GetFullPath(args.Required("out", "the grid's output directory"));
-        var id = args.Required("cell", "a cell id (see OUT/slurm/cells.txt or the grid's log)");
-        var logPath = args.Optional("log");
+        outDir = Path.GetFullPath(outDir);
         var cell = GridPlan.Cells(config).FirstOrDefault(c => c.Id == id) ?? throw new CliError($"--cell: no cell '{id}' in {configPath}");
         using var logFile = logPath is null ? null : new StreamWriter(logPath, append: true) { AutoFlush = true };
         var log = (TextWriter?)logFile ?? stderr;
-        var threads = args.Int("threads", GridPlan.Threads(config, cell), min: 1);
-        var data = args.Optional("data");
-        args.EnsureAllUsed("grid cell");
+        var threads = threadsOption ?? GridPlan.Threads(config, cell);
         torch.set_num_threads(threads);
         if (config.Device == "cuda" && !torch.cuda.is_available()) throw new CliError($"{configPath}:0: device cuda: no CUDA device is available here");
         var env = new StageEnvironment(config.Device == "cuda" ? torch.CUDA : torch.CPU, log, false, data);
@@ -170,13 +222,10 @@ public static class GridCommand
     /// cells.txt (the grid's cells, stage by stage), as Slurm array indices from 0 ("0,2-4"); empty when all are
     /// finished. submit.sh asks this before each stage, so running it again submits only what is left.
     /// </summary>
-    private static int Pending(Args args, TextWriter stdout)
+    private static int Pending(string configPath, string outDir, int first, int count, TextWriter stdout)
     {
-        var config = GridConfig.Load(args.Required("config", "the grid config (OUT/grid.json)"));
-        var outDir = Path.GetFullPath(args.Required("out", "the grid's output directory"));
-        var first = args.Int("first", 1, min: 1);
-        var count = args.Int("count", 1, min: 1);
-        args.EnsureAllUsed("grid pending");
+        var config = GridConfig.Load(configPath);
+        outDir = Path.GetFullPath(outDir);
         var cells = GridPlan.Waves(GridPlan.Cells(config)).SelectMany(w => w).ToList();
         if (first - 1 + count > cells.Count)
             throw new CliError($"--first {first} --count {count}: the grid has {cells.Count} cells");
@@ -186,13 +235,10 @@ public static class GridCommand
         return 0;
     }
 
-    private static int Report(Args args, TextWriter stdout, TextWriter stderr)
+    private static int Report(string outDir, string? configPath, string? data, TextWriter stdout, TextWriter stderr)
     {
-        var outDir = Path.GetFullPath(args.Required("out", "the grid's output directory"));
-        var configPath = args.Optional("config") ?? Path.Combine(outDir, "grid.json");
-        var config = GridConfig.Load(configPath);
-        var data = args.Optional("data");
-        args.EnsureAllUsed("grid report");
+        outDir = Path.GetFullPath(outDir);
+        var config = GridConfig.Load(configPath ?? Path.Combine(outDir, "grid.json"));
         GridReport.Write(config, outDir, data, stderr);
         stdout.Write(File.ReadAllText(Path.Combine(outDir, "report.md")));
         return 0;

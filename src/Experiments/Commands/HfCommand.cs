@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Masking.Experiments.Cli;
@@ -17,23 +18,24 @@ namespace Masking.Experiments.Commands;
 /// </summary>
 public static class HfCommand
 {
-    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    public static Command Build(TextWriter stdout, TextWriter stderr)
     {
-        var verb = args.Positional.Count > 1 ? args.Positional[1] : "";
-        return verb switch
-        {
-            "import" => Import(args, stdout, stderr),
-            "export" => Export(args, stdout, stderr),
-            _ => throw new CliError("hf: expected `hf import DIR --out RUN` or `hf export --from RUN --out DIR`"),
-        };
+        var import = new Command("import", "a Hugging Face BART directory as a finished run directory");
+        var source = new Argument<string>("HF_DIR") { Description = "a Hugging Face BART directory (config.json, model.safetensors, vocab.json, merges.txt)" };
+        import.Arguments.Add(source);
+        var importOut = Opts.Required(import, "--out", "RUN", "the run directory to write");
+        import.SetAction(p => Import(Path.GetFullPath(p.GetValue(source)!), new RunDirectory(p.GetValue(importOut)!), stdout, stderr));
+
+        var export = new Command("export", "a run's model as a directory Hugging Face's from_pretrained loads");
+        var from = Opts.Required(export, "--from", "RUN", "a finished run directory (or a Hugging Face BART directory)");
+        var exportOut = Opts.Required(export, "--out", "DIR", "the directory to write");
+        export.SetAction(p => Export(Path.GetFullPath(p.GetValue(from)!), Path.GetFullPath(p.GetValue(exportOut)!), stdout, stderr));
+
+        return new Command("hf", "Hugging Face BART directories in and out") { import, export };
     }
 
-    private static int Import(Args args, TextWriter stdout, TextWriter stderr)
+    private static int Import(string source, RunDirectory dir, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Positional.Count < 3) throw new CliError("hf import: expected the Hugging Face BART directory (hf import DIR --out RUN)");
-        var source = Path.GetFullPath(args.Positional[2]);
-        var dir = new RunDirectory(args.Required("out", "the run directory to write"));
-        args.EnsureAllUsed("hf import");
         if (!BartDirectory.IsBartDirectory(source))
             throw new CliError($"{Path.Combine(source, ModelDirectory.ConfigFile)}:0: expected a Hugging Face BART directory (config.json with {BartDirectory.Safetensors} or {BartDirectory.PyTorchBin})");
         if (dir.Path == source) throw new CliError($"--out: {dir.Path} is the directory being imported; expected another one");
@@ -53,11 +55,8 @@ public static class HfCommand
         return 0;
     }
 
-    private static int Export(Args args, TextWriter stdout, TextWriter stderr)
+    private static int Export(string from, string outDir, TextWriter stdout, TextWriter stderr)
     {
-        var from = Path.GetFullPath(args.Required("from", "a finished run directory (or a Hugging Face BART directory)"));
-        var outDir = Path.GetFullPath(args.Required("out", "the directory to write"));
-        args.EnsureAllUsed("hf export");
         if (outDir == from) throw new CliError($"--out: {outDir} is the directory being exported; expected another one");
         if (File.Exists(outDir)) throw new CliError($"{outDir}:0: expected a directory to write the model to, found a file");
         var model = ModelSource.Open(from, torch.CPU);

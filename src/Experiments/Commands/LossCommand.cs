@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Masking.Experiments.Cli;
@@ -18,12 +19,18 @@ public static class LossCommand
 {
     private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    public static Command Build(TextWriter stdout, TextWriter stderr)
     {
-        var env = TrainCommands.Environment(args, stderr);
-        var from = args.Required("from", "a run directory or a Hugging Face BART directory");
-        var input = args.Required("input", "JSONL with \"source\" and \"target\" fields");
-        args.EnsureAllUsed("loss");
+        var command = new Command("loss", "each JSONL {source, target}'s mean cross-entropy over its label tokens");
+        var from = Opts.Required(command, "--from", "RUN|HF_DIR", "a run directory or a Hugging Face BART directory");
+        var input = Opts.Required(command, "--input", "FILE", "JSONL with \"source\" and \"target\" fields");
+        var compute = CommonOptions.Compute.AddTo(command);
+        command.SetAction(p => Run(p.GetValue(from)!, p.GetValue(input)!, compute.Read(p, stderr), stdout));
+        return command;
+    }
+
+    private static int Run(string from, string input, StageEnvironment env, TextWriter stdout)
+    {
         var model = ModelSource.Open(from, env.Device);
         var records = GenerateCommand.ReadRecords(input, needTarget: true);
         using var _ = torch.no_grad();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Masking.Experiments.Cli;
@@ -14,16 +15,34 @@ public static class MaskCommand
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static int Run(Args args, TextWriter stdout)
+    private sealed record Options(string Spec, string Input, ulong Seed, int Epoch, string? Data, string? Scorer, string? Tokenizer,
+        string? Annotator, string? NerModel);
+
+    public static Command Build(TextWriter stdout)
     {
-        var spec = args.Required("policy", "a policy spec such as rand:p=0.15; see `masking policies`");
-        var input = args.Required("input", "a text file, one example per line");
-        var seed = args.UInt64("seed", 0);
-        var epoch = args.Int("epoch", 0, min: 0);
-        var dataOption = args.Optional("data");
+        var command = new Command("mask", "mask each line of a text file: one JSON object per line, {source, target, spans}");
+        var spec = Opts.Required(command, "--policy", "SPEC", "a policy spec such as rand:p=0.15; see `masking policies`");
+        var input = Opts.Required(command, "--input", "FILE", "a text file, one example per line");
+        var seed = Opts.Seed();
+        var epoch = Opts.Int("--epoch", 0, "the epoch the seeds derive from (line i's seed is derived from seed, epoch, i)", min: 0);
+        var tokenizer = Opts.Text("--tokenizer", "gpt2|gpt2-files[:DIR]|bpe:FILE", "the tokenizer (default: gpt2, or the scorer's vocabulary)");
+        var annotator = Opts.Choice("--annotator", "salient spans from the NER model plus date/number rules, or rules alone (default: ner when the model ships)", null, "ner", "rules");
+        var nerModel = Opts.Text("--ner-model", "FILE", "the NER tagger (default: models/ner.tagger)");
+        var scorer = Opts.Text("--scorer", "LEARN_POLICY_RUN", "a learn-policy run whose span scorer drives the `scored` policy");
+        foreach (var o in new Option[] { seed, epoch, tokenizer, annotator, nerModel, scorer }) command.Options.Add(o);
+        var data = CommonOptions.Data(command);
+        command.SetAction(p => Run(new Options(p.GetValue(spec)!, p.GetValue(input)!, p.GetValue(seed), p.GetValue(epoch), p.GetValue(data),
+            p.GetValue(scorer), p.GetValue(tokenizer), p.GetValue(annotator), p.GetValue(nerModel)), stdout));
+        return command;
+    }
+
+    private static int Run(Options options, TextWriter stdout)
+    {
+        var (spec, input, seed, epoch) = (options.Spec, options.Input, options.Seed, options.Epoch);
+        var dataOption = options.Data;
         // A learned span scorer (learn-policy run) provides the `scored` policy's candidates, in its own vocabulary.
-        var scorerDir = args.Optional("scorer");
-        var tokenizerSpec = args.Optional("tokenizer") ?? (scorerDir is null ? null : "bpe:" + Path.Combine(scorerDir, "vocab.json"));
+        var scorerDir = options.Scorer;
+        var tokenizerSpec = options.Tokenizer ?? (scorerDir is null ? null : "bpe:" + Path.Combine(scorerDir, "vocab.json"));
         var tokenizer = Inputs.Tokenizer(tokenizerSpec, () => DataRoot.Resolve(dataOption));
         Masking.Experiments.Training.Scorer? scorer = null;
         if (scorerDir is not null)
@@ -33,10 +52,8 @@ public static class MaskCommand
             scorer = Masking.Experiments.Training.Scorer.Load(path, TorchSharp.torch.CPU).Scorer;
         }
         // Salient spans: the shipped NER model (entities) plus date/number rules; `rules` uses rules alone.
-        var annotator = args.Optional("annotator") ?? (TagCommand.DefaultModel("ner") is null ? "rules" : "ner");
-        if (annotator is not ("ner" or "rules")) throw new CliError($"--annotator: expected ner or rules, got '{annotator}'");
-        var ner = annotator == "ner" ? Training.TaggerModels.Load("ner", args.Optional("ner-model")) : null;
-        args.EnsureAllUsed("mask");
+        var annotator = options.Annotator ?? (TagCommand.DefaultModel("ner") is null ? "rules" : "ner");
+        var ner = annotator == "ner" ? Training.TaggerModels.Load("ner", options.NerModel) : null;
 
         if (!PolicyCatalog.TryParse(spec, tokenizer, out var policy, out var error)) throw new CliError(error!);
 

@@ -1,4 +1,4 @@
-using Masking.Experiments.Cli;
+using System.CommandLine;
 using Masking.Facade;
 
 namespace Masking.Experiments.Commands;
@@ -6,9 +6,15 @@ namespace Masking.Experiments.Commands;
 /// <summary><c>masking policies</c>: every named policy with its knobs and defaults.</summary>
 public static class PoliciesCommand
 {
-    public static int Run(Args args, TextWriter stdout)
+    public static Command Build(TextWriter stdout)
     {
-        args.EnsureAllUsed("policies");
+        var command = new Command("policies", "list policies, their knobs and defaults, and the combinators");
+        command.SetAction(_ => Run(stdout));
+        return command;
+    }
+
+    private static int Run(TextWriter stdout)
+    {
         foreach (var p in PolicyCatalog.All)
         {
             stdout.WriteLine($"{p.Name}  —  {p.Summary}");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using Masking.Experiments.Cli;
 using Masking.Tasks;
@@ -10,12 +11,18 @@ namespace Masking.Experiments.Commands;
 /// </summary>
 public static class ScoreCommand
 {
-    public static int Run(Args args, TextWriter stdout)
+    public static Command Build(TextWriter stdout)
     {
-        var taskName = args.Required("task", "one of " + string.Join(", ", Registry.names));
-        var gold = args.Required("gold", "KILT-format gold JSONL");
-        var pred = args.Required("pred", "KILT-format prediction JSONL");
-        args.EnsureAllUsed("score");
+        var command = new Command("score", "a task's metrics over KILT-format gold and prediction JSONL, as one JSON object");
+        var task = Opts.Required(command, "--task", "TASK", "one of " + string.Join(", ", Registry.names));
+        var gold = Opts.Required(command, "--gold", "FILE", "KILT-format gold JSONL");
+        var pred = Opts.Required(command, "--pred", "FILE", "KILT-format prediction JSONL");
+        command.SetAction(p => Run(p.GetValue(task)!, p.GetValue(gold)!, p.GetValue(pred)!, stdout));
+        return command;
+    }
+
+    private static int Run(string taskName, string gold, string pred, TextWriter stdout)
+    {
         var task = Registry.find(taskName);
         if (task.IsError) throw new CliError(task.ErrorValue);
         var report = PredictionFiles.score(task.ResultValue, gold, pred);

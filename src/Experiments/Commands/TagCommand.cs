@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -24,23 +25,62 @@ public static class TagCommand
     public static string? DefaultModel(string kind) => TaggerModels.Default(kind);
 
 
-    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    private sealed record TrainSettings(string Kind, string? Data, int? Iterations, ulong Seed, int? Ensemble, int? BucketBits, bool Xpos,
+        string? Out, bool NoClusters);
+
+    public static Command Build(TextWriter stdout, TextWriter stderr)
     {
-        var verb = args.Positional.Count > 1 ? args.Positional[1] : throw new CliError("tag: expected train, eval or annotate");
-        return verb switch
-        {
-            "train" => Train(args, stdout, stderr),
-            "eval" => Eval(args, stdout, stderr),
-            "annotate" => AnnotateFile(args, stderr),
-            _ => throw new CliError($"tag: unknown verb '{verb}'; known: train, eval, annotate"),
-        };
+        var (pos, ner) = (TaggerTrainingOptionsModule.defaults(TaggerKind.PosTagger), TaggerTrainingOptionsModule.defaults(TaggerKind.NerTagger));
+        string Defaults(Func<TaggerTrainingOptions, object> knob) => $"(default: pos {knob(pos)}, ner {knob(ner)})";
+
+        var train = new Command("train", "train a tagger from the data root (UD EWT for pos, CoNLL-2003 for ner) and write it with its training data, options and dev score");
+        var trainKind = Kind(train);
+        var iterations = Opts.OptionalInt("--iterations", "training passes " + Defaults(o => o.Iterations), min: 1, max: 10_000);
+        // Both taggers' default seed is the same, so one default is shown.
+        var seed = Opts.Seed(pos.Seed, "the seed of the sentence orders");
+        var ensemble = Opts.OptionalInt("--ensemble", "perceptrons averaged " + Defaults(o => o.Ensemble), min: 1, max: 64);
+        var bits = Opts.OptionalInt("--bucket-bits", "log2 of the feature table's size " + Defaults(o => o.BucketBits), min: 10, max: 30);
+        var trainXpos = Xpos();
+        var output = Opts.Text("--out", "FILE", "where to write the model (default: models/KIND.tagger under the working directory)");
+        var noClusters = Opts.Flag("--no-clusters", "no word clusters from unlabelled text");
+        foreach (var o in new Option[] { iterations, seed, ensemble, bits, trainXpos, output, noClusters }) train.Options.Add(o);
+        var data = CommonOptions.Data(train);
+        train.SetAction(p => Train(new TrainSettings(p.GetValue(trainKind)!, p.GetValue(data), p.GetValue(iterations), p.GetValue(seed),
+            p.GetValue(ensemble), p.GetValue(bits), p.GetValue(trainXpos), p.GetValue(output), p.GetValue(noClusters)), stdout, stderr));
+
+        var eval = new Command("eval", "accuracy (pos) or entity-level precision, recall and F1 (ner) on a file, and the tagging speed");
+        var evalKind = Kind(eval);
+        var evalData = Opts.Required(eval, "--data", "FILE", "a CoNLL-U (pos) or CoNLL-2003/IOB2 (ner) file");
+        var model = Opts.Text("--model", "FILE", "the tagger (default: models/KIND.tagger)");
+        var evalXpos = Xpos();
+        eval.Options.Add(model);
+        eval.Options.Add(evalXpos);
+        eval.SetAction(p => Eval(p.GetValue(evalKind)!, p.GetValue(evalData)!, p.GetValue(model), p.GetValue(evalXpos), stdout, stderr));
+
+        var annotate = new Command("annotate", "each line's words, POS tags and entity spans as JSONL");
+        var input = Opts.Required(annotate, "--input", "FILE", "a text file, one example per line");
+        var annotateOut = Opts.Required(annotate, "--out", "FILE", "where to write the JSONL");
+        var nerModel = Opts.Text("--ner-model", "FILE", "the NER tagger (default: models/ner.tagger)");
+        var posModel = Opts.Text("--pos-model", "FILE", "the POS tagger (default: models/pos.tagger)");
+        annotate.Options.Add(nerModel);
+        annotate.Options.Add(posModel);
+        annotate.SetAction(p => AnnotateFile(p.GetValue(input)!, p.GetValue(annotateOut)!, p.GetValue(nerModel), p.GetValue(posModel), stderr));
+
+        return new Command("tag", "the POS and NER taggers: train, evaluate, annotate") { train, eval, annotate };
     }
 
-    private static string Kind(Args args)
+    private static Option<string> Kind(Command command)
     {
-        var kind = args.Required("kind", "pos or ner");
-        return kind is "pos" or "ner" ? kind : throw new CliError($"--kind: expected pos or ner, got '{kind}'");
+        var option = Opts.Choice("--kind", "which tagger (required)", null, "pos", "ner");
+        command.Options.Add(option);
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(option) is null) r.AddError("missing --kind (pos or ner)");
+        });
+        return option;
     }
+
+    private static Option<bool> Xpos() => Opts.Flag("--xpos", "Penn Treebank tags (XPOS) instead of universal ones (UPOS)");
 
     private static List<TaggedSentence> Read(string kind, string path, bool xpos)
     {
@@ -52,19 +92,18 @@ public static class TagCommand
         return r.IsOk ? r.ResultValue.ToList() : throw new CliError(r.ErrorValue);
     }
 
-    private static int Train(Args args, TextWriter stdout, TextWriter stderr)
+    private static int Train(TrainSettings settings, TextWriter stdout, TextWriter stderr)
     {
-        var kind = Kind(args);
-        var root = DataRoot.Resolve(args.Optional("data"));
+        var kind = settings.Kind;
+        var root = DataRoot.Resolve(settings.Data);
         var defaults = TaggerTrainingOptionsModule.defaults(kind == "pos" ? TaggerKind.PosTagger : TaggerKind.NerTagger);
-        var iterations = args.Int("iterations", defaults.Iterations, min: 1);
-        var seed = args.UInt64("seed", defaults.Seed);
-        var ensemble = args.Int("ensemble", defaults.Ensemble, min: 1);
-        var bits = args.Int("bucket-bits", defaults.BucketBits, min: 10);
-        var xpos = args.Optional("xpos") is not null;
-        var output = args.Optional("out") ?? Path.Combine(Directory.GetCurrentDirectory(), "models", kind + ".tagger");
-        var noClusters = args.Optional("no-clusters") is not null;
-        args.EnsureAllUsed("tag train");
+        var iterations = settings.Iterations ?? defaults.Iterations;
+        var seed = settings.Seed;
+        var ensemble = settings.Ensemble ?? defaults.Ensemble;
+        var bits = settings.BucketBits ?? defaults.BucketBits;
+        var xpos = settings.Xpos;
+        var output = settings.Out ?? Path.Combine(Directory.GetCurrentDirectory(), "models", kind + ".tagger");
+        var noClusters = settings.NoClusters;
 
         var (trainFile, devFile) = kind == "pos"
             ? (Path.Combine(root, "ud_english_ewt", "en_ewt-ud-train.conllu.gz"), Path.Combine(root, "ud_english_ewt", "en_ewt-ud-dev.conllu"))
@@ -166,13 +205,9 @@ public static class TagCommand
         return result;
     }
 
-    private static int Eval(Args args, TextWriter stdout, TextWriter stderr)
+    private static int Eval(string kind, string data, string? modelPath, bool xpos, TextWriter stdout, TextWriter stderr)
     {
-        var kind = Kind(args);
-        var data = args.Required("data", "a CoNLL-U (pos) or CoNLL-2003/IOB2 (ner) file");
-        var model = TaggerModels.Load(kind, args.Optional("model"));
-        var xpos = args.Optional("xpos") is not null;
-        args.EnsureAllUsed("tag eval");
+        var model = TaggerModels.Load(kind, modelPath);
         var gold = Read(kind, data, xpos);
         // Speed in the steady state: tiered compilation re-compiles the hot loops in the background during the
         // first passes (on one pinned core that halves the figure), so warm up for a second before timing.
@@ -202,13 +237,10 @@ public static class TagCommand
         return 0;
     }
 
-    private static int AnnotateFile(Args args, TextWriter stderr)
+    private static int AnnotateFile(string input, string output, string? nerModel, string? posModel, TextWriter stderr)
     {
-        var input = args.Required("input", "a text file, one example per line");
-        var output = args.Required("out", "where to write the JSONL");
-        var ner = TaggerModels.Load("ner", args.Optional("ner-model"));
-        var pos = TaggerModels.Load("pos", args.Optional("pos-model"));
-        args.EnsureAllUsed("tag annotate");
+        var ner = TaggerModels.Load("ner", nerModel);
+        var pos = TaggerModels.Load("pos", posModel);
         var lines = TextFile.nonEmptyLines(input);
         if (lines.IsError) throw new CliError(lines.ErrorValue);
         var tmp = output + ".tmp";

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Masking.Experiments.Cli;
 using Masking.Facade;
 
@@ -9,37 +10,44 @@ namespace Masking.Experiments.Commands;
 /// </summary>
 public static class TokenizerCommand
 {
-    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Larger vocabularies than GPT-2's are never meant, and the trainer's merge table grows with the size.</summary>
+    public const int MaxVocabSize = 262_144;
+
+    public static Command Build(TextWriter stdout, TextWriter stderr)
     {
-        var verb = args.Positional.Count > 1 ? args.Positional[1] : throw new CliError("tokenizer: expected `train` or `encode`");
-        switch (verb)
-        {
-            case "train":
-            {
-                var input = args.Required("input", "a text file to learn from");
-                var size = args.Int("vocab-size", 8000, min: 261);
-                var sentinels = args.Int("sentinels", 100, min: 0);
-                var minFrequency = args.Int("min-frequency", 2, min: 1);
-                var output = args.Required("out", "where to write the vocabulary (JSON)");
-                args.EnsureAllUsed("tokenizer train");
-                var t = TextTokenizer.TrainBpe(Inputs.Lines(input).Select(l => l + "\n"), size, sentinels, minFrequency);
-                t.Save(output);
-                stderr.WriteLine($"tokenizer train: {t.VocabSize} tokens written to {output}");
-                return 0;
-            }
-            case "encode":
-            {
-                var text = args.Required("text", "the text to tokenize");
-                var dataOption = args.Optional("data");
-                var tokenizer = Inputs.Tokenizer(args.Optional("tokenizer"), () => DataRoot.Resolve(dataOption));
-                args.EnsureAllUsed("tokenizer encode");
-                var e = tokenizer.Encode(text);
-                for (var i = 0; i < e.Ids.Count; i++)
-                    stdout.WriteLine($"{e.Ids[i]}\t{(e.WordStarts[i] ? "word-start" : "")}\t{tokenizer.TokenText(e.Ids[i]).Replace("\n", "\\n")}");
-                return 0;
-            }
-            default:
-                throw new CliError($"tokenizer: unknown verb '{verb}'; known: train, encode");
-        }
+        var train = new Command("train", "learn a byte-level BPE vocabulary from a text file (deterministic)");
+        var input = Opts.Required(train, "--input", "FILE", "a text file to learn from");
+        var size = Opts.Int("--vocab-size", 8000, "the vocabulary's size, specials and sentinels included", min: 261, max: MaxVocabSize);
+        var sentinels = Opts.Int("--sentinels", 100, "sentinel tokens (<extra_id_N>) for span-replacing policies", min: 0, max: 10_000);
+        var minFrequency = Opts.Int("--min-frequency", 2, "a pair must occur this often to be merged", min: 1);
+        foreach (var o in new Option[] { size, sentinels, minFrequency }) train.Options.Add(o);
+        var output = Opts.Required(train, "--out", "FILE", "where to write the vocabulary (JSON)");
+        train.SetAction(p => Train(p.GetValue(input)!, p.GetValue(size), p.GetValue(sentinels), p.GetValue(minFrequency), p.GetValue(output)!, stderr));
+
+        var encode = new Command("encode", "show a text's tokens: id, whether it starts a word, its text");
+        var text = Opts.Required(encode, "--text", "TEXT", "the text to tokenize");
+        var tokenizer = Opts.Text("--tokenizer", "gpt2|gpt2-files[:DIR]|bpe:FILE", "the tokenizer", "gpt2");
+        encode.Options.Add(tokenizer);
+        var data = CommonOptions.Data(encode);
+        encode.SetAction(p => Encode(p.GetValue(text)!, p.GetValue(tokenizer), p.GetValue(data), stdout));
+
+        return new Command("tokenizer", "train a byte-level BPE vocabulary, or show how a text is tokenized") { train, encode };
+    }
+
+    private static int Train(string input, int size, int sentinels, int minFrequency, string output, TextWriter stderr)
+    {
+        var t = TextTokenizer.TrainBpe(Inputs.Lines(input).Select(l => l + "\n"), size, sentinels, minFrequency);
+        t.Save(output);
+        stderr.WriteLine($"tokenizer train: {t.VocabSize} tokens written to {output}");
+        return 0;
+    }
+
+    private static int Encode(string text, string? tokenizerSpec, string? dataOption, TextWriter stdout)
+    {
+        var tokenizer = Inputs.Tokenizer(tokenizerSpec, () => DataRoot.Resolve(dataOption));
+        var e = tokenizer.Encode(text);
+        for (var i = 0; i < e.Ids.Count; i++)
+            stdout.WriteLine($"{e.Ids[i]}\t{(e.WordStarts[i] ? "word-start" : "")}\t{tokenizer.TokenText(e.Ids[i]).Replace("\n", "\\n")}");
+        return 0;
     }
 }

@@ -1,130 +1,269 @@
+using System.CommandLine;
 using Masking.Experiments.Cli;
 using Masking.Experiments.Training;
-using TorchSharp;
+using Masking.Model;
 
 namespace Masking.Experiments.Commands;
 
 /// <summary>
-/// <c>masking pretrain | intermediate | finetune | evaluate</c>. Each stage writes a run directory (--out);
-/// running the same command again resumes an interrupted run from its last checkpoint.
+/// <c>masking pretrain | intermediate | finetune | evaluate | learn-policy</c>. Each stage writes a run directory
+/// (--out); running the same command again resumes an interrupted run from its last checkpoint. Every option is
+/// checked against its range while the command line is parsed, before a run directory is written.
 /// </summary>
 public static class TrainCommands
 {
-    public static int Run(string stage, Args args, TextWriter stderr)
+    private static readonly RunConfig Defaults = new() { Stage = "" };
+
+    /// <summary>Past these the model or the batch no longer fits any machine this runs on.</summary>
+    private const int MaxLength = 16_384;
+    private const int MaxVocabSize = 262_144;
+
+    /// <summary>The options all three training stages share, with the stage's defaults.</summary>
+    private sealed record Training(
+        Option<int> Steps, Option<int> BatchSize, Option<double> LearningRate, Option<double> Warmup, Option<double> WeightDecay,
+        Option<double> LabelSmoothing, Option<double> Clip, Option<int> MaxSourceLength, Option<int> MaxTargetLength, Option<ulong> Seed,
+        Option<int> CheckpointEvery, Option<int> LogEvery, Option<string> Out, CommonOptions.Compute Compute)
     {
-        var env = Environment(args, stderr);
-        if (stage == "evaluate")
+        public static Training AddTo(Command command, int steps, double learningRate)
         {
-            int? Optional(string name) => args.Optional(name) is not null ? args.Int(name, 0, min: 1) : null;
-            var options = new ModelEvaluation.Options(
-                args.Required("from", "a finetune run directory (or a Hugging Face BART directory with --task)"),
-                args.Optional("split") ?? "test", args.Int("beam", 4, min: 1), args.Optional("out"), Optional("max-examples"),
-                args.Optional("task"), Optional("max-source-length"), Optional("max-target-length"),
-                Choice(args, "choice", "rank", "generate"), Choice(args, "choice-normalisation", "mean", "sum"));
-            args.EnsureAllUsed("evaluate");
-            return ModelEvaluation.Run(options, env);
+            Option[] options =
+            [
+                Opts.Int("--steps", steps, "optimisation steps", min: 1, max: 100_000_000),
+                Opts.Int("--batch-size", Defaults.BatchSize, "examples a step", min: 1, max: 65_536),
+                Opts.Double("--lr", learningRate, "AdamW's peak learning rate", min: 0, max: 10),
+                Opts.Double("--warmup", Defaults.WarmupFraction, "the share of steps the learning rate warms up over", min: 0, max: 1),
+                Opts.Double("--weight-decay", Defaults.WeightDecay, "AdamW's decoupled weight decay", min: 0, max: 10),
+                Opts.Double("--label-smoothing", Defaults.LabelSmoothing, "label smoothing of the cross-entropy", min: 0, max: 1, maxExclusive: true),
+                Opts.Double("--clip", Defaults.ClipNorm, "the gradient norm is clipped to this (0: no clipping)", min: 0),
+                Opts.Int("--max-source-length", Defaults.MaxSourceLength, "tokens of a source, longer ones cut", min: 3, max: MaxLength),
+                Opts.Int("--max-target-length", Defaults.MaxTargetLength, "tokens of a target, longer ones cut", min: 2, max: MaxLength),
+                Opts.Seed(),
+                Opts.Int("--checkpoint-every", Defaults.CheckpointEvery, "steps between checkpoints", min: 1),
+                Opts.Int("--log-every", Defaults.LogEvery, "steps between lines of metrics.jsonl", min: 1),
+                Opts.Text("--out", "DIR", "the run directory to write (required)"),
+            ];
+            foreach (var o in options) command.Options.Add(o);
+            var outDir = (Option<string>)options[^1];
+            command.Validators.Add(r =>
+            {
+                if (r.GetResult(outDir) is null) r.AddError("missing --out (the run directory to write)");
+            });
+            Option<T> At<T>(int i) => (Option<T>)options[i];
+            return new Training(At<int>(0), At<int>(1), At<double>(2), At<double>(3), At<double>(4), At<double>(5), At<double>(6), At<int>(7),
+                At<int>(8), At<ulong>(9), At<int>(10), At<int>(11), outDir, CommonOptions.Compute.AddTo(command));
         }
 
-        var defaults = new RunConfig { Stage = stage };
-        var run = new RunConfig
+        public RunConfig Apply(RunConfig run, ParseResult p) => run with
         {
-            Stage = stage,
-            From = stage == "pretrain" ? null : Path.GetFullPath(args.Required("from", "the run directory this stage starts from (or a Hugging Face BART directory)")),
-            Preset = stage == "pretrain" ? args.Optional("preset") ?? "tiny" : "inherited",
-            PreNorm = stage == "pretrain" && args.Optional("pre-norm") is not null,
-            Dropout = stage == "pretrain" && args.Optional("dropout") is not null ? args.Double("dropout", 0.1, min: 0) : null,
-            Corpus = stage == "finetune" ? "" : CorpusOption(args, stage),
-            Policy = stage == "finetune" ? null : args.Optional("policy") ?? (stage == "pretrain" ? "orig" : throw new CliError("intermediate: expected --policy SPEC")),
-            Task = stage == "finetune" ? args.Required("task", "the task to fine-tune on") : null,
-            Scorer = stage == "intermediate" && args.Optional("scorer") is { } scorer ? Path.GetFullPath(scorer) : null,
-            Steps = args.Int("steps", stage == "finetune" ? 2000 : 1000, min: 1),
-            TrainFraction = stage == "finetune" ? args.Double("train-fraction", 1.0, min: 1e-6) : 1.0,
-            MaxTrainExamples = stage == "finetune" && args.Optional("max-train-examples") is not null ? args.Int("max-train-examples", 0, min: 1) : null,
-            MaxDevExamples = stage == "finetune" && args.Optional("max-dev-examples") is not null ? args.Int("max-dev-examples", 0, min: 1) : null,
-            BatchSize = args.Int("batch-size", defaults.BatchSize, min: 1),
-            LearningRate = args.Double("lr", stage == "finetune" ? 3e-4 : defaults.LearningRate, min: 0),
-            WarmupFraction = args.Double("warmup", defaults.WarmupFraction, min: 0),
-            WeightDecay = args.Double("weight-decay", defaults.WeightDecay, min: 0),
-            LabelSmoothing = args.Double("label-smoothing", defaults.LabelSmoothing, min: 0),
-            ClipNorm = args.Double("clip", defaults.ClipNorm, min: 0),
-            MaxSourceLength = args.Int("max-source-length", defaults.MaxSourceLength, min: 3),
-            MaxTargetLength = args.Int("max-target-length", defaults.MaxTargetLength, min: 2),
-            VocabSize = stage == "pretrain" ? args.Int("vocab-size", defaults.VocabSize, min: 400) : 0,
-            Seed = args.UInt64("seed", 0),
-            CheckpointEvery = args.Int("checkpoint-every", defaults.CheckpointEvery, min: 1),
-            LogEvery = args.Int("log-every", defaults.LogEvery, min: 1),
-            EvalEvery = stage == "finetune" ? args.Int("eval-every", defaults.EvalEvery, min: 1) : 0,
-            Patience = stage == "finetune" ? args.Int("patience", defaults.Patience, min: 1) : 0,
-            Choice = stage == "finetune" ? Choice(args, "choice", "rank", "generate") ?? defaults.Choice : defaults.Choice,
-            ChoiceNormalisation = stage == "finetune" ? Choice(args, "choice-normalisation", "mean", "sum") ?? defaults.ChoiceNormalisation : defaults.ChoiceNormalisation,
+            Steps = p.GetValue(Steps),
+            BatchSize = p.GetValue(BatchSize),
+            LearningRate = p.GetValue(LearningRate),
+            WarmupFraction = p.GetValue(Warmup),
+            WeightDecay = p.GetValue(WeightDecay),
+            LabelSmoothing = p.GetValue(LabelSmoothing),
+            ClipNorm = p.GetValue(Clip),
+            MaxSourceLength = p.GetValue(MaxSourceLength),
+            MaxTargetLength = p.GetValue(MaxTargetLength),
+            Seed = p.GetValue(Seed),
+            CheckpointEvery = p.GetValue(CheckpointEvery),
+            LogEvery = p.GetValue(LogEvery),
         };
-        var dir = new RunDirectory(args.Required("out", "the run directory to write"));
-        args.EnsureAllUsed(stage);
-        return stage switch
+
+        public RunDirectory Directory(ParseResult p) => new(p.GetValue(Out)!);
+    }
+
+    public static Command Pretrain(TextWriter stderr)
+    {
+        var command = new Command("pretrain", "train a language model from scratch: a byte-level BPE vocabulary, then denoising");
+        var preset = Opts.Choice("--preset", "the model's size", Defaults.Preset, [.. ModelConfigModule.presets.Select(p => p.Item1)]);
+        var preNorm = Opts.Flag("--pre-norm", "layer norm before each sublayer (pre-norm) instead of after it");
+        var dropout = Opts.OptionalDouble("--dropout", "dropout probability (default: the preset's)", min: 0, max: 1, maxExclusive: true);
+        var corpus = Corpus(command, "world-background");
+        var policy = Opts.Text("--policy", "SPEC", "the denoising policy", "orig");
+        var vocabSize = Opts.Int("--vocab-size", Defaults.VocabSize, "the BPE vocabulary learned from the corpus", min: 400, max: MaxVocabSize);
+        foreach (var o in new Option[] { preset, preNorm, dropout, policy, vocabSize }) command.Options.Add(o);
+        var training = Training.AddTo(command, steps: Defaults.Steps, Defaults.LearningRate);
+        command.SetAction(p => Stages.Pretrain(training.Apply(new RunConfig
         {
-            "pretrain" => Stages.Pretrain(run, dir, env),
-            "intermediate" => Stages.Intermediate(run, dir, env),
-            _ => Stages.Finetune(run, dir, env),
-        };
+            Stage = "pretrain",
+            Preset = p.GetValue(preset)!,
+            PreNorm = p.GetValue(preNorm),
+            Dropout = p.GetValue(dropout),
+            Corpus = CorpusValue(p.GetValue(corpus)!),
+            Policy = p.GetValue(policy),
+            VocabSize = p.GetValue(vocabSize),
+            EvalEvery = 0,
+            Patience = 0,
+        }, p), training.Directory(p), training.Compute.Read(p, stderr)));
+        return command;
+    }
+
+    public static Command Intermediate(TextWriter stderr)
+    {
+        var command = new Command("intermediate", "intermediate pre-training: continue denoising a model on a corpus with a masking policy");
+        var from = From(command);
+        var policy = Opts.Required(command, "--policy", "SPEC", "the masking policy; see `masking policies`");
+        var corpus = Corpus(command, "world-target");
+        var scorer = Opts.Text("--scorer", "LEARN_POLICY_RUN", "a learn-policy run whose span scorer drives the `scored` policy");
+        command.Options.Add(scorer);
+        var training = Training.AddTo(command, steps: Defaults.Steps, Defaults.LearningRate);
+        command.SetAction(p => Stages.Intermediate(training.Apply(new RunConfig
+        {
+            Stage = "intermediate",
+            From = Path.GetFullPath(p.GetValue(from)!),
+            Preset = "inherited",
+            Corpus = CorpusValue(p.GetValue(corpus)!),
+            Policy = p.GetValue(policy),
+            Scorer = p.GetValue(scorer) is { } s ? Path.GetFullPath(s) : null,
+            VocabSize = 0,
+            EvalEvery = 0,
+            Patience = 0,
+        }, p), training.Directory(p), training.Compute.Read(p, stderr)));
+        return command;
+    }
+
+    public static Command Finetune(TextWriter stderr)
+    {
+        var command = new Command("finetune", "fine-tune on a task, keeping the checkpoint that scores best on dev");
+        var from = From(command);
+        var task = Opts.Required(command, "--task", "TASK", "the task to fine-tune on");
+        var trainFraction = Opts.Double("--train-fraction", 1.0, "the share of the training set used", min: 1e-6, max: 1);
+        var maxTrain = Opts.OptionalInt("--max-train-examples", "at most this many training examples", min: 1);
+        var maxDev = Opts.OptionalInt("--max-dev-examples", "at most this many dev examples in each evaluation", min: 1);
+        var evalEvery = Opts.Int("--eval-every", Defaults.EvalEvery, "steps between dev evaluations", min: 1);
+        var patience = Opts.Int("--patience", Defaults.Patience, "stop after this many evaluations without a better dev score", min: 1);
+        var choice = ChoiceOption(Defaults.Choice);
+        var normalisation = NormalisationOption(Defaults.ChoiceNormalisation);
+        foreach (var o in new Option[] { trainFraction, maxTrain, maxDev, evalEvery, patience, choice, normalisation }) command.Options.Add(o);
+        var training = Training.AddTo(command, steps: 2000, learningRate: 3e-4);
+        command.SetAction(p => Stages.Finetune(training.Apply(new RunConfig
+        {
+            Stage = "finetune",
+            From = Path.GetFullPath(p.GetValue(from)!),
+            Preset = "inherited",
+            Corpus = "",
+            Task = p.GetValue(task),
+            TrainFraction = p.GetValue(trainFraction),
+            MaxTrainExamples = p.GetValue(maxTrain),
+            MaxDevExamples = p.GetValue(maxDev),
+            EvalEvery = p.GetValue(evalEvery),
+            Patience = p.GetValue(patience),
+            Choice = p.GetValue(choice)!,
+            ChoiceNormalisation = p.GetValue(normalisation)!,
+            VocabSize = 0,
+        }, p), training.Directory(p), training.Compute.Read(p, stderr)));
+        return command;
+    }
+
+    public static Command Evaluate(TextWriter stderr)
+    {
+        var command = new Command("evaluate",
+            "a finetune run's model on a split (or, with --task, a Hugging Face BART directory that is not a finetune run): predictions and scores");
+        var from = Opts.Required(command, "--from", "RUN|HF_DIR", "a finetune run directory (or a Hugging Face BART directory with --task)");
+        var split = Opts.Choice("--split", "the split to evaluate", "test", "train", "dev", "test");
+        var beam = Opts.Int("--beam", 4, "beams of the decoder", min: 1, max: 1024);
+        var outDir = Opts.Text("--out", "DIR", "where to write predictions and scores (default: the run directory)");
+        var maxExamples = Opts.OptionalInt("--max-examples", "at most this many examples", min: 1);
+        var task = Opts.Text("--task", "TASK", "the task (for a model that is not a finetune run)");
+        var maxSource = Opts.OptionalInt("--max-source-length", "tokens of a source (for a model that is not a finetune run)", min: 3, max: MaxLength);
+        var maxTarget = Opts.OptionalInt("--max-target-length", "tokens of a target (for a model that is not a finetune run)", min: 2, max: MaxLength);
+        var choice = ChoiceOption(null);
+        var normalisation = NormalisationOption(null);
+        foreach (var o in new Option[] { split, beam, outDir, maxExamples, task, maxSource, maxTarget, choice, normalisation }) command.Options.Add(o);
+        var compute = CommonOptions.Compute.AddTo(command);
+        command.SetAction(p =>
+        {
+            var env = compute.Read(p, stderr);
+            return ModelEvaluation.Run(new ModelEvaluation.Options(p.GetValue(from)!, p.GetValue(split)!, p.GetValue(beam), p.GetValue(outDir),
+                p.GetValue(maxExamples), p.GetValue(task), p.GetValue(maxSource), p.GetValue(maxTarget), p.GetValue(choice),
+                p.GetValue(normalisation)), env);
+        });
+        return command;
     }
 
     /// <summary><c>masking learn-policy --kind supervised|meta --task TASK --from LM_RUN --out DIR</c>.</summary>
-    public static int LearnPolicy(Args args, TextWriter stderr)
+    public static Command LearnPolicy(TextWriter stderr)
     {
-        var env = Environment(args, stderr);
-        var kind = args.Required("kind", "supervised or meta");
-        if (kind is not ("supervised" or "meta")) throw new CliError($"--kind: expected supervised or meta, got '{kind}'");
-        var defaults = new LearnPolicyOptions { Kind = kind, Task = "", From = "" };
-        var options = defaults with
+        var defaults = new LearnPolicyOptions { Kind = "supervised", Task = "", From = "" };
+        var command = new Command("learn-policy",
+            "learn a span scorer for the `scored` policy: with supervision (context, answer) or by meta-learning (context, question, answer); then intermediate --policy scored --scorer DIR");
+        var kind = Opts.Choice("--kind", "supervised or meta (required)", null, "supervised", "meta");
+        command.Options.Add(kind);
+        command.Validators.Add(r =>
         {
-            Task = args.Required("task", "the task whose supervision the policy learns from"),
-            From = args.Required("from", "a pretrain or intermediate run: its vocabulary (and, for meta, its model)"),
-            Corpus = CorpusOption(args, "intermediate"),
-            Steps = args.Int("steps", kind == "supervised" ? 600 : 200, min: kind == "meta" ? 0 : 1),
-            LearningRate = args.Double("lr", defaults.LearningRate, min: 0),
-            InnerLearningRate = args.Double("inner-lr", defaults.InnerLearningRate, min: 0),
-            Budget = args.Double("budget", defaults.Budget, min: 0),
-            Gradient = args.Optional("meta-gradient") ?? defaults.Gradient,
-            TrainAlong = args.Optional("train-lm-along") is not null,
-            Init = args.Optional("init") is { } init ? Path.GetFullPath(init) : null,
-            EvalEvery = args.Int("eval-every", defaults.EvalEvery, min: 1),
-            Patience = args.Int("patience", defaults.Patience, min: 1),
-            Seed = args.UInt64("seed", 0),
-            Encoder = args.Optional("encoder") ?? defaults.Encoder,
-            TrainEmbeddings = args.Optional("train-embeddings") is not null,
-            InnerSteps = args.Int("inner-steps", defaults.InnerSteps, min: 1),
-        };
-        if (options.Encoder is not ("scratch" or "lm")) throw new CliError($"--encoder: expected scratch or lm, got '{options.Encoder}'");
-        if (options.Gradient is not ("exact" or "first-order")) throw new CliError($"--meta-gradient: expected exact or first-order, got '{options.Gradient}'");
-        var dir = new RunDirectory(args.Required("out", "the run directory to write"));
-        args.EnsureAllUsed("learn-policy");
-        return PolicyLearning.Run(options, dir, env);
-    }
-
-    /// <summary>One of two words, or null when the option is not given.</summary>
-    private static string? Choice(Args args, string name, string first, string second) =>
-        args.Optional(name) switch
+            if (r.GetResult(kind) is null) r.AddError("missing --kind (supervised or meta)");
+        });
+        var task = Opts.Required(command, "--task", "TASK", "the task whose supervision the policy learns from");
+        var from = Opts.Required(command, "--from", "RUN|HF_DIR", "a pretrain or intermediate run: its vocabulary (and, for meta, its model)");
+        var outDir = Opts.Required(command, "--out", "DIR", "the run directory to write");
+        var corpus = Corpus(command, defaults.Corpus);
+        var steps = Opts.OptionalInt("--steps", "scorer updates (default: supervised 600, meta 200; meta takes 0)", min: 0, max: 100_000_000);
+        var lr = Opts.Double("--lr", defaults.LearningRate, "the scorer's learning rate", min: 0, max: 10);
+        var innerLr = Opts.Double("--inner-lr", defaults.InnerLearningRate, "meta: the inner steps' learning rate", min: 0, max: 10);
+        var innerSteps = Opts.Int("--inner-steps", defaults.InnerSteps, "meta: how many (MLM, task) pairs of inner steps are unrolled", min: 1, max: 100);
+        var budget = Opts.Double("--budget", defaults.Budget, "meta: the share of tokens the mask spends", min: 0, max: 1);
+        var gradient = Opts.Choice("--meta-gradient", "meta: the exact (second-order) gradient or its first-order approximation", defaults.Gradient,
+            "exact", "first-order");
+        var trainAlong = Opts.Flag("--train-lm-along", "meta: the language model trains alongside the policy instead of being reset every meta-step");
+        var init = Opts.Text("--init", "SCORER_RUN", "another learn-policy run whose scorer is the starting point");
+        var evalEvery = Opts.Int("--eval-every", defaults.EvalEvery, "steps between dev evaluations", min: 1);
+        var patience = Opts.Int("--patience", defaults.Patience, "stop after this many evaluations without a better dev score", min: 1);
+        var seed = Opts.Seed();
+        var encoder = Opts.Choice("--encoder", "lm: the language model's encoder (embeddings frozen); scratch: a small new one", defaults.Encoder,
+            "lm", "scratch");
+        var trainEmbeddings = Opts.Flag("--train-embeddings", "with --encoder lm: train its token embeddings too");
+        foreach (var o in new Option[] { steps, lr, innerLr, innerSteps, budget, gradient, trainAlong, init, evalEvery, patience, seed, encoder, trainEmbeddings })
+            command.Options.Add(o);
+        command.Validators.Add(r =>
         {
-            null => null,
-            var v when v == first || v == second => v,
-            var v => throw new CliError($"--{name}: expected {first} or {second}, got '{v}'"),
-        };
-
-    private static string CorpusOption(Args args, string stage)
-    {
-        var corpus = args.Optional("corpus") ?? (stage == "pretrain" ? "world-background" : "world-target");
-        return Corpora.IsNamed(corpus) ? corpus : Path.GetFullPath(corpus);
+            if (r.GetValue(kind) == "supervised" && r.GetValue(steps) == 0) r.AddError("--steps expects an integer ≥ 1 with --kind supervised, got '0'");
+        });
+        var compute = CommonOptions.Compute.AddTo(command);
+        command.SetAction(p =>
+        {
+            var env = compute.Read(p, stderr);
+            var k = p.GetValue(kind)!;
+            var options = defaults with
+            {
+                Kind = k,
+                Task = p.GetValue(task)!,
+                From = p.GetValue(from)!,
+                Corpus = CorpusValue(p.GetValue(corpus)!),
+                Steps = p.GetValue(steps) ?? (k == "supervised" ? 600 : 200),
+                LearningRate = p.GetValue(lr),
+                InnerLearningRate = p.GetValue(innerLr),
+                Budget = p.GetValue(budget),
+                Gradient = p.GetValue(gradient)!,
+                TrainAlong = p.GetValue(trainAlong),
+                Init = p.GetValue(init) is { } i ? Path.GetFullPath(i) : null,
+                EvalEvery = p.GetValue(evalEvery),
+                Patience = p.GetValue(patience),
+                Seed = p.GetValue(seed),
+                Encoder = p.GetValue(encoder)!,
+                TrainEmbeddings = p.GetValue(trainEmbeddings),
+                InnerSteps = p.GetValue(innerSteps),
+            };
+            return PolicyLearning.Run(options, new RunDirectory(p.GetValue(outDir)!), env);
+        });
+        return command;
     }
 
-    /// <summary>--device cpu|cuda (cuda when available), --threads N, --data DIR.</summary>
-    public static StageEnvironment Environment(Args args, TextWriter stderr)
+    private static Option<string> From(Command command) =>
+        Opts.Required(command, "--from", "RUN|HF_DIR", "the run directory this stage starts from (or a Hugging Face BART directory)");
+
+    private static Option<string> Corpus(Command command, string defaultValue)
     {
-        var deviceName = args.Optional("device") ?? (torch.cuda.is_available() ? "cuda" : "cpu");
-        if (deviceName is not ("cpu" or "cuda")) throw new CliError($"--device: expected cpu or cuda, got '{deviceName}'");
-        if (deviceName == "cuda" && !torch.cuda.is_available()) throw new CliError("--device cuda: no CUDA device is available here");
-        var threads = args.Int("threads", 0, min: 0);
-        if (threads > 0) torch.set_num_threads(threads);
-        var data = args.Optional("data");
-        return new StageEnvironment(deviceName == "cuda" ? torch.CUDA : torch.CPU, stderr, !Console.IsErrorRedirected, data);
+        var option = Opts.Text("--corpus", "NAME|FILE",
+            "world-background, world-target, wikitext:RELATIVE (a WikiText raw file under the data root) or a text file, one passage a line", defaultValue);
+        command.Options.Add(option);
+        return option;
     }
+
+    private static string CorpusValue(string corpus) => Corpora.IsNamed(corpus) ? corpus : Path.GetFullPath(corpus);
+
+    private static Option<string> ChoiceOption(string? defaultValue) =>
+        Opts.Choice("--choice", "questions with options: rank every option by likelihood, or generate and compare", defaultValue, "rank", "generate");
+
+    private static Option<string> NormalisationOption(string? defaultValue) =>
+        Opts.Choice("--choice-normalisation", "rank's score: mean log-probability per target token, or their sum", defaultValue, "mean", "sum");
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -16,15 +17,28 @@ public static class WorldCommand
 {
     private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static int Run(Args args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Beyond this the world takes minutes and gigabytes to build, and no experiment here needs it.</summary>
+    public const int MaxPeople = 100_000;
+
+    public const int MaxParaphrases = 100;
+
+    public static Command Build(TextWriter stdout, TextWriter stderr)
     {
         var defaults = WorldConfigModule.defaults;
-        var config = new WorldConfig(
-            args.UInt64("seed", defaults.Seed),
-            args.Int("people", defaults.People, min: 4),
-            args.Int("paraphrases", defaults.Paraphrases, min: 1));
-        var outDir = args.Required("out", "a directory to write the world to");
-        args.EnsureAllUsed("world");
+        var command = new Command("world", "write the generated world: its two corpora, the target's salient spans and its tasks as KILT JSONL");
+        var seed = Opts.Seed(defaults.Seed, "the world's seed");
+        var people = Opts.Int("--people", defaults.People, "how many people the world has", min: 4, max: MaxPeople);
+        var paraphrases = Opts.Int("--paraphrases", defaults.Paraphrases, "how many ways each fact is stated", min: 1, max: MaxParaphrases);
+        command.Options.Add(seed);
+        command.Options.Add(people);
+        command.Options.Add(paraphrases);
+        var outDir = Opts.Required(command, "--out", "DIR", "a directory to write the world to");
+        command.SetAction(p => Run(new WorldConfig(p.GetValue(seed), p.GetValue(people), p.GetValue(paraphrases)), p.GetValue(outDir)!, stdout, stderr));
+        return command;
+    }
+
+    private static int Run(WorldConfig config, string outDir, TextWriter stdout, TextWriter stderr)
+    {
 
         var world = WorldTasks.build(config);
         Directory.CreateDirectory(outDir);
