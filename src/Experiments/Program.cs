@@ -9,6 +9,7 @@ public static class Program
     {
         NativeAllocator.KeepFreedMemory();
         Training.FaultInjection.StartGcStressIfAsked();
+        Interruption.Install();
         // A large buffer: `masking mask` writes one line per example.
         using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
         var code = CommandLine.Run(argv, stdout, Console.Error);

@@ -80,6 +80,11 @@ public static class CommandLine
             stderr.WriteLine($"masking: {e.Message}");
             return 2;
         }
+        catch (Training.RunInterrupted e)
+        {
+            stderr.WriteLine($"masking: {e.Message}");
+            return 130;
+        }
     }
 
     /// <summary>The first problem with the command line, in the command line's own words.</summary>

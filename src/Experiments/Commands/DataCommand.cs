@@ -52,7 +52,7 @@ public static class DataCommand
         // Downloads write: the data root must be given, never guessed (../shared/data is read-only).
         var root = dataOption ?? Environment.GetEnvironmentVariable("MASKING_DATA")
             ?? throw new CliError("data download: pass --data DIR (or set MASKING_DATA) to say where files go");
-        Directory.CreateDirectory(root);
+        root = OutputPaths.Directory(root, "--data");
         var tasks = task == "all" ? manifest.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList() : [task];
         foreach (var t in tasks)
             if (!manifest.ContainsKey(t))

@@ -118,7 +118,7 @@ public static class GridCommand
         };
         var outDir = Path.GetFullPath(launch.Out ?? Path.Combine("runs", config.Name));
         var (backend, dryRun, data) = (launch.Backend, launch.DryRun, launch.Data);
-        Directory.CreateDirectory(outDir);
+        OutputPaths.Directory(outDir, "--out");
         // The cells read the config from the run directory, so a later edit of the source file cannot change a
         // running grid; the --parallel/--threads overrides are part of it.
         var frozen = Path.Combine(outDir, "grid.json");
@@ -183,7 +183,8 @@ public static class GridCommand
     private static int RunCell(string configPath, string outDir, string id, string? logPath, int? threadsOption, string? data, TextWriter stderr)
     {
         var config = GridConfig.Load(configPath);
-        outDir = Path.GetFullPath(outDir);
+        outDir = OutputPaths.Directory(outDir, "--out");
+        if (logPath is not null) logPath = OutputPaths.File(logPath, "--log");
         var cell = GridPlan.Cells(config).FirstOrDefault(c => c.Id == id) ?? throw new CliError($"--cell: no cell '{id}' in {configPath}");
         using var logFile = logPath is null ? null : new StreamWriter(logPath, append: true) { AutoFlush = true };
         var log = (TextWriter?)logFile ?? stderr;

@@ -24,7 +24,11 @@ public static class HfCommand
         var source = new Argument<string>("HF_DIR") { Description = "a Hugging Face BART directory (config.json, model.safetensors, vocab.json, merges.txt)" };
         import.Arguments.Add(source);
         var importOut = Opts.Required(import, "--out", "RUN", "the run directory to write");
-        import.SetAction(p => Import(Path.GetFullPath(p.GetValue(source)!), new RunDirectory(p.GetValue(importOut)!), stdout, stderr));
+        import.SetAction(p =>
+        {
+            using var dir = new RunDirectory(p.GetValue(importOut)!);
+            return Import(Path.GetFullPath(p.GetValue(source)!), dir, stdout, stderr);
+        });
 
         var export = new Command("export", "a run's model as a directory Hugging Face's from_pretrained loads");
         var from = Opts.Required(export, "--from", "RUN", "a finished run directory (or a Hugging Face BART directory)");
@@ -58,7 +62,7 @@ public static class HfCommand
     private static int Export(string from, string outDir, TextWriter stdout, TextWriter stderr)
     {
         if (outDir == from) throw new CliError($"--out: {outDir} is the directory being exported; expected another one");
-        if (File.Exists(outDir)) throw new CliError($"{outDir}:0: expected a directory to write the model to, found a file");
+        OutputPaths.Directory(outDir, "--out");
         var model = ModelSource.Open(from, torch.CPU);
         if (!model.LabelsStartWithBos)
             stderr.WriteLine("hf export: this model was trained with Masking's labels (… </s>, no <s> first); its config.json forces no token, so Hugging Face's generate decodes as Masking does");

@@ -102,7 +102,7 @@ public static class TagCommand
         var ensemble = settings.Ensemble ?? defaults.Ensemble;
         var bits = settings.BucketBits ?? defaults.BucketBits;
         var xpos = settings.Xpos;
-        var output = settings.Out ?? Path.Combine(Directory.GetCurrentDirectory(), "models", kind + ".tagger");
+        var output = OutputPaths.File(settings.Out ?? Path.Combine(Directory.GetCurrentDirectory(), "models", kind + ".tagger"), "--out");
         var noClusters = settings.NoClusters;
 
         var (trainFile, devFile) = kind == "pos"
@@ -239,6 +239,7 @@ public static class TagCommand
 
     private static int AnnotateFile(string input, string output, string? nerModel, string? posModel, TextWriter stderr)
     {
+        output = OutputPaths.File(output, "--out");
         var ner = TaggerModels.Load("ner", nerModel);
         var pos = TaggerModels.Load("pos", posModel);
         var lines = TextFile.nonEmptyLines(input);

@@ -36,6 +36,7 @@ public static class TokenizerCommand
 
     private static int Train(string input, int size, int sentinels, int minFrequency, string output, TextWriter stderr)
     {
+        output = OutputPaths.File(output, "--out");
         var t = TextTokenizer.TrainBpe(Inputs.Lines(input).Select(l => l + "\n"), size, sentinels, minFrequency);
         t.Save(output);
         stderr.WriteLine($"tokenizer train: {t.VocabSize} tokens written to {output}");

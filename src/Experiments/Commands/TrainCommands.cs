@@ -69,7 +69,13 @@ public static class TrainCommands
             LogEvery = p.GetValue(LogEvery),
         };
 
-        public RunDirectory Directory(ParseResult p) => new(p.GetValue(Out)!);
+        /// <summary>Runs a stage in its run directory, which is unlocked when the stage returns.</summary>
+        public int Run(ParseResult p, TextWriter stderr, Func<RunDirectory, StageEnvironment, int> stage)
+        {
+            var env = Compute.Read(p, stderr);
+            using var dir = new RunDirectory(p.GetValue(Out)!);
+            return stage(dir, env);
+        }
     }
 
     public static Command Pretrain(TextWriter stderr)
@@ -83,7 +89,7 @@ public static class TrainCommands
         var vocabSize = Opts.Int("--vocab-size", Defaults.VocabSize, "the BPE vocabulary learned from the corpus", min: 400, max: MaxVocabSize);
         foreach (var o in new Option[] { preset, preNorm, dropout, policy, vocabSize }) command.Options.Add(o);
         var training = Training.AddTo(command, steps: Defaults.Steps, Defaults.LearningRate);
-        command.SetAction(p => Stages.Pretrain(training.Apply(new RunConfig
+        command.SetAction(p => training.Run(p, stderr, (dir, env) => Stages.Pretrain(training.Apply(new RunConfig
         {
             Stage = "pretrain",
             Preset = p.GetValue(preset)!,
@@ -94,7 +100,7 @@ public static class TrainCommands
             VocabSize = p.GetValue(vocabSize),
             EvalEvery = 0,
             Patience = 0,
-        }, p), training.Directory(p), training.Compute.Read(p, stderr)));
+        }, p), dir, env)));
         return command;
     }
 
@@ -107,7 +113,7 @@ public static class TrainCommands
         var scorer = Opts.Text("--scorer", "LEARN_POLICY_RUN", "a learn-policy run whose span scorer drives the `scored` policy");
         command.Options.Add(scorer);
         var training = Training.AddTo(command, steps: Defaults.Steps, Defaults.LearningRate);
-        command.SetAction(p => Stages.Intermediate(training.Apply(new RunConfig
+        command.SetAction(p => training.Run(p, stderr, (dir, env) => Stages.Intermediate(training.Apply(new RunConfig
         {
             Stage = "intermediate",
             From = Path.GetFullPath(p.GetValue(from)!),
@@ -118,7 +124,7 @@ public static class TrainCommands
             VocabSize = 0,
             EvalEvery = 0,
             Patience = 0,
-        }, p), training.Directory(p), training.Compute.Read(p, stderr)));
+        }, p), dir, env)));
         return command;
     }
 
@@ -136,7 +142,7 @@ public static class TrainCommands
         var normalisation = NormalisationOption(Defaults.ChoiceNormalisation);
         foreach (var o in new Option[] { trainFraction, maxTrain, maxDev, evalEvery, patience, choice, normalisation }) command.Options.Add(o);
         var training = Training.AddTo(command, steps: 2000, learningRate: 3e-4);
-        command.SetAction(p => Stages.Finetune(training.Apply(new RunConfig
+        command.SetAction(p => training.Run(p, stderr, (dir, env) => Stages.Finetune(training.Apply(new RunConfig
         {
             Stage = "finetune",
             From = Path.GetFullPath(p.GetValue(from)!),
@@ -151,7 +157,7 @@ public static class TrainCommands
             Choice = p.GetValue(choice)!,
             ChoiceNormalisation = p.GetValue(normalisation)!,
             VocabSize = 0,
-        }, p), training.Directory(p), training.Compute.Read(p, stderr)));
+        }, p), dir, env)));
         return command;
     }
 
@@ -243,7 +249,8 @@ public static class TrainCommands
                 TrainEmbeddings = p.GetValue(trainEmbeddings),
                 InnerSteps = p.GetValue(innerSteps),
             };
-            return PolicyLearning.Run(options, new RunDirectory(p.GetValue(outDir)!), env);
+            using var dir = new RunDirectory(p.GetValue(outDir)!);
+            return PolicyLearning.Run(options, dir, env);
         });
         return command;
     }

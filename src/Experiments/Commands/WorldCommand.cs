@@ -39,9 +39,9 @@ public static class WorldCommand
 
     private static int Run(WorldConfig config, string outDir, TextWriter stdout, TextWriter stderr)
     {
+        outDir = OutputPaths.Directory(outDir, "--out");
 
         var world = WorldTasks.build(config);
-        Directory.CreateDirectory(outDir);
         WriteLines(Path.Combine(outDir, "background.txt"), world.BackgroundCorpus.Select(p => p.Text));
         WriteLines(Path.Combine(outDir, "target.txt"), world.TargetCorpus.Select(p => p.Text));
         WriteLines(Path.Combine(outDir, "target.spans.jsonl"), world.TargetCorpus.Select(p => JsonSerializer.Serialize(new

@@ -43,7 +43,7 @@ public static class CellRunner
             Stage = stage, BatchSize = config.BatchSize, MaxSourceLength = config.MaxSourceLength, MaxTargetLength = config.MaxTargetLength,
             LogEvery = 10, CheckpointEvery = 50,
         };
-        var dir = new RunDirectory(CellDir(outDir, cell));
+        using var dir = new RunDirectory(CellDir(outDir, cell));
         switch (cell.Kind)
         {
             case CellKind.Pretrain:

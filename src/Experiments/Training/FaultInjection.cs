@@ -15,9 +15,29 @@ public static class FaultInjection
     public const string StepVariable = "MASKING_KILL_AT_STEP";
     public const string GcStressVariable = "MASKING_GC_STRESS";
     public const string OnceVariable = "MASKING_KILL_ONCE";
+    public const string InterruptVariable = "MASKING_INTERRUPT_AT_STEP";
 
     private static readonly long KillStep =
         long.TryParse(Environment.GetEnvironmentVariable(StepVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : -1;
+
+    private static readonly long InterruptStep =
+        long.TryParse(Environment.GetEnvironmentVariable(InterruptVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : -1;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int SendSignal(int pid, int signal);
+
+    /// <summary>
+    /// With <c>MASKING_INTERRUPT_AT_STEP=N</c>, the process sends itself SIGINT (as Ctrl-C does) when step N is done,
+    /// and waits until the handler has seen it, so that the loop stops at that step on any machine.
+    /// </summary>
+    public static void StepDone(long step)
+    {
+        if (InterruptStep < 0 || step != InterruptStep) return;
+        const int sigint = 2;
+        SendSignal(Environment.ProcessId, sigint);
+        var clock = Stopwatch.StartNew();
+        while (!Interruption.Requested && clock.Elapsed.TotalSeconds < 30) Thread.Sleep(1);
+    }
 
     /// <summary>Called after the checkpoint of <paramref name="step"/> has been renamed into place.</summary>
     public static void CheckpointWritten(long step)

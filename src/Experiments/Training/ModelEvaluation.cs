@@ -17,6 +17,7 @@ public static class ModelEvaluation
     {
         var (fromPath, splitName, beam, outPath, maxExamples) = (options.From, options.Split, options.Beam, options.Out, options.MaxExamples);
         var from = new RunDirectory(fromPath);
+        var outDir = OutputPaths.Directory(outPath ?? Path.Combine(from.Path, "eval-" + splitName), "--out");
         RunConfig run;
         if (File.Exists(from.ConfigFile))
             run = RunConfig.FromJson(File.ReadAllText(from.ConfigFile)) ?? throw new InputError($"{from.ConfigFile}:1: expected a run configuration");
@@ -44,8 +45,6 @@ public static class ModelEvaluation
         var pairs = Microsoft.FSharp.Collections.ListModule.OfSeq(examples.Select((e, i) => Tuple.Create(predictions[i], e.Targets)));
         var scores = task.Metrics.Select(m => (Key: MetricModule.key(m), Value: MetricModule.score(m, pairs))).DistinctBy(s => s.Key).ToList();
 
-        var outDir = outPath ?? Path.Combine(from.Path, "eval-" + splitName);
-        Directory.CreateDirectory(outDir);
         Prediction.Write(Path.Combine(outDir, "predictions.jsonl"), examples, predictions);
         var result = new Dictionary<string, object> { ["task"] = task.Name, ["split"] = splitName, ["count"] = examples.Count, ["beam"] = beam, ["sources_cut"] = cut.SourcesCut };
         if (examples.Any(e => !e.Options.IsEmpty))

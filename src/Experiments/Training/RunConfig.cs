@@ -54,5 +54,10 @@ public sealed record RunConfig
 
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 
-    public static RunConfig? FromJson(string json) => JsonSerializer.Deserialize<RunConfig>(json, Options);
+    /// <summary>Null for text that is not a run configuration (a truncated file, say).</summary>
+    public static RunConfig? FromJson(string json)
+    {
+        try { return JsonSerializer.Deserialize<RunConfig>(json, Options); }
+        catch (JsonException) { return null; }
+    }
 }

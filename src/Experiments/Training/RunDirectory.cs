@@ -8,8 +8,9 @@ namespace Masking.Experiments.Training;
 /// as Hugging Face keeps one (see <see cref="HuggingFace.ModelDirectory"/>): config.json (BartConfig),
 /// model.safetensors (written when the stage finishes; fine-tuning writes its best dev checkpoint there) and the
 /// tokenizer; then predictions.jsonl and final.json. Every file is written to a temporary name and renamed.
+/// An open run directory is locked (run.lock): a second process on the same run is refused, not interleaved.
 /// </summary>
-public sealed class RunDirectory
+public sealed class RunDirectory : IDisposable
 {
     /// <summary>How a run's JSON files (final.json, metrics.json, predictions) are written: text as it is, not
     /// \u-escaped.</summary>
@@ -27,6 +28,13 @@ public sealed class RunDirectory
     public string VocabFile => System.IO.Path.Combine(Path, HuggingFace.ModelDirectory.ByteBpeFile);
     public string FinalFile => System.IO.Path.Combine(Path, "final.json");
     public string PredictionsFile => System.IO.Path.Combine(Path, "predictions.jsonl");
+    public string LockFile => System.IO.Path.Combine(Path, "run.lock");
+
+    /// <summary>Who holds the lock, for the message a second process gets (the lock file itself cannot be read
+    /// while it is held).</summary>
+    private string OwnerFile => System.IO.Path.Combine(Path, "run.owner");
+
+    private FileStream? _lock;
 
     /// <summary>
     /// Starts a run or takes one up again: a directory with the same run.json resumes; one with another
@@ -39,6 +47,8 @@ public sealed class RunDirectory
 
     private bool Open<T>(T config, string json, Func<string, T?> read) where T : class
     {
+        OutputPaths.Directory(Path, "--out");
+        Lock();
         Directory.CreateDirectory(System.IO.Path.Combine(Path, "checkpoints"));
         if (File.Exists(ConfigFile))
         {
@@ -55,6 +65,29 @@ public sealed class RunDirectory
         }
         WriteAtomically(ConfigFile, json + "\n");
         return false;
+    }
+
+    /// <summary>An exclusive lock for as long as this process works on the run (released by Dispose, or by the
+    /// system when the process ends, however it ends).</summary>
+    private void Lock()
+    {
+        if (_lock is not null) return;
+        try
+        {
+            _lock = new FileStream(LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            var owner = File.Exists(OwnerFile) ? File.ReadAllText(OwnerFile).Trim() : "another process";
+            throw new InputError($"{LockFile}:0: expected no other process on this run directory, but {owner} holds it; wait for it to finish, or use another --out");
+        }
+        WriteAtomically(OwnerFile, $"process {Environment.ProcessId}\n");
+    }
+
+    public void Dispose()
+    {
+        _lock?.Dispose();
+        _lock = null;
     }
 
     private static string Differences<T>(T a, T b) =>
@@ -100,17 +133,31 @@ public sealed class RunDirectory
     public void TruncateMetricsAfter(long step)
     {
         if (!File.Exists(MetricsFile)) return;
-        var kept = File.ReadAllLines(MetricsFile).Where(l => StepOf(l) <= step).ToArray();
-        WriteAtomically(MetricsFile, kept.Length == 0 ? "" : string.Join("\n", kept) + "\n");
+        var lines = File.ReadAllLines(MetricsFile);
+        var kept = new List<string>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var lineStep = StepOf(lines[i]);
+            // A kill while a line was appended leaves it torn: the last line may be cut off, no other.
+            if (lineStep is null && i == lines.Length - 1) break;
+            if (lineStep is null) throw new InputError($"{MetricsFile}:{i + 1}: expected a JSON object with a \"step\" (the log is damaged; delete the run directory to start again)");
+            if (lineStep <= step) kept.Add(lines[i]);
+        }
+        WriteAtomically(MetricsFile, kept.Count == 0 ? "" : string.Join("\n", kept) + "\n");
         _writer = null; // it keeps no file open: each event is appended and closed
         if (Directory.Exists(TensorBoardDirectory)) Directory.Delete(TensorBoardDirectory, recursive: true);
         foreach (var line in kept) WriteScalars(line);
     }
 
-    private static long StepOf(string line)
+    private static long? StepOf(string line)
     {
-        using var doc = System.Text.Json.JsonDocument.Parse(line);
-        return doc.RootElement.GetProperty("step").GetInt64();
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(line);
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && doc.RootElement.TryGetProperty("step", out var s) && s.TryGetInt64(out var v) ? v : null;
+        }
+        catch (System.Text.Json.JsonException) { return null; }
     }
 
     public static void WriteAtomically(string path, string content)

@@ -39,7 +39,8 @@ public sealed class Trainer(ModelState state, RunConfig run, RunDirectory dir, I
         var norm = FlatAdamWModule.clip(run.ClipNorm, _flat);
         var value = loss.item<float>();
         if (!double.IsFinite(value) || !double.IsFinite(norm))
-            throw new TrainingDiverged($"step {step}: the loss is {value} and the gradient norm {norm}; the last good checkpoint is {dir.LastCheckpoint}");
+            throw new TrainingDiverged($"step {step}: the loss is {value} and the gradient norm {norm}; "
+                + (File.Exists(dir.LastCheckpoint) ? $"the last good checkpoint is {dir.LastCheckpoint}" : "no checkpoint was written yet"));
         state.Optimizer = FlatAdamWModule.step(_settings, lr, _flat, state.Optimizer);
         FlatAdamWModule.zeroGrad(_flat);
         return new StepResult(value, norm, batch.TargetTokens);
@@ -64,6 +65,7 @@ public sealed class Trainer(ModelState state, RunConfig run, RunDirectory dir, I
             if (resumedMeta.TryGetValue("loss_sum", out var sum)) _sinceLog = double.Parse(sum, CultureInfo.InvariantCulture);
             if (resumedMeta.TryGetValue("loss_count", out var n)) _logged = int.Parse(n, CultureInfo.InvariantCulture);
         }
+        using var loop = Interruption.Loop();
         for (var step = start; step < total; step++)
         {
             var lr = Schedule.linear(run.LearningRate, warmup, total, step);
@@ -84,7 +86,10 @@ public sealed class Trainer(ModelState state, RunConfig run, RunDirectory dir, I
                 _logged = 0;
             }
             var stop = AfterStep?.Invoke(done) ?? false;
-            if (done % run.CheckpointEvery == 0 || done == total || stop) SaveLast(done);
+            FaultInjection.StepDone(done);
+            var interrupted = Interruption.Requested && done < total && !stop;
+            if (done % run.CheckpointEvery == 0 || done == total || stop || interrupted) SaveLast(done);
+            if (interrupted) throw new RunInterrupted(done);
             if (stop) break;
         }
         return _lastLoss;
