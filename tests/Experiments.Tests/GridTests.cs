@@ -82,14 +82,25 @@ public class GridConfigTests
     [InlineData("{\n  \"name\": \"x\",\n  \"arms\": [{\"name\": \"none\"}],\n  \"tasks\": [\"world-cqa\"],\n  \"stepz\": 3\n}", ":5:", "stepz")]
     [InlineData("{\n  \"name\": \"x\",\n  \"arms\": [{\"name\": \"none\"}],\n  \"tasks\": [\"world-cqa\"],\n  \"seeds\": \"three\"\n}", ":5:", "")]
     [InlineData("{\n  \"name\": \"x\",\n  \"tasks\": [\"world-cqa\"]\n}", ":", "arms")]
-    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"a\", \"policy\": \"scored\", \"scorer\": \"nope\"}], \"tasks\": [\"world-cqa\"]}", ":0:", "scorer names no learned policy")]
-    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"a\", \"policy\": \"ssm:p=\"}], \"tasks\": [\"world-cqa\"]}", ":0:", "arms: 'a'")]
-    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"no-such-task\"]}", ":0:", "unknown task")]
-    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-cqa\"], \"retries\": -1}", ":0:", "retries")]
-    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-cqa\"], \"finetune\": {\"max_target_lengths\": {\"world-bio\": 64}}}", ":0:", "'world-bio' is not one of the grid's tasks")]
-    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-bio\"], \"finetune\": {\"max_target_lengths\": {\"world-bio\": 1}}}", ":0:", "expected at least 2")]
-    [InlineData("{\"name\": \"x\", \"learned_policies\": [{\"name\": \"s\", \"kind\": \"supervised\", \"task\": \"world-cqa\", \"encoder\": \"bert\"}], \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-cqa\"]}", ":0:", "encoder expected lm or scratch")]
+    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"a\", \"policy\": \"scored\", \"scorer\": \"nope\"}], \"tasks\": [\"world-cqa\"]}", ":1:", "scorer names no learned policy")]
+    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"a\", \"policy\": \"ssm:p=\"}], \"tasks\": [\"world-cqa\"]}", ":1:", "arms: 'a'")]
+    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"no-such-task\"]}", ":1:", "unknown task")]
+    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-cqa\"], \"retries\": -1}", ":1:", "retries")]
+    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-cqa\"], \"finetune\": {\"max_target_lengths\": {\"world-bio\": 64}}}", ":1:", "'world-bio' is not one of the grid's tasks")]
+    [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-bio\"], \"finetune\": {\"max_target_lengths\": {\"world-bio\": 1}}}", ":1:", "expected at least 2")]
+    [InlineData("{\"name\": \"x\", \"learned_policies\": [{\"name\": \"s\", \"kind\": \"supervised\", \"task\": \"world-cqa\", \"encoder\": \"bert\"}], \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-cqa\"]}", ":1:", "encoder expected lm or scratch")]
     [InlineData("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], ", ":1:", "")]
+    // Problems found after reading name the field's own line; .NET's type names never show.
+    [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"retries\": -1\n}", ":5:", "retries")]
+    [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"finetune\": {\n\"eval_every\": 0}\n}", ":6:", "finetune.eval_every: expected at least 1, got 0")]
+    [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"vocab_size\": 0\n}", ":5:", "vocab_size: expected at least 400, got 0")]
+    [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"batch_size\": -1\n}", ":5:", "batch_size: expected at least 1, got -1")]
+    [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"pretrain\": {\"steps\": 0}\n}", ":5:", "pretrain.steps: expected at least 1, got 0")]
+    [InlineData("{\n\"name\": \"x\",\n\"model\": \"tiny\",\n\"arms\": [{\"name\": \"none\"}],\n\"model\": \"micro\",\n\"tasks\": [\"world-cqa\"]\n}", ":5:", "model: expected each field once (first on line 3)")]
+    [InlineData("{\n\"name\": \"x\",\n\"model\": null,\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"]\n}", ":3:", "model: expected a value, found null")]
+    [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"seeds\": \"three\"\n}", ":5:", "seeds: expected an integer")]
+    [InlineData("{\n\"name\": \"x\",\n\"learned_policies\": [\n{\"name\": \"a\", \"kind\": \"supervised\", \"task\": \"world-cqa\", \"init\": \"b\"},\n{\"name\": \"b\", \"kind\": \"supervised\", \"task\": \"world-cqa\",\n\"init\": \"a\"}],\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"]\n}", ":4:", "init goes round in a cycle (a → b → a)")]
+    [InlineData("{\n\"name\": \"x\",\n\"learned_policies\": [\n{\"name\": \"a\", \"kind\": \"supervised\", \"task\": \"world-cqa\"},\n{\"name\": \"a\", \"kind\": \"meta\", \"task\": \"world-cqa\"}],\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"]\n}", ":4:", "learned_policies: 'a': name used twice")]
     public void Malformed_configs_exit_2_naming_file_and_line(string json, string line, string what)
     {
         var path = CliRunner.TempFile(json, ".json");
@@ -97,6 +108,7 @@ public class GridConfigTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(path + line, r.Stderr);
         Assert.Contains(what, r.Stderr);
+        Assert.DoesNotContain("System.", r.Stderr);
         Assert.Single(r.Stderr.Trim().Split('\n'));
     }
 

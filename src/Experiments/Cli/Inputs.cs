@@ -8,6 +8,10 @@ public static class Inputs
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>One example a line: a line longer than this is not text meant for these commands (or is
+    /// /dev/zero), and is refused before it fills memory.</summary>
+    public const int MaxLineBytes = 1 << 20;
+
     /// <summary>The lines of a UTF-8 text file; invalid bytes are an error naming the line.</summary>
     public static IEnumerable<string> Lines(string path)
     {
@@ -26,7 +30,12 @@ public static class Inputs
                 atStart = false;
                 line.SetLength(0);
             }
-            else if (b >= 0) line.WriteByte((byte)b);
+            else if (b >= 0)
+            {
+                if (line.Length == MaxLineBytes)
+                    throw new CliError($"{path}:{lineNumber + 1}: expected lines of at most {MaxLineBytes >> 20} MiB (one example a line)");
+                line.WriteByte((byte)b);
+            }
             if (b < 0) yield break;
         }
     }

@@ -37,6 +37,10 @@ public static class TokenizerCommand
     private static int Train(string input, int size, int sentinels, int minFrequency, string output, TextWriter stderr)
     {
         output = OutputPaths.File(output, "--out");
+        // Below this the vocabulary would still hold every byte, and come out larger than asked for.
+        var smallest = Masking.Tokenizers.ByteBpeModelModule.firstByteId(sentinels) + 256;
+        if (size < smallest)
+            throw new CliError($"--vocab-size expects at least {smallest} with --sentinels {sentinels} (the special tokens, the sentinels and the 256 bytes), got '{size}'");
         var t = TextTokenizer.TrainBpe(Inputs.Lines(input).Select(l => l + "\n"), size, sentinels, minFrequency);
         t.Save(output);
         stderr.WriteLine($"tokenizer train: {t.VocabSize} tokens written to {output}");

@@ -168,6 +168,9 @@ public sealed record GridConfig
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         WriteIndented = true,
+        MaxDepth = 64,
+        // "model": null is refused for a field that is not nullable (elements of lists are checked in Problem).
+        RespectNullableAnnotations = true,
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, Options);
@@ -183,27 +186,59 @@ public sealed record GridConfig
     public static GridConfig Load(string path)
     {
         if (!File.Exists(path)) throw new InputError($"{path}:0: expected a grid config file (JSON)");
+        var text = File.ReadAllText(path);
+        var lines = ConfigLines.Read(path, text);
         GridConfig? config;
         try
         {
-            config = JsonSerializer.Deserialize<GridConfig>(File.ReadAllText(path), Options);
+            config = JsonSerializer.Deserialize<GridConfig>(text, Options);
         }
         catch (JsonException e)
         {
-            var line = (e.LineNumber ?? 0) + 1;
-            var what = e.Message.Split(" Path:")[0].Split(". LineNumber")[0];
-            throw new InputError($"{path}:{line}: {what}");
+            throw new InputError($"{path}:{(e.LineNumber ?? 0) + 1}: {ConfigLines.Explain(e)}");
         }
         if (config is null) throw new InputError($"{path}:1: expected a JSON object");
         var problem = config.Problem();
-        return problem is null ? config : throw new InputError($"{path}:0: {problem}");
+        if (problem is null) return config;
+        var field = ConfigLines.FieldOf(problem, list => list == "arms"
+            ? config.Arms.Select(a => a.Name).ToList()
+            : config.LearnedPolicies.Select(p => p.Name).ToList());
+        throw new InputError($"{path}:{lines.Of(field)}: {problem}");
+    }
+
+    /// <summary>Every number against the range the command line gives the same setting (0 steps, a batch of -1 and
+    /// the like would otherwise fail inside a cell, or divide by zero).</summary>
+    private string? Ranges()
+    {
+        var least = new List<(string Field, double Value, double Least)>
+        {
+            ("batch_size", BatchSize, 1), ("max_source_length", MaxSourceLength, 3), ("max_target_length", MaxTargetLength, 2),
+            ("intermediate.steps", Intermediate.Steps, 1), ("intermediate.lr", Intermediate.Lr, 0),
+            ("finetune.steps", Finetune.Steps, 1), ("finetune.eval_every", Finetune.EvalEvery, 1), ("finetune.patience", Finetune.Patience, 1),
+            ("finetune.lr", Finetune.Lr, 0), ("finetune.fraction_seeds", Finetune.FractionSeeds, 1),
+            ("evaluation.beam", Evaluation.Beam, 1), ("analysis_sentences", AnalysisSentences, 0),
+        };
+        if (Init is null) least.AddRange([("vocab_size", VocabSize, 400), ("pretrain.steps", Pretrain.Steps, 1), ("pretrain.lr", Pretrain.Lr, 0)]);
+        if (Finetune.BatchSize is { } finetuneBatch) least.Add(("finetune.batch_size", finetuneBatch, 1));
+        for (var i = 0; i < LearnedPolicies.Count; i++)
+        {
+            var p = LearnedPolicies[i];
+            least.AddRange([($"learned_policies[{i}].eval_every", p.EvalEvery, 1), ($"learned_policies[{i}].lr", p.Lr, 0), ($"learned_policies[{i}].inner_lr", p.InnerLr, 0)]);
+            if (p.Budget is < 0 or > 1) return $"learned_policies[{i}].budget: expected a number in [0, 1], got {p.Budget}";
+        }
+        foreach (var (field, value, min) in least)
+            if (!(value >= min)) return $"{field}: expected at least {min}, got {value}";
+        if (Init is null && VocabSize > 262_144) return $"vocab_size: expected at most 262144, got {VocabSize}";
+        return null;
     }
 
     /// <summary>What is wrong with the config, or null.</summary>
     public string? Problem()
     {
-        if (Arms.Count == 0) return "expected at least one arm";
-        if (Tasks.Count == 0) return "expected at least one task";
+        if (Arms.Count == 0 || Arms.Any(a => a is null)) return "arms: expected at least one arm, and no null";
+        if (Tasks.Count == 0 || Tasks.Any(t => t is null)) return "tasks: expected at least one task name, and no null";
+        if (LearnedPolicies.Any(p => p is null)) return "learned_policies: expected objects, found null";
+        if (Ranges() is { } outOfRange) return outOfRange;
         if (Seeds < 1) return "seeds: expected at least 1";
         if (IptSeeds < 1) return "ipt_seeds: expected at least 1";
         if (Parallel < 1 || Threads < 1) return "parallel and threads: expected at least 1";
@@ -211,8 +246,12 @@ public sealed record GridConfig
         if (Device is not ("cpu" or "cuda")) return $"device: expected cpu or cuda, got '{Device}'";
         if (Arms.GroupBy(a => a.Name).FirstOrDefault(g => g.Count() > 1) is { } dup) return $"arms: the name '{dup.Key}' is used twice";
         var learned = LearnedPolicies.Select(p => p.Name).ToHashSet();
+        if (LearnedPolicies.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            return $"learned_policies: '{twice.Key}': name used twice";
         foreach (var p in LearnedPolicies)
         {
+            if (p.Name.Any(c => !(char.IsLetterOrDigit(c) || c is '-' or '_' or '.')))
+                return $"learned_policies: '{p.Name}': name expected letters, digits, '-', '_' or '.' (it names directories)";
             if (p.Kind is not ("supervised" or "meta")) return $"learned_policies: '{p.Name}': kind expected supervised or meta, got '{p.Kind}'";
             // A meta policy with no step is the control arm: its initialisation, deployed as meta is.
             var leastSteps = p.Kind == "meta" ? 0 : 1;
@@ -221,6 +260,18 @@ public sealed record GridConfig
             if (p.Encoder is not ("lm" or "scratch")) return $"learned_policies: '{p.Name}': encoder expected lm or scratch, got '{p.Encoder}'";
             if (p.Init is not null && !learned.Contains(p.Init)) return $"learned_policies: '{p.Name}': init names no learned policy ('{p.Init}')";
             if (Masking.Tasks.Registry.find(p.Task).IsError) return $"learned_policies: '{p.Name}': unknown task '{p.Task}'";
+        }
+        // init chains must end: in a → b → a each waits for the other, and no cell of the chain would ever start.
+        var initOf = LearnedPolicies.ToDictionary(p => p.Name, p => p.Init);
+        foreach (var p in LearnedPolicies)
+        {
+            var chain = new List<string> { p.Name };
+            for (var next = p.Init; next is not null && initOf.ContainsKey(next); next = initOf[next])
+            {
+                if (chain.Contains(next))
+                    return $"learned_policies: '{p.Name}': init goes round in a cycle ({string.Join(" → ", chain.Append(next))}); expected a chain that ends in a policy without init";
+                chain.Add(next);
+            }
         }
         foreach (var arm in Arms)
         {

@@ -88,8 +88,18 @@ public static class GridPlan
     /// <summary>Cells grouped into waves: every cell's dependencies lie in earlier waves.</summary>
     public static IReadOnlyList<IReadOnlyList<Cell>> Waves(IReadOnlyList<Cell> cells)
     {
+        // Depths by recursion, so that a cell may depend on one listed after it (a learned policy's init, say).
+        var byId = cells.ToDictionary(c => c.Id);
         var depth = new Dictionary<string, int>();
-        foreach (var c in cells) depth[c.Id] = c.DependsOn.Count == 0 ? 0 : c.DependsOn.Max(d => depth[d]) + 1;
+        int Depth(Cell c, HashSet<string> onPath)
+        {
+            if (depth.TryGetValue(c.Id, out var known)) return known;
+            if (!onPath.Add(c.Id)) throw new InputError($"cell {c.Id} depends on itself (through {string.Join(", ", onPath)})");
+            var d = c.DependsOn.Count == 0 ? 0 : c.DependsOn.Max(x => Depth(byId[x], onPath)) + 1;
+            onPath.Remove(c.Id);
+            return depth[c.Id] = d;
+        }
+        foreach (var c in cells) Depth(c, []);
         return cells.GroupBy(c => depth[c.Id]).OrderBy(g => g.Key).Select(g => (IReadOnlyList<Cell>)g.ToList()).ToList();
     }
 }

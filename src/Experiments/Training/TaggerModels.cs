@@ -20,6 +20,8 @@ public static class TaggerModels
     {
         path ??= Default(kind) ?? throw new InputError($"no {kind} model: pass --model FILE or run `masking tag train --kind {kind}`");
         var m = TaggerFile.load(path);
-        return m.IsOk ? m.ResultValue : throw new InputError(m.ErrorValue);
+        if (m.IsError) throw new InputError(m.ErrorValue);
+        var found = m.ResultValue.Kind.IsPosTagger ? "pos" : "ner";
+        return found == kind ? m.ResultValue : throw new InputError($"{path}:0: expected a {kind} tagger, found a {found} tagger");
     }
 }
