@@ -79,3 +79,43 @@ let ``aliases follow the anchors' knob names`` () =
     let b = resolve "rand:p=0.3"
     let ex = exampleOfSeed 4 100
     Assert.Equal(apply b 1UL ex, apply a 1UL ex)
+
+let private nested n =
+    String.replicate n "mix(" + "rand:1" + String.replicate (n - 1) "):1" + ")"
+
+[<Fact>]
+let ``nesting is limited with the column of the first level too deep, and deep specs fail at once`` () =
+    Assert.True(PolicySpec.resolve specials (nested PolicySpec.MaxDepth) |> Result.isOk)
+    // The 65th mix( starts at index 256.
+    Assert.Contains("at column 257: expected policies nested at most 64 levels deep", errorOf (nested 65))
+    let deep = errorOf (nested 100000)
+    Assert.Contains("nested at most 64 levels deep", deep)
+    // The error quotes the start of the spec, not megabytes of it.
+    Assert.True(deep.Length < 400, deep)
+
+[<Fact>]
+let ``a knob given twice, by its name or an alias, is an error rather than the last value winning`` () =
+    Assert.Contains("at column 12: knob 'p' is given twice", errorOf "rand:p=0.1,p=0.2")
+    Assert.Contains("knob 'p' twice (as 'p' and 'mlm_probability')", errorOf "rand:p=0.1,mlm_probability=0.2")
+    // The same knob in two policies of a mixture is fine.
+    Assert.True(
+        PolicySpec.resolve specials "mix(rand:p=0.1,unit=word:0.5,rand:p=0.2:0.5)"
+        |> Result.isOk
+    )
+
+[<Fact>]
+let ``schedule steps increase as written, so that no entry is unreachable`` () =
+    Assert.Contains("at column 21: expected a start step after 0", errorOf "schedule(rand@0,ssm@0)")
+    Assert.Contains("at column 15: expected a start step after 0", errorOf "schedule(rand,ssm)")
+    Assert.Contains("expected a start step after 1000", errorOf "schedule(ssm@1000,rand@0)")
+    Assert.True(PolicySpec.resolve specials "schedule(rand@0,ssm@1000)" |> Result.isOk)
+
+[<Fact>]
+let ``within takes only labels that annotations carry`` () =
+    Assert.Contains(
+        "at column 13: unknown annotation label 'NOSUCH'; known: PER|ORG|LOC|MISC|DATE|NUMBER|NAME",
+        errorOf "within(rand,NOSUCH)"
+    )
+
+    Assert.Contains("at column 13: expected annotation labels", errorOf "within(rand,|)")
+    Assert.True(PolicySpec.resolve specials "within(rand:p=1,per|date)" |> Result.isOk)

@@ -209,3 +209,13 @@ let ``ssm on WikiText masks one entity or date in every sentence that has one`` 
                 )
 
     Assert.True(sentencesWithEntities > 50, sprintf "only %d sentences with entities" sentencesWithEntities)
+
+[<Fact>]
+let ``a character outside the BMP is one word, never two halves`` () =
+    let words = Annotate.words "Ada 😀 went to Paris."
+    Assert.Equal<string[]>([| "Ada"; "😀"; "went"; "to"; "Paris"; "." |], words |> Array.map fst)
+    Assert.Equal({ Start = 4; End = 6 }, snd words[1])
+
+    for w, _ in Annotate.words "a😀b 𝐀x ☃ 🇫🇷!" do
+        Assert.False(Char.IsLowSurrogate w[0], w)
+        Assert.False(Char.IsHighSurrogate w[w.Length - 1], w)

@@ -82,6 +82,10 @@ public class ScoreCommandTests
         AssertError(["score", "--task", "nq", "--gold", gold, "--pred", extra], $"{extra}:3: expected an id of the gold file");
         var twice = Pred(("1", "a"), ("1", "b"), ("2", "b"));
         AssertError(["score", "--task", "nq", "--gold", gold, "--pred", twice], $"{twice}:2: expected one prediction per id");
+        // A gold id twice would count its question twice.
+        var doubled = Gold(("1", ["a"]), ("2", ["b"]), ("1", ["c"]));
+        AssertError(["score", "--task", "nq", "--gold", doubled, "--pred", Pred(("1", "a"), ("2", "b"))],
+            $"{doubled}:3: expected each id once; \"1\" is on line 1 already");
     }
 
     [Theory]

@@ -299,7 +299,8 @@ module Named =
             info.Knobs
             |> List.tryFind (fun k -> k.Name = name || List.contains name k.Aliases)
 
-        let rec fill (acc: Map<string, KnobValue>) =
+        // seen: each knob's name → the name (or alias) it was given as.
+        let rec fill (acc: Map<string, KnobValue>) (seen: Map<string, string>) =
             function
             | [] -> Ok acc
             | (name, value) :: rest ->
@@ -312,14 +313,23 @@ module Named =
                             name
                             (String.Join(", ", info.Knobs |> List.map (fun k -> k.Name)))
                     )
+                | Some knob when seen.ContainsKey knob.Name ->
+                    Error(
+                        sprintf
+                            "policy '%s' is given knob '%s' twice (as '%s' and '%s')"
+                            info.Name
+                            knob.Name
+                            seen[knob.Name]
+                            name
+                    )
                 | Some knob ->
                     match knob.Check value with
                     | Error e -> Error(sprintf "knob '%s' of policy '%s' %s" knob.Name info.Name e)
-                    | Ok v -> fill (acc.Add(knob.Name, v)) rest
+                    | Ok v -> fill (acc.Add(knob.Name, v)) (seen.Add(knob.Name, name)) rest
 
         let defaults = info.Knobs |> List.map (fun k -> k.Name, k.Default) |> Map.ofList
 
-        fill defaults given
+        fill defaults Map.empty given
         |> Result.bind (fun knobs ->
             try
                 Ok(info.Build specials knobs)

@@ -16,6 +16,15 @@ type PolicySpec =
 module PolicySpec =
     exception private ParseFailure of position: int * message: string
 
+    /// The deepest nesting of mix, schedule, union and within a spec may have. It also bounds the work of naming
+    /// each level by its spec (at most this many times the spec's length).
+    [<Literal>]
+    let MaxDepth = 64
+
+    /// The labels annotations carry: the NER model's CoNLL types, the rules' DATE, NUMBER and NAME (NAME with
+    /// `--annotator rules`), the generated world's. `within` with another label would mask nothing, silently.
+    let knownLabels = [ "PER"; "ORG"; "LOC"; "MISC"; "DATE"; "NUMBER"; "NAME" ]
+
     let rec format (spec: PolicySpec) =
         let join (xs: string seq) = String.Join(",", xs)
 
@@ -49,6 +58,7 @@ module PolicySpec =
     let parse (text: string) : Result<PolicySpec, string> =
         let pos = ref 0
         let fail msg = raise (ParseFailure(pos.Value, msg))
+        let failAt at msg = raise (ParseFailure(at, msg))
 
         let peek () =
             if pos.Value < text.Length then text[pos.Value] else '\000'
@@ -119,9 +129,19 @@ module PolicySpec =
             expect ')'
             List.ofSeq items
 
-        let rec spec () : PolicySpec =
+        // depth: how many combinators enclose this spec.
+        let rec spec (depth: int) : PolicySpec =
+            skip ()
+            let start = pos.Value
             let name = read isIdent "a policy name"
             skip ()
+
+            let combinator =
+                peek () = '('
+                && List.contains (name.ToLowerInvariant()) [ "mix"; "schedule"; "union"; "within" ]
+
+            if combinator && depth >= MaxDepth then
+                failAt start (sprintf "expected policies nested at most %d levels deep" MaxDepth)
 
             match name.ToLowerInvariant(), peek () with
             | "mix", '(' ->
@@ -129,7 +149,7 @@ module PolicySpec =
 
                 let items =
                     commaList (fun () ->
-                        let s = spec ()
+                        let s = spec (depth + 1)
                         skip ()
 
                         if peek () = ':' then
@@ -141,34 +161,68 @@ module PolicySpec =
                 MixSpec items
             | "schedule", '(' ->
                 pos.Value <- pos.Value + 1
+                // Steps increase as written: two entries from one step would leave the first unreachable.
+                let previous = ref -1L
 
                 let items =
                     commaList (fun () ->
-                        let s = spec ()
+                        skip ()
+                        let entryAt = pos.Value
+                        let s = spec (depth + 1)
                         skip ()
 
-                        if peek () = '@' then
-                            pos.Value <- pos.Value + 1
-                            let step = readNumber "a start step"
+                        let step, stepAt =
+                            if peek () = '@' then
+                                pos.Value <- pos.Value + 1
+                                skip ()
+                                let at = pos.Value
+                                let step = readNumber "a start step"
 
-                            if step < 0.0 || step <> Math.Floor step then
-                                fail "expected a whole, non-negative start step"
+                                if step < 0.0 || step <> Math.Floor step then
+                                    fail "expected a whole, non-negative start step"
 
-                            s, int64 step
-                        else
-                            s, 0L)
+                                int64 step, at
+                            else
+                                0L, entryAt
+
+                        if step <= previous.Value then
+                            failAt
+                                stepAt
+                                (sprintf
+                                    "expected a start step after %d (steps increase, e.g. rand@0,ssm@1000)"
+                                    previous.Value)
+
+                        previous.Value <- step
+                        s, step)
 
                 ScheduleSpec items
             | "union", '(' ->
                 pos.Value <- pos.Value + 1
-                UnionSpec(commaList spec)
+                UnionSpec(commaList (fun () -> spec (depth + 1)))
             | "within", '(' ->
                 pos.Value <- pos.Value + 1
-                let inner = spec ()
+                let inner = spec (depth + 1)
                 expect ','
+                skip ()
+                let labelsAt = pos.Value
                 let labels = read isValue "annotation labels such as PER|DATE"
                 expect ')'
-                WithinSpec(inner, labels.Split('|', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray)
+
+                let labels =
+                    labels.Split('|', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
+
+                let isKnown (l: string) =
+                    knownLabels
+                    |> List.exists (fun k -> String.Equals(k, l, StringComparison.OrdinalIgnoreCase))
+
+                match labels |> List.tryFind (isKnown >> not) with
+                | _ when labels.IsEmpty ->
+                    failAt labelsAt (sprintf "expected annotation labels; known: %s" (String.Join("|", knownLabels)))
+                | Some l ->
+                    failAt
+                        labelsAt
+                        (sprintf "unknown annotation label '%s'; known: %s" l (String.Join("|", knownLabels)))
+                | None -> WithinSpec(inner, labels)
             | _ ->
                 let knobs = ResizeArray<string * KnobValue>()
                 // ':' starts knobs only when `ident=` follows; otherwise it is a mixture weight.
@@ -181,7 +235,13 @@ module PolicySpec =
                         let mutable more = true
 
                         while more do
+                            skip ()
+                            let keyAt = pos.Value
                             let key = read isIdent "a knob name"
+
+                            if knobs |> Seq.exists (fun (k, _) -> k = key) then
+                                failAt keyAt (sprintf "knob '%s' is given twice" key)
+
                             expect '='
                             let raw = read isValue (sprintf "a value for knob '%s'" key)
 
@@ -209,7 +269,7 @@ module PolicySpec =
                 NamedSpec(name, List.ofSeq knobs)
 
         try
-            let s = spec ()
+            let s = spec 0
             skip ()
 
             if pos.Value < text.Length then
@@ -217,7 +277,14 @@ module PolicySpec =
 
             Ok s
         with ParseFailure(p, msg) ->
-            Error(sprintf "policy spec '%s': at column %d: %s" text (p + 1) msg)
+            // A spec of megabytes would make a line of megabytes: the column says where.
+            let shown =
+                if text.Length <= 200 then
+                    text
+                else
+                    text.Substring(0, 200) + "…"
+
+            Error(sprintf "policy spec '%s': at column %d: %s" shown (p + 1) msg)
 
     /// Builds the policy a spec describes.
     let rec toPolicy (specials: SpecialTokens) (spec: PolicySpec) : Result<Policy, string> =

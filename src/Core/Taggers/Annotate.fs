@@ -8,8 +8,13 @@ open Masking.Text
 
 /// Word-level tags on raw text, aligned to subword tokens: what `ssm` and the analyses use on real text.
 module Annotate =
+    // A surrogate pair (an emoji, any character outside the BMP) is one symbol: `[^\w\s]` alone would match
+    // each half as a word of its own. Text without surrogates matches exactly as before.
     let private wordPattern =
-        Regex(@"\w+(?:[-'’.]\w+)*|[^\w\s]", RegexOptions.Compiled ||| RegexOptions.CultureInvariant)
+        Regex(
+            @"\w+(?:[-'’.]\w+)*|[\uD800-\uDBFF][\uDC00-\uDFFF]|[^\w\s]",
+            RegexOptions.Compiled ||| RegexOptions.CultureInvariant
+        )
 
     /// Words of a text with their character ranges (CoNLL-like: punctuation split off).
     let words (text: string) : (string * Span)[] =
@@ -17,6 +22,27 @@ module Annotate =
                m.Value,
                { Start = m.Index
                  End = m.Index + m.Length } |]
+
+    /// The words inside each span, words and spans both sorted by start and disjoint: in one pass, what filtering
+    /// every word by every span gives (that was quadratic on one long line of many sentences).
+    let private wordsWithin (ws: (string * Span)[]) (spans: Span[]) : (string * Span)[][] =
+        let result = Array.zeroCreate spans.Length
+        let mutable i = 0
+
+        for k in 0 .. spans.Length - 1 do
+            let s = spans[k]
+
+            while i < ws.Length && (snd ws[i]).Start < s.Start do
+                i <- i + 1
+
+            let first = i
+
+            while i < ws.Length && (snd ws[i]).End <= s.End do
+                i <- i + 1
+
+            result[k] <- ws[first .. i - 1]
+
+        result
 
     /// Each subword token's word index (the word holding the token's first character), or -1.
     let tokenToWord (wordSpans: Span[]) (tokenOffsets: Span[]) =
@@ -33,8 +59,7 @@ module Annotate =
         let sentences = Sentences.split text
 
         let perSentence =
-            sentences
-            |> Array.map (fun s -> words text |> Array.filter (fun (_, w) -> w.Start >= s.Start && w.End <= s.End))
+            wordsWithin (words text) sentences
             |> Array.filter (fun ws -> ws.Length > 0)
             |> List.ofArray
 
@@ -78,10 +103,8 @@ module Annotate =
         let sentences = Sentences.split text
 
         let tagged =
-            sentences
-            |> Array.collect (fun s ->
-                let inside = ws |> Array.filter (fun (_, w) -> w.Start >= s.Start && w.End <= s.End)
-
+            wordsWithin ws sentences
+            |> Array.collect (fun inside ->
                 if inside.Length = 0 then
                     [||]
                 else

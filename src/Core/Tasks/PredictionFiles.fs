@@ -16,7 +16,22 @@ module PredictionFiles =
             | first :: _ -> id, node.Line, stringField path "answer" first
             | [] -> fail path node.Line "expected at least one entry in \"output\" with the predicted \"answer\"")
 
+    /// A gold id twice would count its question twice (and score one prediction against both).
+    let private requireUniqueIds (path: string) =
+        let firstLine = System.Collections.Generic.Dictionary<string, int>()
+
+        for node in Readers.jsonLines path do
+            let id = idField path node
+
+            match firstLine.TryGetValue id with
+            | true, line -> fail path node.Line "expected each id once; \"%s\" is on line %d already" id line
+            | _ -> firstLine[id] <- node.Line
+
     /// `masking score`: KILT-format gold and prediction JSONL files.
     let score (task: TaskInfo) (goldPath: string) (predPath: string) : Result<ScoreReport, string> =
-        TaskExample.attempt Readers.kilt goldPath
+        TaskExample.attempt
+            (fun p ->
+                requireUniqueIds p
+                Readers.kilt p)
+            goldPath
         |> Result.bind (fun gold -> TaskExample.attempt (fun p -> Scoring.scoreExamples task p gold (read p)) predPath)
