@@ -92,19 +92,8 @@ public static class Opts
     public static Option<bool> Flag(string name, string description) =>
         new(name) { Description = description, Arity = ArgumentArity.Zero };
 
-    /// <summary>true or false, written out.</summary>
-    public static Option<bool?> Boolean(string name, string description) =>
-        new(name)
-        {
-            Description = description, HelpName = "true|false",
-            CustomParser = r =>
-            {
-                var s = Token(r);
-                if (s is "true" or "false") return s == "true";
-                r.AddError($"{name}: expected true or false, got '{s}'");
-                return null;
-            },
-        };
+    /// <summary>true or false, written out (a word option: the library's bool would leave "maybe" unread).</summary>
+    public static Option<string> Boolean(string name, string description) => Choice(name, description, null, "true", "false");
 
     /// <summary>"a or b", "a, b or c".</summary>
     public static string Words(IReadOnlyList<string> values) =>

@@ -46,7 +46,7 @@ public static class GenerateCommand
         var compute = CommonOptions.Compute.AddTo(command);
         command.SetAction(p => Run(p.GetValue(from)!, p.GetValue(input)!,
             new Overrides(p.GetValue(maxLength), p.GetValue(maxNewTokens), p.GetValue(minLength), p.GetValue(beam), p.GetValue(lengthPenalty),
-                p.GetValue(earlyStopping), p.GetValue(noRepeat), p.GetValue(noCache)),
+                p.GetValue(earlyStopping) is { } early ? early == "true" : null, p.GetValue(noRepeat), p.GetValue(noCache)),
             p.GetValue(batchSize), compute.Read(p, stderr), stdout, stderr));
         return command;
     }

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Masking.Experiments.Training;
+using Xunit;
+
+namespace Masking.Experiments.Tests.Robustness;
+
+/// <summary>Two processes on one run, Ctrl-C, and damaged run files: each ends in a clear line and a run that
+/// resumes to the bytes of an uninterrupted one.</summary>
+public class RunDirectoryTests
+{
+    private static string[] Pretrain(string outDir, int steps) =>
+        ["pretrain", "--preset", "micro", "--vocab-size", "600", "--lr", "0.003", "--steps", steps.ToString(), "--batch-size", "8",
+         "--checkpoint-every", "5", "--log-every", "3", "--threads", "1", "--seed", "3", "--out", outDir];
+
+    private static string StripRate(string text) => Regex.Replace(text, ",\"tokens_per_second\":\\d+", "");
+
+    private static void AssertSameRun(string whole, string other)
+    {
+        Assert.Equal(File.ReadAllText(Path.Combine(whole, "final.json")), File.ReadAllText(Path.Combine(other, "final.json")));
+        Assert.Equal(StripRate(File.ReadAllText(Path.Combine(whole, "metrics.jsonl"))), StripRate(File.ReadAllText(Path.Combine(other, "metrics.jsonl"))));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "model.safetensors")), File.ReadAllBytes(Path.Combine(other, "model.safetensors")));
+    }
+
+    private static readonly Lazy<string> Whole = new(() =>
+    {
+        var dir = CliRunner.TempPath("");
+        var (code, err) = MaskingProcess.Run(Pretrain(dir, 20));
+        Assert.True(code == 0, err);
+        return dir;
+    });
+
+    [Fact]
+    public void Ctrl_C_stops_at_the_next_step_with_a_checkpoint_and_the_same_command_resumes_to_the_same_bytes()
+    {
+        var dir = CliRunner.TempPath("");
+        // The run sends itself SIGINT when step 7 is done (between two checkpoints and two log lines).
+        var (code, err) = MaskingProcess.RunWith(new Dictionary<string, string> { [FaultInjection.InterruptVariable] = "7" }, Pretrain(dir, 20));
+        Assert.Equal(130, code);
+        Assert.Contains("masking: interrupted at step 7: run the same command to resume", err);
+        Assert.DoesNotContain("   at ", err);
+        Assert.False(File.Exists(Path.Combine(dir, "final.json")));
+
+        (code, err) = MaskingProcess.Run(Pretrain(dir, 20));
+        Assert.True(code == 0, err);
+        Assert.Contains("resuming", err);
+        AssertSameRun(Whole.Value, dir);
+    }
+
+    [Fact]
+    public void A_second_process_on_a_running_run_is_refused_with_the_holder_named()
+    {
+        var dir = CliRunner.TempPath("");
+        var info = new ProcessStartInfo(MaskingProcess.Executable, Pretrain(dir, 100_000)) { RedirectStandardError = true, RedirectStandardOutput = true };
+        using var first = Process.Start(info)!;
+        try
+        {
+            // The first holds the lock from before it writes run.json.
+            var owner = Path.Combine(dir, "run.owner");
+            for (var waited = Stopwatch.StartNew(); !File.Exists(Path.Combine(dir, "run.json")); Thread.Sleep(20))
+                Assert.True(waited.Elapsed.TotalSeconds < 120 && !first.HasExited, "the first run did not start");
+            var (code, err) = MaskingProcess.Run(Pretrain(dir, 100_000));
+            Assert.Equal(2, code);
+            Assert.Contains($"{Path.Combine(dir, "run.lock")}:0: expected no other process on this run directory, but process {first.Id} holds it", err);
+            Assert.Single(err.Trim().Split('\n'));
+            Assert.True(File.Exists(owner));
+        }
+        finally
+        {
+            first.Kill();
+            first.WaitForExit();
+        }
+    }
+
+    [Fact]
+    public void A_torn_last_log_line_is_cut_on_resume_and_a_damaged_middle_one_is_named()
+    {
+        var dir = CliRunner.TempPath("");
+        var (code, _) = MaskingProcess.RunWith(new Dictionary<string, string> { [FaultInjection.StepVariable] = "10" }, Pretrain(dir, 20));
+        Assert.Equal(137, code);
+        var metrics = Path.Combine(dir, "metrics.jsonl");
+        var kept = File.ReadAllText(metrics);
+
+        // A kill while a line was appended.
+        File.AppendAllText(metrics, "{\"step\":12,\"lo");
+        var (resumed, err) = MaskingProcess.Run(Pretrain(dir, 20));
+        Assert.True(resumed == 0, err);
+        AssertSameRun(Whole.Value, dir);
+
+        // Damage that no kill makes: refused, naming the line.
+        var damaged = CliRunner.TempPath("");
+        (code, _) = MaskingProcess.RunWith(new Dictionary<string, string> { [FaultInjection.StepVariable] = "10" }, Pretrain(damaged, 20));
+        Assert.Equal(137, code);
+        var lines = File.ReadAllLines(Path.Combine(damaged, "metrics.jsonl"));
+        lines[0] = "{\"step\": oops";
+        File.WriteAllLines(Path.Combine(damaged, "metrics.jsonl"), lines);
+        (code, err) = MaskingProcess.Run(Pretrain(damaged, 20));
+        Assert.Equal(2, code);
+        Assert.Contains($"{Path.Combine(damaged, "metrics.jsonl")}:1: expected a JSON object with a \"step\"", err);
+        Assert.NotEqual("", kept);
+    }
+
+    [Fact]
+    public void A_truncated_run_json_is_named_not_a_crash()
+    {
+        var dir = CliRunner.TempPath("");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "run.json"), "{\"stage\": \"finetune\", \"ta");
+        var r = CliRunner.Run("evaluate", "--from", dir);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"{Path.Combine(dir, "run.json")}:1: expected a run configuration", r.Stderr);
+        r = CliRunner.Run(Pretrain(dir, 20));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"{Path.Combine(dir, "run.json")}:1: expected the configuration of this run", r.Stderr);
+    }
+}
