@@ -81,7 +81,16 @@ public static class ModelDirectory
         var configPath = Path.Combine(directory, ConfigFile);
         if (!File.Exists(configPath)) throw new InputError($"{configPath}:0: expected the model's configuration (BartConfig)");
         var (config, _, _) = BartConfigFile.Read(configPath);
-        return (config, BartDirectory.Weights(directory, config, device));
+        var weights = BartDirectory.Weights(directory, config, device);
+        // NaN weights would otherwise surface as a divergence at the first step, blamed on training.
+        var file = Path.Combine(directory, File.Exists(Path.Combine(directory, ModelFile)) ? ModelFile : BartDirectory.PyTorchBin);
+        foreach (var (name, tensor) in weights)
+        {
+            using var finite = torch.isfinite(tensor).all();
+            if (!finite.item<bool>())
+                throw new InputError($"{file}:0: parameter {name} holds NaN or infinite values");
+        }
+        return (config, weights);
     }
 
     /// <summary>model.safetensors: the parameters under Hugging Face's names, with {"format": "pt"} metadata.</summary>

@@ -56,16 +56,25 @@ public sealed class ModelState
         var loaded = Checkpoint.load(path, device);
         if (loaded.IsError) throw new InputError(loaded.ErrorValue);
         var (tensors, meta) = loaded.ResultValue;
-        var config = JsonSerializer.Deserialize<ModelConfig>(meta["model_config"])
-            ?? throw new InputError($"{path}:0: expected a model configuration in the checkpoint");
-        var names = ParametersModule.shapes(config).Select(s => s.Item1).ToList();
+        var config = CheckpointFields.Json<ModelConfig>(CheckpointFields.Text(meta, path, "model_config"), path, "model_config");
+        var shapes = ParametersModule.shapes(config).ToList();
+        var names = shapes.Select(s => s.Item1).ToList();
         var missing = names.FirstOrDefault(n => !tensors.ContainsKey("param/" + n));
         if (missing is not null) throw new InputError($"{path}:0: expected parameter {missing} in the checkpoint");
+        foreach (var (name, shape) in shapes)
+        {
+            var t = tensors["param/" + name];
+            if (!t.shape.SequenceEqual(shape))
+                throw new InputError($"{path}:0: expected parameter {name} of shape [{string.Join(", ", shape)}], found [{string.Join(", ", t.shape)}]");
+            // NaN weights would otherwise surface as a divergence at step 1, blamed on training.
+            using var finite = torch.isfinite(t).all();
+            if (!finite.item<bool>()) throw new InputError($"{path}:0: parameter {name} holds NaN or infinite values");
+        }
         var p = MapModule.OfSeq<string, torch.Tensor>(names.Select(n => Tuple.Create(n, tensors["param/" + n].requires_grad_(true))));
         var optimizer = AdamW.init(p);
         if (withOptimizer && tensors.ContainsKey("adam.m/" + names[0]))
             optimizer = new AdamWState(
-                long.Parse(meta["adam_step"]),
+                CheckpointFields.Long(CheckpointFields.Text(meta, path, "adam_step"), path, "adam_step"),
                 MapModule.OfSeq<string, torch.Tensor>(names.Select(n => Tuple.Create(n, tensors["adam.m/" + n]))),
                 MapModule.OfSeq<string, torch.Tensor>(names.Select(n => Tuple.Create(n, tensors["adam.v/" + n]))));
         else

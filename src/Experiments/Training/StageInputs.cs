@@ -63,6 +63,9 @@ public static class StageInputs
             throw new InputError($"{source.FinalFile}:0: expected the run given by --from to have finished");
         if (!HuggingFace.ModelDirectory.HasModel(source.Path))
             throw new InputError($"{source.ModelFile}:0: expected a model here (a finished run, or a Hugging Face BART directory: config.json with {HuggingFace.BartDirectory.Safetensors} or {HuggingFace.BartDirectory.PyTorchBin})");
+        // The source's tokenizer is checked before anything is copied: an error then names the file to fix, and a
+        // damaged copy never sits in the new run to fail it again once the source is fixed.
+        HuggingFace.ModelDirectory.LoadTokenizer(source.Path);
         HuggingFace.ModelDirectory.CopyConfigAndTokenizer(source.Path, to.Path);
         return HuggingFace.ModelDirectory.LoadTokenizer(to.Path);
     }

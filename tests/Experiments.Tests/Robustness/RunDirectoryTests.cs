@@ -113,4 +113,69 @@ public class RunDirectoryTests
         Assert.Equal(2, r.ExitCode);
         Assert.Contains($"{Path.Combine(dir, "run.json")}:1: expected the configuration of this run", r.Stderr);
     }
+
+    private static string CopyOf(string dir)
+    {
+        var copy = CliRunner.TempPath("");
+        foreach (var file in Directory.GetFiles(dir, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(copy, Path.GetRelativePath(dir, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        return copy;
+    }
+
+    private static string[] Intermediate(string from, string outDir) =>
+        ["intermediate", "--from", from, "--policy", "rand", "--steps", "2", "--batch-size", "4", "--threads", "1", "--out", outDir];
+
+    [Fact]
+    public void A_checkpoint_without_its_metadata_is_named_not_a_crash()
+    {
+        var dir = CliRunner.TempPath("");
+        var (code, _) = MaskingProcess.RunWith(new Dictionary<string, string> { [FaultInjection.StepVariable] = "10" }, Pretrain(dir, 20));
+        Assert.Equal(137, code);
+        var checkpoint = Path.Combine(dir, "checkpoints", "last.safetensors");
+        var loaded = Masking.Model.Checkpoint.load(checkpoint, TorchSharp.torch.CPU).ResultValue;
+        Masking.Model.Checkpoint.save(checkpoint, Microsoft.FSharp.Collections.ListModule.OfSeq(loaded.Item1.Select(kv => Tuple.Create(kv.Key, kv.Value))),
+            Microsoft.FSharp.Collections.MapModule.OfSeq(new[] { Tuple.Create("step", "10") }));
+        var (resumed, err) = MaskingProcess.Run(Pretrain(dir, 20));
+        Assert.Equal(2, resumed);
+        Assert.Contains($"{checkpoint}:0: expected \"model_config\" in the checkpoint's metadata", err);
+        Assert.Single(err.Trim().Split('\n').Where(l => l.StartsWith("masking:", StringComparison.Ordinal)));
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
+    public void NaN_weights_in_the_model_a_stage_starts_from_are_named_at_load()
+    {
+        var from = CopyOf(Whole.Value);
+        var model = Path.Combine(from, "model.safetensors");
+        var loaded = Masking.Model.Checkpoint.load(model, TorchSharp.torch.CPU).ResultValue;
+        var tensors = loaded.Item1.Select(kv => Tuple.Create(kv.Key, kv.Value)).ToList();
+        var (name, first) = (tensors[0].Item1, tensors[0].Item2);
+        first.view(-1)[0] = TorchSharp.torch.tensor(float.NaN);
+        Masking.Model.Checkpoint.save(model, Microsoft.FSharp.Collections.ListModule.OfSeq(tensors), loaded.Item2);
+        var (code, err) = MaskingProcess.Run(Intermediate(from, CliRunner.TempPath("")));
+        Assert.Equal(2, code);
+        Assert.Contains($"{model}:0: parameter {name} holds NaN or infinite values", err);
+    }
+
+    [Fact]
+    public void A_damaged_vocabulary_in_from_is_named_where_it_is_and_not_copied()
+    {
+        var from = CopyOf(Whole.Value);
+        var vocab = Path.Combine(from, "byte-bpe.json");
+        var good = File.ReadAllText(vocab);
+        File.WriteAllText(vocab, good[..(good.Length / 2)]);
+        var outDir = CliRunner.TempPath("");
+        var (code, err) = MaskingProcess.Run(Intermediate(from, outDir));
+        Assert.Equal(2, code);
+        Assert.Contains(vocab + ":", err);
+        Assert.False(File.Exists(Path.Combine(outDir, "byte-bpe.json")));
+        // Fixed at its source, the same command runs.
+        File.WriteAllText(vocab, good);
+        (code, err) = MaskingProcess.Run(Intermediate(from, outDir));
+        Assert.True(code == 0, err);
+    }
 }

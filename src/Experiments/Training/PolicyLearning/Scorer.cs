@@ -32,17 +32,17 @@ public sealed record Scorer(ModelConfig Config, FSharpMap<string, torch.Tensor> 
         if (loaded.IsError) throw new InputError(loaded.ErrorValue);
         var (tensors, meta) = loaded.ResultValue;
         if (!meta.ContainsKey("scorer_config")) throw new InputError($"{path}:0: expected a span scorer checkpoint");
-        var config = JsonSerializer.Deserialize<ModelConfig>(meta["scorer_config"])!;
+        var config = CheckpointFields.Json<ModelConfig>(meta["scorer_config"], path, "scorer_config");
         var names = tensors.Keys.Where(k => k.StartsWith("param/", StringComparison.Ordinal)).Select(k => k["param/".Length..]).ToList();
         var p = MapModule.OfSeq(names.Select(n => Tuple.Create(n, tensors["param/" + n].requires_grad_(true))));
         // Frozen parameters (the language model's embeddings) have no moments.
         var moving = names.Where(n => tensors.ContainsKey("adam.m/" + n)).ToList();
         AdamWState? optimizer = meta.ContainsKey("adam_step")
-            ? new AdamWState(long.Parse(meta["adam_step"], CultureInfo.InvariantCulture),
+            ? new AdamWState(CheckpointFields.Long(meta["adam_step"], path, "adam_step"),
                 MapModule.OfSeq(moving.Select(n => Tuple.Create(n, tensors["adam.m/" + n]))),
                 MapModule.OfSeq(moving.Select(n => Tuple.Create(n, tensors["adam.v/" + n]))))
             : null;
-        return (new Scorer(config, p, meta["kind"], meta.TryFind("encoder")?.Value ?? "scratch"), optimizer, meta.ToDictionary(kv => kv.Key, kv => kv.Value));
+        return (new Scorer(config, p, CheckpointFields.Text(meta, path, "kind"), meta.TryFind("encoder")?.Value ?? "scratch"), optimizer, meta.ToDictionary(kv => kv.Key, kv => kv.Value));
     }
 
     /// <summary>Candidate spans snapped to whole words and annotated units (<see cref="ScoredSpanModule.snapToUnits"/>):

@@ -12,7 +12,7 @@ internal sealed record ScorerResume(Scorer Scorer, AdamWState? Optimizer, long S
     {
         if (!File.Exists(dir.LastCheckpoint)) return new ScorerResume(fresh, null, 0, new Dictionary<string, string>());
         var (scorer, optimizer, meta) = Scorer.Load(dir.LastCheckpoint, env.Device);
-        var step = long.Parse(meta["step"], CultureInfo.InvariantCulture);
+        var step = CheckpointFields.Long(CheckpointFields.Text(meta, dir.LastCheckpoint, "step"), dir.LastCheckpoint, "step");
         env.Log.WriteLine($"learn-policy: resuming from step {step} ({dir.LastCheckpoint})");
         dir.TruncateMetricsAfter(step);
         return new ScorerResume(scorer with { Kind = fresh.Kind }, optimizer, step, meta);
