@@ -83,7 +83,14 @@ module TaggerFile =
 
         File.Move(tmp, path, true)
 
+    /// A value no tagger this program wrote has (the gzip stream decompressed, but to something else).
+    exception private Damaged of string
+
     let load (path: string) : Result<TaggerModel, string> =
+        let check condition what =
+            if not condition then
+                raise (Damaged what)
+
         try
             use file = File.OpenRead path
             use gz = new GZipStream(file, CompressionMode.Decompress)
@@ -106,6 +113,10 @@ module TaggerFile =
                 let root = doc.RootElement
                 let tags = [| for t in root.GetProperty("tags").EnumerateArray() -> t.GetString() |]
                 let bits = root.GetProperty("bucketBits").GetInt32()
+                check (tags.Length > 0 && tags.Length <= 1000) "its tag set"
+                check (bits >= 10 && bits <= 24) "its feature table's size"
+                let kind = root.GetProperty("kind").GetString()
+                check (kind = "pos" || kind = "ner") "its kind (pos or ner)"
                 let scale = root.GetProperty("scale").GetSingle()
                 let passes = root.GetProperty("passes").GetInt32()
 
@@ -142,6 +153,7 @@ module TaggerFile =
 
                     for _ in 1 .. r.ReadInt32() do
                         let row = r.ReadInt32()
+                        check (row >= 0 && row < (1 <<< bits)) "a weight row"
 
                         for c in 0 .. tags.Length - 1 do
                             weights[row * tags.Length + c] <- float32 (r.ReadInt16()) * scale
@@ -152,11 +164,7 @@ module TaggerFile =
                 let second = if passes > 1 then Some(readPass ()) else None
 
                 Ok
-                    { Kind =
-                        (if root.GetProperty("kind").GetString() = "pos" then
-                             PosTagger
-                         else
-                             NerTagger)
+                    { Kind = (if kind = "pos" then PosTagger else NerTagger)
                       Tags = tags
                       Perceptron = first
                       Lexicon = lexicon
@@ -173,3 +181,7 @@ module TaggerFile =
         | :? JsonException as e ->
             Error(sprintf "%s:0: the tagger model's header is not valid JSON (%s)" path e.Message)
         | :? KeyNotFoundException -> Error(sprintf "%s:0: the tagger model's header lacks a field" path)
+        | Damaged what -> Error(sprintf "%s:0: the tagger model is damaged (%s)" path what)
+        // A header field of the wrong JSON kind.
+        | :? InvalidOperationException
+        | :? FormatException -> Error(sprintf "%s:0: the tagger model's header has a field of the wrong kind" path)
