@@ -73,8 +73,15 @@ module Annotate =
                              End = (snd ws[stop - 1]).End },
                            label |]
 
+        // The characters the entities cover (spans are never empty: sharing a character is overlapping).
+        let covered = Array.zeroCreate<bool> text.Length
+
+        for f, _ in found do
+            for c in f.Start .. f.End - 1 do
+                covered[c] <- true
+
         let overlaps (s: Span) =
-            found |> Array.exists (fun (f, _) -> s.Start < f.End && f.Start < s.End)
+            seq { s.Start .. s.End - 1 } |> Seq.exists (fun c -> covered[c])
 
         let rules =
             SalientSpans.find text
@@ -92,10 +99,7 @@ module Annotate =
 
             { Example.ofEncoded e with
                 Sentences = Sentences.toTokenSpans e.Offsets (Sentences.split text)
-                Annotations =
-                    [| for s, label in entities model text do
-                           for t in Sentences.toTokenSpans e.Offsets [| s |] do
-                               { Span = t; Label = label } |] }
+                Annotations = Sentences.toAnnotations e.Offsets (entities model text) }
 
     /// POS tags of a text's words, and the tag of each subword token (its word's tag).
     let posTags (pos: TaggerModel) (tokenizer: ITokenizer) (text: string) : (string * Span * string)[] * string[] =

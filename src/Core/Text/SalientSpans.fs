@@ -88,9 +88,25 @@ module SalientSpans =
     /// Character spans with labels DATE, NUMBER or NAME; overlaps resolved in that order of priority.
     let find (text: string) : (Span * string)[] =
         let found = ResizeArray<Span * string>()
+        // Which characters a span found so far covers: spans are never empty, so sharing a character is
+        // overlapping, and the test costs the span's length instead of the number of spans found.
+        let covered = Array.zeroCreate<bool> text.Length
 
         let taken (s: Span) =
-            found |> Seq.exists (fun (f, _) -> s.Start < f.End && f.Start < s.End)
+            let mutable hit = false
+            let mutable c = s.Start
+
+            while not hit && c < s.End do
+                hit <- covered[c]
+                c <- c + 1
+
+            hit
+
+        let keep (s: Span) label =
+            found.Add(s, label)
+
+            for c in s.Start .. s.End - 1 do
+                covered[c] <- true
 
         let add label (m: Match) =
             let s =
@@ -98,7 +114,7 @@ module SalientSpans =
                   End = m.Index + m.Length }
 
             if s.Length > 0 && not (taken s) then
-                found.Add(s, label)
+                keep s label
 
         for m in date.Matches text do
             add "DATE" m
@@ -108,10 +124,12 @@ module SalientSpans =
 
         for sentence in Sentences.split text do
             let body = text.Substring(sentence.Start, sentence.Length)
+            // A match preceded by nothing but spaces starts the sentence.
+            let lead = body.Length - body.TrimStart().Length
 
             for m in name.Matches body do
                 let words = m.Value.Split(' ')
-                let atStart = body.Substring(0, m.Index).Trim().Length = 0
+                let atStart = m.Index <= lead
                 // A lone capitalised word at the start of a sentence is usually just capitalisation.
                 let value, offset =
                     if atStart && commonSentenceStarts.Contains words[0] then
@@ -126,7 +144,7 @@ module SalientSpans =
                           End = sentence.Start + m.Index + offset + value.Length }
 
                     if not (taken s) then
-                        found.Add(s, "NAME")
+                        keep s "NAME"
 
         found.ToArray() |> Array.sortBy (fun (s, _) -> s.Start)
 
@@ -136,7 +154,4 @@ module SalientSpans =
 
         { Example.ofEncoded e with
             Sentences = Sentences.toTokenSpans e.Offsets (Sentences.split text)
-            Annotations =
-                [| for s, label in find text do
-                       for t in Sentences.toTokenSpans e.Offsets [| s |] do
-                           { Span = t; Label = label } |] }
+            Annotations = Sentences.toAnnotations e.Offsets (find text) }

@@ -66,9 +66,7 @@ public static class Corpora
     public static Example FromPassage(Passage p, ITokenizer tokenizer)
     {
         var e = tokenizer.Encode(p.Text);
-        var annotations = p.Spans
-            .SelectMany(s => Sentences.toTokenSpans(e.Offsets, [s.Item1]).Select(t => new Annotation(t, s.Item2)))
-            .ToArray();
+        var annotations = Sentences.toAnnotations(e.Offsets, [.. p.Spans]);
         return new Example(e.Ids, e.WordStarts, Sentences.toTokenSpans(e.Offsets, p.Sentences), annotations, []);
     }
 }
