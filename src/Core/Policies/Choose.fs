@@ -189,11 +189,40 @@ module Choose =
         fun specials rng ex ->
             let units = Units.segment segmentation specials ex
             let result = ResizeArray<Span>()
+            // Units sorted by start (as segmentations give them): a sentence's units are found by binary search
+            // instead of a scan of every unit for every sentence, in the same order, so the draws are the same.
+            let sorted =
+                units |> Array.pairwise |> Array.forall (fun (a, b) -> a.Start <= b.Start)
 
-            for sentence in Example.sentences ex do
-                let inside =
+            let within (sentence: Span) =
+                if not sorted then
                     units
                     |> Array.filter (fun u -> u.Start >= sentence.Start && u.End <= sentence.End)
+                else
+                    let mutable lo = 0
+                    let mutable hi = units.Length
+
+                    while lo < hi do
+                        let mid = lo + (hi - lo) / 2
+
+                        if units[mid].Start >= sentence.Start then
+                            hi <- mid
+                        else
+                            lo <- mid + 1
+
+                    let inside = ResizeArray<Span>()
+                    let mutable i = lo
+
+                    while i < units.Length && units[i].Start <= sentence.End do
+                        if units[i].End <= sentence.End then
+                            inside.Add units[i]
+
+                        i <- i + 1
+
+                    inside.ToArray()
+
+            for sentence in Example.sentences ex do
+                let inside = within sentence
 
                 let take = min k inside.Length
 
