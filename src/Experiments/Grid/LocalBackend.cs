@@ -1,6 +1,7 @@
 using Masking.Experiments.Cli;
 using System.Diagnostics;
 using System.Globalization;
+using Masking.Experiments.Training;
 
 namespace Masking.Experiments.Grid;
 
@@ -32,10 +33,13 @@ public static class LocalBackend
         var retried = new Dictionary<string, int>();
         var total = pending.Count;
         var finished = 0;
+        // Ctrl-C reaches the cells too (one process group): they stop at a checkpoint while the grid starts no
+        // new cell and waits for them.
+        using var loop = Interruption.Loop();
 
         while (pending.Count > 0 || running.Count > 0)
         {
-            while (failure == 0 && running.Count < config.Parallel && pending.FirstOrDefault(c => c.DependsOn.All(done.Contains)) is { } next)
+            while (failure == 0 && !Interruption.Requested && running.Count < config.Parallel && pending.FirstOrDefault(c => c.DependsOn.All(done.Contains)) is { } next)
             {
                 pending.Remove(next);
                 Say($"start {next.Id}");
@@ -46,6 +50,11 @@ public static class LocalBackend
             var (cell, cellClock) = running[task];
             running.Remove(task);
             var code = task.GetAwaiter().GetResult();
+            if (code != 0 && Interruption.Requested)
+            {
+                Say($"{cell.Id} stopped (exit {code}); it resumes from its last checkpoint");
+                continue;
+            }
             if (code != 0)
             {
                 var logFile = LogFile(outDir, cell);
@@ -73,6 +82,11 @@ public static class LocalBackend
             Say($"done  {cell.Id} in {Durations.Clock(cellClock.Elapsed)}" +
                 (result is null ? "" : string.Create(CultureInfo.InvariantCulture, $" ({result.Metric} {result.Score:F3})")) +
                 $" — {finished}/{total}, " + estimate.Left(pending, running.Values.Select(r => (r.Cell, r.Clock.Elapsed.TotalSeconds))));
+        }
+        if (Interruption.Requested)
+        {
+            Say("grid interrupted: finished cells are kept and stopped ones resume from their checkpoints; run the same command to go on");
+            return 130;
         }
         if (failure != 0) Say("grid stopped: the cells above failed; finished cells are kept, run the same command again to go on");
         return failure;

@@ -31,7 +31,7 @@ public static class Interruption
                 if (context.Cancel)
                 {
                     _requested = true;
-                    Console.Error.WriteLine("\nstopping at the end of this step (Ctrl-C again to stop at once)");
+                    Console.Error.WriteLine("\nstopping at the next step boundary, after a checkpoint (Ctrl-C again to stop at once)");
                 }
             }));
     }

@@ -178,4 +178,57 @@ public class RunDirectoryTests
         (code, err) = MaskingProcess.Run(Intermediate(from, outDir));
         Assert.True(code == 0, err);
     }
+
+    [Theory]
+    [InlineData("supervised")]
+    [InlineData("meta")]
+    public void Ctrl_C_in_learn_policy_stops_with_a_checkpoint_and_resumes_to_the_same_bytes(string kind)
+    {
+        var root = CliRunner.TempPath("");
+        var pre = Path.Combine(root, "pre");
+        Assert.Equal(0, MaskingProcess.Run("pretrain", "--preset", "micro", "--vocab-size", "600", "--steps", "5", "--batch-size", "8", "--threads", "1", "--out", pre).Code);
+        string[] Args(string name) => kind == "supervised"
+            ? ["learn-policy", "--kind", "supervised", "--task", "world-cqa", "--from", pre, "--steps", "60", "--eval-every", "25", "--patience", "100",
+               "--threads", "1", "--out", Path.Combine(root, name)]
+            : ["learn-policy", "--kind", "meta", "--task", "world-cqa", "--from", pre, "--steps", "20", "--meta-gradient", "first-order",
+               "--threads", "1", "--out", Path.Combine(root, name)];
+        var (code, err) = MaskingProcess.Run(Args("whole"));
+        Assert.True(code == 0, err);
+        (code, err) = MaskingProcess.RunWith(new Dictionary<string, string> { [FaultInjection.InterruptVariable] = "13" }, Args("stopped"));
+        Assert.Equal(130, code);
+        Assert.Contains("masking: interrupted at step 13: run the same command to resume", err);
+        (code, err) = MaskingProcess.Run(Args("stopped"));
+        Assert.True(code == 0, err);
+        Assert.Contains("resuming from step 13", err);
+        foreach (var file in new[] { "final.json", "metrics.jsonl" })
+            Assert.Equal(File.ReadAllText(Path.Combine(root, "whole", file)), File.ReadAllText(Path.Combine(root, "stopped", file)));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "whole", "scorer.safetensors")), File.ReadAllBytes(Path.Combine(root, "stopped", "scorer.safetensors")));
+    }
+
+    [Fact]
+    public void Ctrl_C_on_a_grid_stops_its_cells_at_checkpoints_and_the_same_command_finishes_it()
+    {
+        var outDir = CliRunner.TempPath("");
+        // A session of its own, so that the signal can go to the grid and its cells as a terminal's Ctrl-C does.
+        var info = new ProcessStartInfo("setsid", [MaskingProcess.Executable, "run", "--preset", "smoke", "--out", outDir])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+        };
+        using var grid = Process.Start(info)!;
+        var err = grid.StandardError.ReadToEndAsync();
+        grid.StandardOutput.ReadToEndAsync();
+        for (var waited = Stopwatch.StartNew();
+             !Directory.Exists(outDir) || Directory.GetFiles(outDir, "last.safetensors", SearchOption.AllDirectories).Length == 0;
+             Thread.Sleep(50))
+            Assert.True(waited.Elapsed.TotalSeconds < 300 && !grid.HasExited, "no cell wrote a checkpoint");
+        using (var kill = Process.Start("kill", ["-INT", "--", "-" + grid.Id])!) kill.WaitForExit();
+        grid.WaitForExit();
+        Assert.Equal(130, grid.ExitCode);
+        Assert.Contains("grid interrupted: finished cells are kept and stopped ones resume from their checkpoints", err.Result);
+        Assert.DoesNotContain("   at ", err.Result);
+
+        var (code, again) = MaskingProcess.Run("run", "--preset", "smoke", "--out", outDir);
+        Assert.True(code == 0, again);
+        Assert.True(File.Exists(Path.Combine(outDir, "results.json")));
+    }
 }

@@ -30,7 +30,10 @@ internal static class MetaScorerTraining
         var gradient = o.Gradient == "first-order" ? MetaGradient.FirstOrderTask : MetaGradient.Exact;
         var rng = new Rng(Seeds.derive(o.Seed, 0, -11));
         for (var i = 0; i < resumed.Step; i++) rng.NextInt(examples.Count);
-        double recent = 0;
+        // The loss sum since the last log line, kept in the checkpoint (older checkpoints were written at
+        // multiples of 10 or at the end, where it is 0).
+        var recent = resumed.Progress.TryGetValue("loss_sum", out var sum) ? double.Parse(sum, CultureInfo.InvariantCulture) : 0;
+        using var loop = Interruption.Loop();
         for (var step = (int)resumed.Step + 1; step <= o.Steps; step++)
         {
             using var scope = torch.NewDisposeScope();
@@ -47,13 +50,19 @@ internal static class MetaScorerTraining
             }
             if (o.TrainAlong)
                 MetaObjective.trainAlong(lm.Config, theta, scorer.Config, scorer.Parameters, vocab.Specials, example, o.InnerLearningRate, o.InnerSteps, o.Budget, env.Device);
-            if (step % 10 == 0 || step == o.Steps)
+            FaultInjection.StepDone(step);
+            var interrupted = Interruption.Requested && step < o.Steps;
+            if (step % 10 == 0 || step == o.Steps || interrupted)
             {
                 // θ first: a checkpoint of φ at step s promises θ at step s beside it.
                 if (o.TrainAlong) lm.Save(alongPath, new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) }, withOptimizer: false);
-                scorer.Save(dir.LastCheckpoint, new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) }, optimizer);
+                scorer.Save(dir.LastCheckpoint, new Dictionary<string, string>
+                {
+                    ["step"] = step.ToString(CultureInfo.InvariantCulture), ["loss_sum"] = recent.ToString("R", CultureInfo.InvariantCulture),
+                }, optimizer);
                 FaultInjection.CheckpointWritten(step);
             }
+            if (interrupted) throw new RunInterrupted(step);
         }
         scorer.Save(Path.Combine(dir.Path, Scorer.FileName), new Dictionary<string, string> { ["step"] = o.Steps.ToString(CultureInfo.InvariantCulture) });
         return new Dictionary<string, object> { ["kind"] = "meta", ["task"] = o.Task, ["steps"] = o.Steps, ["dev_answer_recall"] = DevAnswerRecall(scorer, dev, o.Budget, vocab, env.Device) };

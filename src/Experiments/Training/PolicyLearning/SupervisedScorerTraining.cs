@@ -28,6 +28,7 @@ internal static class SupervisedScorerTraining
         // The batches of the steps already taken are drawn again (and dropped), so a resumed run sees the same
         // batches as an uninterrupted one.
         for (var i = 0; i < BatchSize * resumed.Step; i++) rng.NextInt(train.Count);
+        using var loop = Interruption.Loop();
         for (var step = (int)resumed.Step + 1; step <= o.Steps && bad < o.Patience; step++)
         {
             using (var scope = torch.NewDisposeScope())
@@ -47,24 +48,31 @@ internal static class SupervisedScorerTraining
                 Gradients.zero(trainable);
                 if (step % 10 == 0) dir.AppendMetrics(string.Create(CultureInfo.InvariantCulture, $"{{\"step\":{step},\"loss\":{loss.item<float>():R}}}"));
             }
-            if (step % o.EvalEvery != 0 && step != o.Steps) continue;
-            var f1 = SpanF1(scorer, dev, env.Device);
-            dir.AppendMetrics(string.Create(CultureInfo.InvariantCulture, $"{{\"step\":{step},\"dev_span_f1\":{f1:R}}}"));
-            env.Log.WriteLine($"learn-policy: step {step}/{o.Steps} dev span F1 {f1:F4}");
-            if (f1 > best)
+            var evaluate = step % o.EvalEvery == 0 || step == o.Steps;
+            if (evaluate)
             {
-                best = f1;
-                bestStep = step;
-                bad = 0;
-                scorer.Save(Path.Combine(dir.Path, Scorer.FileName), new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) });
+                var f1 = SpanF1(scorer, dev, env.Device);
+                dir.AppendMetrics(string.Create(CultureInfo.InvariantCulture, $"{{\"step\":{step},\"dev_span_f1\":{f1:R}}}"));
+                env.Log.WriteLine($"learn-policy: step {step}/{o.Steps} dev span F1 {f1:F4}");
+                if (f1 > best)
+                {
+                    best = f1;
+                    bestStep = step;
+                    bad = 0;
+                    scorer.Save(Path.Combine(dir.Path, Scorer.FileName), new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) });
+                }
+                else bad++;
             }
-            else bad++;
+            FaultInjection.StepDone(step);
+            var interrupted = Interruption.Requested && step < o.Steps && bad < o.Patience;
+            if (!evaluate && !interrupted) continue;
             scorer.Save(dir.LastCheckpoint, new Dictionary<string, string>
             {
                 ["step"] = step.ToString(CultureInfo.InvariantCulture), ["best"] = best.ToString("R", CultureInfo.InvariantCulture),
                 ["best_step"] = bestStep.ToString(CultureInfo.InvariantCulture), ["bad"] = bad.ToString(CultureInfo.InvariantCulture),
             }, optimizer);
             FaultInjection.CheckpointWritten(step);
+            if (interrupted) throw new RunInterrupted(step);
         }
         var (randomSpan, randomEntity) = SpanBaselines.Of(dev);
         return new Dictionary<string, object>
