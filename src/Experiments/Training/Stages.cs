@@ -85,11 +85,9 @@ public static class Stages
         }
         var resumedMeta = resumed && File.Exists(dir.LastCheckpoint) ? StageInputs.MetaOf(dir.LastCheckpoint) : new Dictionary<string, string>();
         long start = StageInputs.StepOf(dir.LastCheckpoint, resumedMeta);
-        if (start > 0)
-        {
-            dir.TruncateMetricsAfter(start);
-            env.Log.WriteLine($"{run.Stage}: resuming {dir.Path} at step {start}");
-        }
+        // Lines logged after the checkpoint (or, killed before the first one, every line) are dropped.
+        if (resumed) dir.TruncateMetricsAfter(start);
+        if (start > 0) env.Log.WriteLine($"{run.Stage}: resuming {dir.Path} at step {start}");
         var plans = new EpochCache(examples.Length, i => examples[i].Tokens.Length, run.BatchSize, run.Seed);
         // How many sources and targets the length limits cut, counted over every example's epoch-0 mask (a fixed
         // set, so a resumed run reports the same figures).
@@ -153,11 +151,8 @@ public static class Stages
         long bestStep = meta.TryGetValue("best_step", out var bs) ? long.Parse(bs, CultureInfo.InvariantCulture) : 0;
         int badEvals = meta.TryGetValue("bad_evals", out var be) ? int.Parse(be, CultureInfo.InvariantCulture) : 0;
         long start = meta.TryGetValue("step", out var st) ? long.Parse(st, CultureInfo.InvariantCulture) : 0;
-        if (start > 0)
-        {
-            dir.TruncateMetricsAfter(start);
-            env.Log.WriteLine($"finetune: resuming {dir.Path} at step {start}");
-        }
+        if (resumed) dir.TruncateMetricsAfter(start);
+        if (start > 0) env.Log.WriteLine($"finetune: resuming {dir.Path} at step {start}");
         var plans = new EpochCache(train.Count, i => train[i].Source.Length, run.BatchSize, run.Seed);
         Batch BatchFor(long step) =>
             Batch.Create(plans.At(step).Indices.Select(i => train[i]).ToList(), vocab.Specials.Pad, state.Config.DecoderStartId, env.Device);

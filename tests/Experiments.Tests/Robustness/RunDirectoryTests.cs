@@ -231,4 +231,17 @@ public class RunDirectoryTests
         Assert.True(code == 0, again);
         Assert.True(File.Exists(Path.Combine(outDir, "results.json")));
     }
+
+    [Fact]
+    public void A_run_killed_before_its_first_checkpoint_logs_each_step_once_when_run_again()
+    {
+        // What such a run leaves: its run.json and the lines it logged, no checkpoint.
+        var dir = CliRunner.TempPath("");
+        Directory.CreateDirectory(dir);
+        File.Copy(Path.Combine(Whole.Value, "run.json"), Path.Combine(dir, "run.json"));
+        File.WriteAllLines(Path.Combine(dir, "metrics.jsonl"), File.ReadAllLines(Path.Combine(Whole.Value, "metrics.jsonl")).Take(1));
+        var (code, err) = MaskingProcess.Run(Pretrain(dir, 20));
+        Assert.True(code == 0, err);
+        AssertSameRun(Whole.Value, dir);
+    }
 }

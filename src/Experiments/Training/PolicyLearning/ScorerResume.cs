@@ -10,7 +10,12 @@ internal sealed record ScorerResume(Scorer Scorer, AdamWState? Optimizer, long S
     /// other fields (and the metrics logged after it dropped); or the fresh scorer at step 0.</summary>
     public static ScorerResume From(RunDirectory dir, StageEnvironment env, Scorer fresh)
     {
-        if (!File.Exists(dir.LastCheckpoint)) return new ScorerResume(fresh, null, 0, new Dictionary<string, string>());
+        if (!File.Exists(dir.LastCheckpoint))
+        {
+            // Killed before its first checkpoint: the lines it logged are dropped, as they will be logged again.
+            dir.TruncateMetricsAfter(0);
+            return new ScorerResume(fresh, null, 0, new Dictionary<string, string>());
+        }
         var (scorer, optimizer, meta) = Scorer.Load(dir.LastCheckpoint, env.Device);
         var step = CheckpointFields.Long(CheckpointFields.Text(meta, dir.LastCheckpoint, "step"), dir.LastCheckpoint, "step");
         env.Log.WriteLine($"learn-policy: resuming from step {step} ({dir.LastCheckpoint})");
