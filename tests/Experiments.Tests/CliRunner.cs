@@ -7,6 +7,17 @@ public static class CliRunner
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
+    /// <summary>Bad input's contract: exit code 2 and one line on stderr holding <paramref name="expected"/>, never a
+    /// stack trace.</summary>
+    public static void AssertOneLineError(Result r, string expected)
+    {
+        Assert.Equal(2, r.ExitCode);
+        var lines = r.Stderr.TrimEnd('\n').Split('\n');
+        Assert.Single(lines);
+        Assert.Contains(expected, lines[0]);
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
     public static Result Run(params string[] argv)
     {
         var stdout = new StringWriter();

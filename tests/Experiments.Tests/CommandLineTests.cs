@@ -8,14 +8,6 @@ namespace Masking.Experiments.Tests;
 /// <summary>The command line's contracts: help for every command, options in range before any work, one-line errors.</summary>
 public class CommandLineTests
 {
-    private static void AssertOneLineError(CliRunner.Result r, string expected)
-    {
-        Assert.Equal(2, r.ExitCode);
-        var lines = r.Stderr.TrimEnd('\n').Split('\n');
-        Assert.Single(lines);
-        Assert.Contains(expected, lines[0]);
-    }
-
     private static Command Find(string path)
     {
         Command command = CommandLine.Build(TextWriter.Null, TextWriter.Null);
@@ -77,20 +69,20 @@ public class CommandLineTests
 
     [Fact]
     public void A_switch_never_takes_the_next_word_as_its_value() =>
-        AssertOneLineError(CliRunner.Run("bench", "generate", "--no-cache", "stray"), "bench generate: unexpected argument 'stray'");
+        CliRunner.AssertOneLineError(CliRunner.Run("bench", "generate", "--no-cache", "stray"), "bench generate: unexpected argument 'stray'");
 
     [Fact]
     public void An_option_without_its_value_says_what_it_expects() =>
-        AssertOneLineError(CliRunner.Run("mask", "--policy", "rand", "--input"), "--input expects a value (FILE)");
+        CliRunner.AssertOneLineError(CliRunner.Run("mask", "--policy", "rand", "--input"), "--input expects a value (FILE)");
 
     [Fact]
     public void An_unknown_option_lists_the_known_ones() =>
-        AssertOneLineError(CliRunner.Run("world", "--out", CliRunner.TempPath(""), "--peeple", "5"),
+        CliRunner.AssertOneLineError(CliRunner.Run("world", "--out", CliRunner.TempPath(""), "--peeple", "5"),
             "world: unknown option --peeple; known: --out, --paraphrases, --people, --seed");
 
     [Fact]
     public void A_command_group_alone_names_its_commands() =>
-        AssertOneLineError(CliRunner.Run("tag"), "tag: expected one of train, eval, annotate");
+        CliRunner.AssertOneLineError(CliRunner.Run("tag"), "tag: expected one of train, eval, annotate");
 
     [Theory]
     [InlineData("--dropout", "2", "--dropout expects a number in [0, 1), got '2'")]
@@ -101,18 +93,18 @@ public class CommandLineTests
     public void An_option_out_of_range_is_refused_before_the_run_directory_is_written(string option, string value, string expected)
     {
         var dir = CliRunner.TempPath("");
-        AssertOneLineError(CliRunner.Run("pretrain", "--out", dir, option, value), expected);
+        CliRunner.AssertOneLineError(CliRunner.Run("pretrain", "--out", dir, option, value), expected);
         Assert.False(Directory.Exists(dir));
     }
 
     [Fact]
     public void Sizes_are_bounded_by_what_makes_sense() =>
-        AssertOneLineError(CliRunner.Run("world", "--people", "100000000", "--out", CliRunner.TempPath("")),
+        CliRunner.AssertOneLineError(CliRunner.Run("world", "--people", "100000000", "--out", CliRunner.TempPath("")),
             "--people expects an integer in [4, 100000], got '100000000'");
 
     [Fact]
     public void Threads_are_bounded_by_the_machine() =>
-        AssertOneLineError(CliRunner.Run("bench", "train", "--threads", "100000"), $"--threads expects an integer in [0, {CommonOptions.MaxThreads}]");
+        CliRunner.AssertOneLineError(CliRunner.Run("bench", "train", "--threads", "100000"), $"--threads expects an integer in [0, {CommonOptions.MaxThreads}]");
 
     [Fact]
     public void A_word_starting_with_an_at_sign_is_text_not_a_response_file()

@@ -73,15 +73,12 @@ module Annotate =
                              End = (snd ws[stop - 1]).End },
                            label |]
 
-        // The characters the entities cover (spans are never empty: sharing a character is overlapping).
-        let covered = Array.zeroCreate<bool> text.Length
+        let covered = CharCoverage text.Length
 
         for f, _ in found do
-            for c in f.Start .. f.End - 1 do
-                covered[c] <- true
+            covered.Add f
 
-        let overlaps (s: Span) =
-            seq { s.Start .. s.End - 1 } |> Seq.exists (fun c -> covered[c])
+        let overlaps (s: Span) = covered.Overlaps s
 
         let rules =
             SalientSpans.find text

@@ -4,6 +4,25 @@ open System.Text.RegularExpressions
 open Masking
 open Masking.Policies
 
+/// Which characters of a text the spans added so far cover. For spans that are never empty, sharing a character
+/// is overlapping, and the test costs the span's length instead of the number of spans added.
+type CharCoverage(length: int) =
+    let covered = Array.zeroCreate<bool> length
+
+    member _.Add(s: Span) =
+        for c in s.Start .. s.End - 1 do
+            covered[c] <- true
+
+    member _.Overlaps(s: Span) =
+        let mutable hit = false
+        let mutable c = s.Start
+
+        while not hit && c < s.End do
+            hit <- covered[c]
+            c <- c + 1
+
+        hit
+
 /// A rule-based finder of salient spans (dates, numbers, capitalised names), so that `ssm` works on raw
 /// text before a trained NER tagger is available. A documented approximation: precision is modest.
 module SalientSpans =
@@ -88,25 +107,12 @@ module SalientSpans =
     /// Character spans with labels DATE, NUMBER or NAME; overlaps resolved in that order of priority.
     let find (text: string) : (Span * string)[] =
         let found = ResizeArray<Span * string>()
-        // Which characters a span found so far covers: spans are never empty, so sharing a character is
-        // overlapping, and the test costs the span's length instead of the number of spans found.
-        let covered = Array.zeroCreate<bool> text.Length
-
-        let taken (s: Span) =
-            let mutable hit = false
-            let mutable c = s.Start
-
-            while not hit && c < s.End do
-                hit <- covered[c]
-                c <- c + 1
-
-            hit
+        let covered = CharCoverage text.Length
+        let taken (s: Span) = covered.Overlaps s
 
         let keep (s: Span) label =
             found.Add(s, label)
-
-            for c in s.Start .. s.End - 1 do
-                covered[c] <- true
+            covered.Add s
 
         let add label (m: Match) =
             let s =

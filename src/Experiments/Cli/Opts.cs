@@ -61,13 +61,16 @@ public static class Opts
     /// A value the command cannot do without. Its absence is reported as "missing --name (what it is)" by a
     /// validator of the command, so that it comes out as one line like every other error.
     /// </summary>
-    public static Option<string> Required(Command command, string name, string helpName, string what)
+    public static Option<string> Required(Command command, string name, string helpName, string what) =>
+        Require(command, new Option<string>(name) { Description = what + " (required)", HelpName = helpName }, what);
+
+    /// <summary>Adds an option the command cannot do without (a choice, say), with the same one-line error.</summary>
+    public static Option<T> Require<T>(Command command, Option<T> option, string what)
     {
-        var option = new Option<string>(name) { Description = what + " (required)", HelpName = helpName };
         command.Options.Add(option);
         command.Validators.Add(r =>
         {
-            if (r.GetResult(option) is null) r.AddError($"missing {name} ({what})");
+            if (r.GetResult(option) is null) r.AddError($"missing {option.Name} ({what})");
         });
         return option;
     }
@@ -96,7 +99,7 @@ public static class Opts
     public static Option<string> Boolean(string name, string description) => Choice(name, description, null, "true", "false");
 
     /// <summary>"a or b", "a, b or c".</summary>
-    public static string Words(IReadOnlyList<string> values) =>
+    private static string Words(IReadOnlyList<string> values) =>
         values.Count == 1 ? values[0] : string.Join(", ", values.Take(values.Count - 1)) + " or " + values[^1];
 
     private static string Token(ArgumentResult r) => r.Tokens.Count > 0 ? r.Tokens[0].Value : "";

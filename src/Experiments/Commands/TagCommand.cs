@@ -69,16 +69,8 @@ public static class TagCommand
         return new Command("tag", "the POS and NER taggers: train, evaluate, annotate") { train, eval, annotate };
     }
 
-    private static Option<string> Kind(Command command)
-    {
-        var option = Opts.Choice("--kind", "which tagger (required)", null, "pos", "ner");
-        command.Options.Add(option);
-        command.Validators.Add(r =>
-        {
-            if (r.GetResult(option) is null) r.AddError("missing --kind (pos or ner)");
-        });
-        return option;
-    }
+    private static Option<string> Kind(Command command) =>
+        Opts.Require(command, Opts.Choice("--kind", "which tagger (required)", null, "pos", "ner"), "pos or ner");
 
     private static Option<bool> Xpos() => Opts.Flag("--xpos", "Penn Treebank tags (XPOS) instead of universal ones (UPOS)");
 

@@ -40,14 +40,9 @@ public static class TrainCommands
                 Opts.Seed(),
                 Opts.Int("--checkpoint-every", Defaults.CheckpointEvery, "steps between checkpoints", min: 1),
                 Opts.Int("--log-every", Defaults.LogEvery, "steps between lines of metrics.jsonl", min: 1),
-                Opts.Text("--out", "DIR", "the run directory to write (required)"),
             ];
             foreach (var o in options) command.Options.Add(o);
-            var outDir = (Option<string>)options[^1];
-            command.Validators.Add(r =>
-            {
-                if (r.GetResult(outDir) is null) r.AddError("missing --out (the run directory to write)");
-            });
+            var outDir = Opts.Required(command, "--out", "DIR", "the run directory to write");
             Option<T> At<T>(int i) => (Option<T>)options[i];
             return new Training(At<int>(0), At<int>(1), At<double>(2), At<double>(3), At<double>(4), At<double>(5), At<double>(6), At<int>(7),
                 At<int>(8), At<ulong>(9), At<int>(10), At<int>(11), outDir, CommonOptions.Compute.AddTo(command));
@@ -193,12 +188,7 @@ public static class TrainCommands
         var defaults = new LearnPolicyOptions { Kind = "supervised", Task = "", From = "" };
         var command = new Command("learn-policy",
             "learn a span scorer for the `scored` policy: with supervision (context, answer) or by meta-learning (context, question, answer); then intermediate --policy scored --scorer DIR");
-        var kind = Opts.Choice("--kind", "supervised or meta (required)", null, "supervised", "meta");
-        command.Options.Add(kind);
-        command.Validators.Add(r =>
-        {
-            if (r.GetResult(kind) is null) r.AddError("missing --kind (supervised or meta)");
-        });
+        var kind = Opts.Require(command, Opts.Choice("--kind", "supervised or meta (required)", null, "supervised", "meta"), "supervised or meta");
         var task = Opts.Required(command, "--task", "TASK", "the task whose supervision the policy learns from");
         var from = Opts.Required(command, "--from", "RUN|HF_DIR", "a pretrain or intermediate run: its vocabulary (and, for meta, its model)");
         var outDir = Opts.Required(command, "--out", "DIR", "the run directory to write");

@@ -82,14 +82,8 @@ public static class ModelDirectory
         if (!File.Exists(configPath)) throw new InputError($"{configPath}:0: expected the model's configuration (BartConfig)");
         var (config, _, _) = BartConfigFile.Read(configPath);
         var weights = BartDirectory.Weights(directory, config, device);
-        // NaN weights would otherwise surface as a divergence at the first step, blamed on training.
         var file = Path.Combine(directory, File.Exists(Path.Combine(directory, ModelFile)) ? ModelFile : BartDirectory.PyTorchBin);
-        foreach (var (name, tensor) in weights)
-        {
-            using var finite = torch.isfinite(tensor).all();
-            if (!finite.item<bool>())
-                throw new InputError($"{file}:0: parameter {name} holds NaN or infinite values");
-        }
+        foreach (var (name, tensor) in weights) Training.ModelState.RequireFinite(file, name, tensor);
         return (config, weights);
     }
 

@@ -17,11 +17,12 @@ public static class FaultInjection
     public const string OnceVariable = "MASKING_KILL_ONCE";
     public const string InterruptVariable = "MASKING_INTERRUPT_AT_STEP";
 
-    private static readonly long KillStep =
-        long.TryParse(Environment.GetEnvironmentVariable(StepVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : -1;
+    private static readonly long KillStep = StepFrom(StepVariable);
+    private static readonly long InterruptStep = StepFrom(InterruptVariable);
 
-    private static readonly long InterruptStep =
-        long.TryParse(Environment.GetEnvironmentVariable(InterruptVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : -1;
+    /// <summary>The step an environment variable names, or -1 when it is unset.</summary>
+    private static long StepFrom(string variable) =>
+        long.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : -1;
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
     private static extern int SendSignal(int pid, int signal);

@@ -3,10 +3,7 @@ using System.Runtime.InteropServices;
 namespace Masking.Experiments.Training;
 
 /// <summary>A training loop stopped by Ctrl-C (or SIGTERM) at a step boundary, its checkpoint on disk.</summary>
-public sealed class RunInterrupted(long step) : Exception($"interrupted at step {step}: run the same command to resume")
-{
-    public long Step { get; } = step;
-}
+public sealed class RunInterrupted(long step) : Exception($"interrupted at step {step}: run the same command to resume");
 
 /// <summary>
 /// Ctrl-C and SIGTERM during training: the first asks the loop to stop at the next step boundary, after writing

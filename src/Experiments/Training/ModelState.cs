@@ -50,6 +50,13 @@ public sealed class ModelState
         Checkpoint.save(path, ListModule.OfSeq(tensors), MapModule.OfSeq(all.Select(kv => Tuple.Create(kv.Key, kv.Value))));
     }
 
+    /// <summary>NaN weights would otherwise surface as a divergence at the first step, blamed on training.</summary>
+    internal static void RequireFinite(string file, string name, torch.Tensor parameter)
+    {
+        using var finite = torch.isfinite(parameter).all();
+        if (!finite.item<bool>()) throw new InputError($"{file}:0: parameter {name} holds NaN or infinite values");
+    }
+
     /// <summary>Loads a training checkpoint; without its optimizer state the moments start at zero (a new stage).</summary>
     public static (ModelState State, IReadOnlyDictionary<string, string> Meta) Load(string path, torch.Device device, bool withOptimizer)
     {
@@ -66,9 +73,7 @@ public sealed class ModelState
             var t = tensors["param/" + name];
             if (!t.shape.SequenceEqual(shape))
                 throw new InputError($"{path}:0: expected parameter {name} of shape [{string.Join(", ", shape)}], found [{string.Join(", ", t.shape)}]");
-            // NaN weights would otherwise surface as a divergence at step 1, blamed on training.
-            using var finite = torch.isfinite(t).all();
-            if (!finite.item<bool>()) throw new InputError($"{path}:0: parameter {name} holds NaN or infinite values");
+            RequireFinite(path, name, t);
         }
         var p = MapModule.OfSeq<string, torch.Tensor>(names.Select(n => Tuple.Create(n, tensors["param/" + n].requires_grad_(true))));
         var optimizer = AdamW.init(p);

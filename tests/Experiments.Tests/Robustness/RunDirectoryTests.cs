@@ -142,7 +142,7 @@ public class RunDirectoryTests
         var (resumed, err) = MaskingProcess.Run(Pretrain(dir, 20));
         Assert.Equal(2, resumed);
         Assert.Contains($"{checkpoint}:0: expected \"model_config\" in the checkpoint's metadata", err);
-        Assert.Single(err.Trim().Split('\n').Where(l => l.StartsWith("masking:", StringComparison.Ordinal)));
+        Assert.Single(err.Trim().Split('\n'), l => l.StartsWith("masking:", StringComparison.Ordinal));
         Assert.DoesNotContain("   at ", err);
     }
 
@@ -206,7 +206,7 @@ public class RunDirectoryTests
     }
 
     [Fact]
-    public void Ctrl_C_on_a_grid_stops_its_cells_at_checkpoints_and_the_same_command_finishes_it()
+    public async Task Ctrl_C_on_a_grid_stops_its_cells_at_checkpoints_and_the_same_command_finishes_it()
     {
         var outDir = CliRunner.TempPath("");
         // A session of its own, so that the signal can go to the grid and its cells as a terminal's Ctrl-C does.
@@ -216,16 +216,18 @@ public class RunDirectoryTests
         };
         using var grid = Process.Start(info)!;
         var err = grid.StandardError.ReadToEndAsync();
-        grid.StandardOutput.ReadToEndAsync();
+        var stdout = grid.StandardOutput.ReadToEndAsync();
         for (var waited = Stopwatch.StartNew();
              !Directory.Exists(outDir) || Directory.GetFiles(outDir, "last.safetensors", SearchOption.AllDirectories).Length == 0;
              Thread.Sleep(50))
             Assert.True(waited.Elapsed.TotalSeconds < 300 && !grid.HasExited, "no cell wrote a checkpoint");
         using (var kill = Process.Start("kill", ["-INT", "--", "-" + grid.Id])!) kill.WaitForExit();
-        grid.WaitForExit();
+        await grid.WaitForExitAsync();
+        var stderr = await err;
+        await stdout;
         Assert.Equal(130, grid.ExitCode);
-        Assert.Contains("grid interrupted: finished cells are kept and stopped ones resume from their checkpoints", err.Result);
-        Assert.DoesNotContain("   at ", err.Result);
+        Assert.Contains("grid interrupted: finished cells are kept and stopped ones resume from their checkpoints", stderr);
+        Assert.DoesNotContain("   at ", stderr);
 
         var (code, again) = MaskingProcess.Run("run", "--preset", "smoke", "--out", outDir);
         Assert.True(code == 0, again);

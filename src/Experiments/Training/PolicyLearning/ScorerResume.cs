@@ -1,4 +1,3 @@
-using System.Globalization;
 using Masking.Model;
 
 namespace Masking.Experiments.Training;
@@ -17,7 +16,7 @@ internal sealed record ScorerResume(Scorer Scorer, AdamWState? Optimizer, long S
             return new ScorerResume(fresh, null, 0, new Dictionary<string, string>());
         }
         var (scorer, optimizer, meta) = Scorer.Load(dir.LastCheckpoint, env.Device);
-        var step = CheckpointFields.Long(CheckpointFields.Text(meta, dir.LastCheckpoint, "step"), dir.LastCheckpoint, "step");
+        var step = StageInputs.StepOf(dir.LastCheckpoint, meta);
         env.Log.WriteLine($"learn-policy: resuming from step {step} ({dir.LastCheckpoint})");
         dir.TruncateMetricsAfter(step);
         return new ScorerResume(scorer with { Kind = fresh.Kind }, optimizer, step, meta);
