@@ -53,7 +53,10 @@ public sealed class ModelState
     /// <summary>NaN weights would otherwise surface as a divergence at the first step, blamed on training.</summary>
     internal static void RequireFinite(string file, string name, torch.Tensor parameter)
     {
-        using var finite = torch.isfinite(parameter).all();
+        // Each temporary is held until the native call that reads it returns: an unreferenced wrapper can be
+        // finalized (its tensor freed) while libtorch still reads it (see FlatAdamW.pack, README "Native memory").
+        using var elementwise = torch.isfinite(parameter);
+        using var finite = elementwise.all();
         if (!finite.item<bool>()) throw new InputError($"{file}:0: parameter {name} holds NaN or infinite values");
     }
 
