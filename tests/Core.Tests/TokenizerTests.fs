@@ -57,6 +57,24 @@ let ``GPT-2 round-trips WikiText exactly and matches the ids in gpt2_bpe/SOURCE.
 
     Assert.Equal<int[]>([| 796; 5199; 347; 2852; 353 |], (t.Encode " = Robert Boulter = ").Ids[..4])
 
+// Hugging Face's GPT-2 and BART tokenizers run BPE inside each pre-token, never across two: "\n\n" before a word
+// is two pre-tokens (`\s+(?!\S)` leaves the last space to the word), so it is 198 198 and not the merged 628.
+[<Fact>]
+let ``GPT-2 runs BPE within each pre-token as Hugging Face does`` () =
+    let t = gpt2.Value
+    Assert.Equal<int[]>([| 15496; 198; 198; 10603 |], (t.Encode "Hello\n\nWorld").Ids)
+    Assert.Equal<int[]>([| 15496; 628 |], (t.Encode "Hello\n\n").Ids)
+
+[<Property(Arbitrary = [| typeof<UnicodeText> |], MaxTest = 200)>]
+let ``GPT-2 ids are the ids of the text's pre-tokens one after another`` (text: string) =
+    let t = gpt2.Value
+
+    let pieces =
+        WordBoundaries.pretokens text
+        |> Array.collect (fun p -> (t.Encode(text.Substring(p.Start, p.End - p.Start))).Ids)
+
+    (t.Encode text).Ids = pieces
+
 [<DataFact>]
 let ``the embedded GPT-2 data and encoder.json plus vocab.bpe give the same ids`` () =
     let files =

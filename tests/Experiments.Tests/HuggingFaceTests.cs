@@ -176,11 +176,13 @@ public class HuggingFaceTests
         File.Copy(Path.Combine(CliRunner.FixtureRoot, "gpt2_bpe", "vocab.bpe"), Path.Combine(dir, "merges.txt"));
         var bart = (Masking.ITokenizer)BartTokenizer.FromDirectory(dir).ResultValue;
         var reference = (Masking.ITokenizer)Gpt2Tokenizer.FromFiles(Path.Combine(CliRunner.FixtureRoot, "gpt2_bpe")).ResultValue;
-        foreach (var text in new[] { "Hello world", " leading space", "Zürich, 日本語 and 🙂 don't break", "  two  spaces\tand tab" })
+        foreach (var text in new[] { "Hello world", " leading space", "Zürich, 日本語 and 🙂 don't break", "  two  spaces\tand tab", "Hello\n\nWorld" })
         {
             Assert.Equal(reference.Encode(text).Ids.Select(id => id + 4), bart.Encode(text).Ids);
             Assert.Equal(text, bart.Decode(bart.Encode(text).Ids));
         }
+        // BPE stays inside each pre-token, as in Hugging Face: "\n\n" before a word is "\n" "\n", not the merged "\n\n".
+        Assert.Equal(new[] { 198, 198 }.Select(id => id + 4), bart.Encode("\n\nWorld").Ids.Take(2));
         var masked = bart.Encode("The capital is <mask>.");
         var mask = vocab["<mask>"];
         Assert.Equal(reference.Encode("The capital is").Ids.Select(id => id + 4).Append(mask).Concat(reference.Encode(".").Ids.Select(id => id + 4)), masked.Ids);

@@ -98,7 +98,7 @@ type BartTokenizer private (inner: Tokenizer, idToToken: Dictionary<int, string>
         if length > 0 then
             let segment = text.Substring(start, length)
             let mutable normalized: string = null
-            let tokens = inner.EncodeToTokens(segment, &normalized, false, false)
+            let tokens = inner.EncodeToTokens(segment, &normalized, true, false)
 
             for t in tokens do
                 ids.Add t.Id

@@ -57,10 +57,17 @@ type Gpt2Tokenizer private (inner: Tokenizer, name: string, sentinelCount: int) 
             Error(sprintf "%s:0: expected GPT-2's vocab.bpe here" mergesPath)
         else
             try
-                use v = File.OpenRead vocabPath
-                use m = File.OpenRead mergesPath
-                let t = CodeGenTokenizer.Create(v, m, false, false, false)
-                Ok(Gpt2Tokenizer(t, sprintf "gpt2-files(%s)" directory, sentinels))
+                // Plain byte-level BPE with GPT-2's pre-tokens, as Hugging Face's GPT2Tokenizer. Not
+                // CodeGenTokenizer: it adds CodeGen's whitespace-run tokens (ids past 50256) that GPT-2 lacks.
+                let options =
+                    BpeOptions(
+                        vocabPath,
+                        mergesPath,
+                        ByteLevel = true,
+                        PreTokenizer = RegexPreTokenizer(WordBoundaries.pretokenRegex, null)
+                    )
+
+                Ok(Gpt2Tokenizer(BpeTokenizer.Create options, sprintf "gpt2-files(%s)" directory, sentinels))
             with e ->
                 Error(sprintf "%s:0: expected GPT-2 vocabulary files (%s)" vocabPath e.Message)
 
@@ -75,7 +82,7 @@ type Gpt2Tokenizer private (inner: Tokenizer, name: string, sentinelCount: int) 
                   Offsets = [||] }
             else
                 let mutable normalized: string = null
-                let tokens = inner.EncodeToTokens(text, &normalized, false, false)
+                let tokens = inner.EncodeToTokens(text, &normalized, true, false)
                 let ids = Array.zeroCreate tokens.Count
                 let offsets = Array.zeroCreate tokens.Count
 
