@@ -7,6 +7,7 @@ open System.IO
 open System.Text
 open System.Text.Json
 open System.Text.Json.Nodes
+open Masking
 open TorchSharp
 
 /// Named float32 tensors plus string metadata in one safetensors file, the format Hugging Face's
@@ -58,8 +59,8 @@ module Checkpoint =
     let save (path: string) (tensors: (string * torch.Tensor) list) (meta: Map<string, string>) =
         let dir = Path.GetDirectoryName(Path.GetFullPath path)
         Directory.CreateDirectory dir |> ignore
-        let raw = path + ".tensors.tmp"
-        let tmp = path + ".tmp"
+        let raw = AtomicFile.tempFor (path + ".tensors")
+        let tmp = AtomicFile.tempFor path
 
         do
             // The chain's temporaries stay held until the file is written (see Scalars).
@@ -108,7 +109,7 @@ module Checkpoint =
                 f.Flush true
 
             File.Delete raw
-            File.Move(tmp, path, true)
+            AtomicFile.commit tmp path
 
     /// The metadata of a checkpoint alone (its header), without reading a tensor.
     let meta (path: string) : Result<Map<string, string>, string> =

@@ -25,7 +25,7 @@ module TaggerFile =
             |> List.max
 
         let scale = maxAbs / 32767.0f
-        let tmp = path + ".tmp"
+        let tmp = AtomicFile.tempFor path
 
         do
             use file = File.Create tmp
@@ -81,7 +81,7 @@ module TaggerFile =
                     for c in 0 .. classes - 1 do
                         out.Write(int16 (Math.Round(float (w[r * classes + c] / scale))))
 
-        File.Move(tmp, path, true)
+        AtomicFile.commit tmp path
 
     /// A value no tagger this program wrote has (the gzip stream decompressed, but to something else).
     exception private Damaged of string

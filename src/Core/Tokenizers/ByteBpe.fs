@@ -52,9 +52,7 @@ module ByteBpeModel =
                sentinels = model.SentinelCount
                merges = model.Merges |> Array.map (fun (a, b) -> [| a; b |]) |}
 
-        let tmp = path + ".tmp"
-        File.WriteAllText(tmp, JsonSerializer.Serialize doc)
-        File.Move(tmp, path, true)
+        AtomicFile.writeAllText path (JsonSerializer.Serialize doc)
 
     let load (path: string) : Result<ByteBpeModel, string> =
         try

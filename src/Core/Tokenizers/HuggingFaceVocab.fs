@@ -6,6 +6,7 @@ open System.IO
 open System.Text
 open System.Text.Encodings.Web
 open System.Text.Json
+open Masking
 
 /// One of Masking's learned byte-level BPE vocabularies as Hugging Face writes GPT-2 and BART vocabularies:
 /// vocab.json (token text → id) and merges.txt (one merge per line, in rank order), where a token's text is its
@@ -77,11 +78,6 @@ module HuggingFaceVocab =
                   Merges = model.Merges |> Array.map (fun (a, b) -> texts[a], texts[b])
                   Added = [| for id in 0 .. ByteBpeModel.firstByteId model.SentinelCount - 1 -> id, texts[id] |] }
 
-    let private writeAtomically (path: string) (text: string) =
-        let tmp = path + ".tmp"
-        File.WriteAllText(tmp, text, UTF8Encoding false)
-        File.Move(tmp, path, true)
-
     let private json =
         JsonSerializerOptions(Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
 
@@ -98,11 +94,11 @@ module HuggingFaceVocab =
             |> ignore)
 
         vocab.Append "}" |> ignore
-        writeAtomically (Path.Combine(directory, "vocab.json")) (vocab.ToString())
+        AtomicFile.writeAllText (Path.Combine(directory, "vocab.json")) (vocab.ToString())
 
         let merges = Text.StringBuilder("#version: 0.2\n")
 
         for a, b in files.Merges do
             merges.Append(a).Append(' ').Append(b).Append('\n') |> ignore
 
-        writeAtomically (Path.Combine(directory, "merges.txt")) (merges.ToString())
+        AtomicFile.writeAllText (Path.Combine(directory, "merges.txt")) (merges.ToString())

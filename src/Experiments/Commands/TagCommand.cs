@@ -236,7 +236,7 @@ public static class TagCommand
         var pos = TaggerModels.Load("pos", posModel);
         var lines = TextFile.nonEmptyLines(input);
         if (lines.IsError) throw new CliError(lines.ErrorValue);
-        var tmp = output + ".tmp";
+        var tmp = AtomicFile.tempFor(output);
         using (var writer = new StreamWriter(tmp))
             foreach (var line in Inputs.Lines(input))
             {
@@ -249,7 +249,7 @@ public static class TagCommand
                     entities = Annotate.entities(ner, line).Select(e => new object[] { e.Item1.Start, e.Item1.End, e.Item2 }),
                 }, Json));
             }
-        File.Move(tmp, output, overwrite: true);
+        AtomicFile.commit(tmp, output);
         stderr.WriteLine($"tag annotate: {output}");
         return 0;
     }

@@ -79,8 +79,8 @@ public static class WorldCommand
     /// Written beside and renamed, so an interrupted run never leaves a half-written file.
     private static void WriteLines(string path, IEnumerable<string> lines)
     {
-        var tmp = path + ".tmp";
+        var tmp = AtomicFile.tempFor(path);
         File.WriteAllLines(tmp, lines, new UTF8Encoding(false));
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.commit(tmp, path);
     }
 }

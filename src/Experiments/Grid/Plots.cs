@@ -35,9 +35,10 @@ public static class Plots
 
     private static void Save(Plot plot, string path)
     {
-        var tmp = path + ".tmp.png";
+        // ScottPlot picks the format from the extension, so the temporary ends in .png too.
+        var tmp = AtomicFile.tempFor(path) + ".png";
         plot.SavePng(tmp, Width, Height);
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.commit(tmp, path);
     }
 
     public static void Lines(string path, string title, string x, string y, IReadOnlyList<(string Name, double[] X, double[] Y)> series)

@@ -71,8 +71,9 @@ public static class ModelDirectory
     /// <summary>A copy under a temporary name, then renamed: a reader never sees half a file.</summary>
     public static void CopyFile(string source, string target)
     {
-        File.Copy(source, target + ".tmp", overwrite: true);
-        File.Move(target + ".tmp", target, overwrite: true);
+        var temp = AtomicFile.tempFor(target);
+        File.Copy(source, temp, overwrite: true);
+        AtomicFile.commit(temp, target);
     }
 
     /// <summary>The model's configuration and parameters (float32, requiring gradients) from its directory.</summary>

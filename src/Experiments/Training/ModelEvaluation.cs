@@ -18,6 +18,9 @@ public static class ModelEvaluation
         var (fromPath, splitName, beam, outPath, maxExamples) = (options.From, options.Split, options.Beam, options.Out, options.MaxExamples);
         var from = new RunDirectory(fromPath);
         var outDir = OutputPaths.Directory(outPath ?? Path.Combine(from.Path, "eval-" + splitName), "--out");
+        // Two evaluations into one directory would interleave predictions.jsonl and metrics.json.
+        using var claim = new RunDirectory(outDir);
+        claim.Lock();
         RunConfig run;
         if (File.Exists(from.ConfigFile))
             run = RunConfig.FromJson(File.ReadAllText(from.ConfigFile)) ?? throw new InputError($"{from.ConfigFile}:1: expected a run configuration");

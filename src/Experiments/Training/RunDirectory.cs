@@ -68,8 +68,8 @@ public sealed class RunDirectory : IDisposable
     }
 
     /// <summary>An exclusive lock for as long as this process works on the run (released by Dispose, or by the
-    /// system when the process ends, however it ends).</summary>
-    private void Lock()
+    /// system when the process ends, however it ends). Evaluation takes it on the directory it writes into.</summary>
+    public void Lock()
     {
         if (_lock is not null) return;
         try
@@ -162,8 +162,6 @@ public sealed class RunDirectory : IDisposable
 
     public static void WriteAtomically(string path, string content)
     {
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, content, new UTF8Encoding(false));
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.writeAllText(path, content);
     }
 }

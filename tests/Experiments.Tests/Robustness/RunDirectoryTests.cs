@@ -73,6 +73,19 @@ public class RunDirectoryTests
     }
 
     [Fact]
+    public void A_second_evaluation_into_the_same_directory_is_refused()
+    {
+        var outDir = CliRunner.TempPath("");
+        Directory.CreateDirectory(outDir);
+        using var holder = new RunDirectory(outDir);
+        holder.Lock();
+        var r = CliRunner.Run("evaluate", "--from", CliRunner.TempPath(""), "--out", outDir);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"{Path.Combine(outDir, "run.lock")}:0: expected no other process on this run directory", r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
     public void A_torn_last_log_line_is_cut_on_resume_and_a_damaged_middle_one_is_named()
     {
         var dir = CliRunner.TempPath("");
