@@ -17,13 +17,41 @@ let private regenerate =
 
 let private tokenizer = lazy (Gpt2Tokenizer.Embedded() :> ITokenizer)
 
+let private goldenPath (parts: string list) =
+    Path.Combine(Array.ofList (repoRoot.Value :: "golden" :: parts))
+
+/// The vocabulary the pmi golden masks use: `masking pmi-vocab --corpus tests/fixtures/data/wikitext2/wiki.valid.raw
+/// --min-count 3 --size 100`, itself a golden file (the masks use the one built here, so either can be regenerated
+/// first).
+let private pmiVocabulary =
+    lazy
+        (let options =
+            { PmiOptions.Defaults with
+                MinCount = 3
+                Size = 100 }
+
+         let entries, words =
+             PmiVocabulary.build tokenizer.Value options (File.ReadLines(fixture "wikitext2/wiki.valid.raw"))
+
+         let path =
+             Path.Combine(Directory.CreateTempSubdirectory("masking-golden-pmi-").FullName, "wiki.valid.json")
+
+         PmiVocabulary.write path tokenizer.Value options words entries
+         path)
+
 let private render (policyName: string) =
     let tok = tokenizer.Value
 
-    let policy =
-        PolicySpec.resolve tok.Specials policyName |> Result.defaultWith failwith
+    // pmi needs a vocabulary, and texts that hold its collocations.
+    let spec, extraTexts =
+        if policyName = "pmi" then
+            sprintf "pmi:vocab=%s" pmiVocabulary.Value, File.ReadAllLines(goldenPath [ "pmi"; "texts.txt" ])
+        else
+            policyName, [||]
 
-    let texts = File.ReadAllLines(Path.Combine(repoRoot.Value, "golden", "texts.txt"))
+    let policy = PolicySpec.resolve tok.Specials spec |> Result.defaultWith failwith
+
+    let texts = Array.append (File.ReadAllLines(goldenPath [ "texts.txt" ])) extraTexts
 
     let options =
         JsonSerializerOptions(Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
@@ -58,12 +86,7 @@ let private render (policyName: string) =
 
 let policyNames: obj[] seq = Named.names |> Seq.map (fun n -> [| box n |])
 
-[<Theory>]
-[<MemberData(nameof policyNames)>]
-let ``golden masks`` (policyName: string) =
-    let path = Path.Combine(repoRoot.Value, "golden", "masks", policyName + ".jsonl")
-    let actual = render policyName
-
+let private compareWithGolden (path: string) (actual: string) =
     if regenerate then
         File.WriteAllText(path, actual)
     elif not (File.Exists path) then
@@ -81,3 +104,12 @@ let ``golden masks`` (policyName: string) =
         | Some line ->
             let golden, current = expected.Split '\n', actual.Split '\n'
             failwithf "%s:%d differs\n  golden: %s\n  actual: %s" path (line + 1) golden[line] current[line]
+
+[<Fact>]
+let ``golden PMI vocabulary`` () =
+    compareWithGolden (goldenPath [ "pmi"; "wiki.valid.json" ]) (File.ReadAllText pmiVocabulary.Value)
+
+[<Theory>]
+[<MemberData(nameof policyNames)>]
+let ``golden masks`` (policyName: string) =
+    compareWithGolden (goldenPath [ "masks"; policyName + ".jsonl" ]) (render policyName)

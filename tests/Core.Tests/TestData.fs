@@ -155,6 +155,30 @@ type Generators =
         }
         |> Arb.fromGen
 
+/// A PMI vocabulary for the random examples: every pair of one-token words with ids 105–199, and a few triples.
+let pmiVocabFile =
+    lazy
+        (let path =
+            Path.Combine(Directory.CreateTempSubdirectory("masking-test-pmi-").FullName, "vocab.json")
+
+         let entry (ids: int list) =
+             sprintf "{\"words\":[%s]}" (ids |> List.map (sprintf "[%d]") |> String.concat ",")
+
+         let ngrams =
+             [ for a in 105..199 do
+                   for b in 105..199 -> entry [ a; b ]
+               for a in 105..120 -> entry [ a; a + 1; a + 2 ] ]
+
+         File.WriteAllText(
+             path,
+             sprintf
+                 "{\"format\":\"masking-pmi-vocab/1\",\"vocab_size\":%d,\"ngrams\":[\n%s\n]}\n"
+                 specials.VocabSize
+                 (String.concat ",\n" ngrams)
+         )
+
+         path)
+
 /// Every named policy with its defaults, plus variants that exercise the other parts of the algebra.
 let policySpecs =
     [ "orig"
@@ -176,7 +200,11 @@ let policySpecs =
       "bart-infilling:unit=word"
       "scored:budget=0.2,tau=0.5"
       "scored:k=2,tau=1"
-      "rand:unit=entity" ]
+      "rand:unit=entity"
+      "pmi:vocab=" + pmiVocabFile.Value
+      "pmi:vocab="
+      + pmiVocabFile.Value
+      + ",order=uniform,p=0.4,replace=sentinel,target=sentinels" ]
 
 let resolve spec =
     match PolicySpec.resolve specials spec with

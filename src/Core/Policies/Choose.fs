@@ -90,6 +90,39 @@ module Choose =
 
                 Span.ofMarks marks
 
+    /// The budget of `budget` over the fallback units' tokens, spent first on the preferred units in random
+    /// order, then on the fallback units that overlap none of them (PMI-masking: collocations first, then
+    /// single words). The last unit may overshoot by less than its own length.
+    let budgetPreferring (preferred: Segmentation) (fallback: Segmentation) (fraction: float) : Chooser =
+        fun specials rng ex ->
+            let fallbackUnits = Units.segment fallback specials ex
+            let target = Budget.count fraction (unitTokens fallbackUnits)
+            let marks = Array.zeroCreate ex.Tokens.Length
+            let mutable covered = 0
+
+            let spend (units: Span[]) =
+                // A full Fisher–Yates shuffle, drawn in the same order whatever the budget, then taken in turn.
+                let order = Array.init units.Length id
+
+                for i in units.Length - 1 .. -1 .. 1 do
+                    let j = rng.NextInt(i + 1)
+                    let t = order[j]
+                    order[j] <- order[i]
+                    order[i] <- t
+
+                for k in order do
+                    let u = units[k]
+
+                    if covered < target && not (Array.exists id marks[u.Start .. u.End - 1]) then
+                        mark marks u
+                        covered <- covered + u.Length
+
+            if target > 0 then
+                spend (Units.segment preferred specials ex)
+                spend fallbackUnits
+
+            Span.ofMarks marks
+
     /// Each unit independently with probability p; with atLeastOne, an empty draw on a non-empty input
     /// masks one uniformly chosen unit instead.
     let bernoulli (segmentation: Segmentation) (p: float) (atLeastOne: bool) : Chooser =

@@ -255,6 +255,46 @@ module Named =
                       (segmentation knobs)
                       (MeanLength(num knobs "mean_noise_span_length"))
                       (num knobs "noise_density")) }
+          { Name = "pmi"
+            Summary =
+              "PMI-masking: a vocabulary's collocations (word n-grams by PMI) masked as units, then single words, to 15%"
+            Knobs =
+              [ Knob.word "vocab" "" "the n-gram vocabulary, a file written by masking pmi-vocab (required)"
+                Knob.number "p" [ "mlm_probability" ] 0.15 0.0 1.0 "fraction of tokens to mask"
+                Knob.choice
+                    "order"
+                    "ngrams-first"
+                    [ "ngrams-first"; "uniform" ]
+                    "spend the budget on collocations first, or draw collocations and other words alike"
+                replaceKnob "span"
+                targetKnob "spans" ]
+              @ corruptKnobs false
+            Build =
+              fun specials knobs ->
+                  let vocabulary =
+                      match word knobs "vocab" with
+                      | "" -> invalidArg "knobs" "expects vocab=FILE, a vocabulary written by masking pmi-vocab"
+                      | path ->
+                          match PmiVocabulary.load path with
+                          | Error e -> invalidArg "knobs" e
+                          | Ok v when v.VocabSize <> specials.VocabSize ->
+                              invalidArg
+                                  "knobs"
+                                  (sprintf
+                                      "%s:0: expected a vocabulary built with this tokenizer (%d ids), found one of %d ids"
+                                      path
+                                      specials.VocabSize
+                                      v.VocabSize)
+                          | Ok v -> v
+
+                  let p = num knobs "p"
+
+                  let choose _ =
+                      match word knobs "order" with
+                      | "uniform" -> Choose.budget (NgramUnits(vocabulary, true)) p
+                      | _ -> Choose.budgetPreferring (NgramUnits(vocabulary, false)) WordUnits p
+
+                  denoise "pmi" choose specials knobs }
           { Name = "scored"
             Summary =
               "masks from a scorer's span scores: spans per sentence or to a budget, sampled ∝ exp(score/tau) or the best"

@@ -10,6 +10,9 @@ type Segmentation =
     | WordUnits
     /// Annotated spans (entities, dates, ...), optionally only those with the given labels.
     | AnnotationUnits of labels: string list
+    /// The word n-grams of a masking vocabulary found in the text (the best-ranked wins an overlap), and with
+    /// alsoWords every other word as its own unit.
+    | NgramUnits of vocabulary: NgramVocabulary * alsoWords: bool
 
 module Units =
     /// Non-special tokens, each its own unit.
@@ -80,8 +83,50 @@ module Units =
 
         kept.ToArray()
 
+    /// The vocabulary's n-grams found in the text (of adjacent words, no special token between them), the
+    /// best-ranked first wherever two overlap (ties: the earlier), and with alsoWords every other word alone.
+    let ngrams (vocabulary: NgramVocabulary) (alsoWords: bool) (specials: SpecialTokens) (ex: Example) : Span[] =
+        let ws = words specials ex
+        let keys = ws |> Array.map (Ngrams.wordKey ex.Tokens)
+
+        let found =
+            [| for i in 0 .. ws.Length - 1 do
+                   // How many words from i on are adjacent, up to the longest n-gram.
+                   let mutable run = 1
+
+                   while run < vocabulary.MaxWords
+                         && i + run < ws.Length
+                         && ws[i + run - 1].End = ws[i + run].Start do
+                       run <- run + 1
+
+                   for n in 2..run do
+                       match vocabulary.Rank(Ngrams.key keys[i .. i + n - 1]) with
+                       | Some rank -> yield rank, i, n
+                       | None -> () |]
+            |> Array.sort
+
+        let taken = Array.zeroCreate ws.Length
+        let units = ResizeArray<Span>()
+
+        for _, i, n in found do
+            if not (Array.exists id taken[i .. i + n - 1]) then
+                for j in i .. i + n - 1 do
+                    taken[j] <- true
+
+                units.Add
+                    { Start = ws[i].Start
+                      End = ws[i + n - 1].End }
+
+        if alsoWords then
+            for j in 0 .. ws.Length - 1 do
+                if not taken[j] then
+                    units.Add ws[j]
+
+        units.ToArray() |> Array.sortBy (fun u -> u.Start)
+
     let segment (segmentation: Segmentation) specials ex =
         match segmentation with
         | TokenUnits -> tokens specials ex
         | WordUnits -> words specials ex
         | AnnotationUnits labels -> annotations labels specials ex
+        | NgramUnits(vocabulary, alsoWords) -> ngrams vocabulary alsoWords specials ex

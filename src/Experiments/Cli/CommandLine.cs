@@ -32,6 +32,7 @@ public static class CommandLine
             GridCommand.Build(stdout, stderr),
             BenchCommands.Build(stdout, stderr),
             TokenizerCommand.Build(stdout, stderr),
+            PmiVocabCommand.Build(stderr),
         };
         var help = new Command("help", "this list, or a command's options: masking help COMMAND (= masking COMMAND --help)");
         var words = new Argument<string[]>("COMMAND") { Arity = ArgumentArity.ZeroOrMore };

@@ -37,6 +37,8 @@ public class BadInputTests
         { "output", ["tag", "annotate", "--input", "{text}", "--out", "{dir}"], "{dir}:0: --out: expected a file name, found a directory" },
         { "output", ["tokenizer", "train", "--input", "{text}", "--out", "/proc/masking-vocab.json"], "/proc:0: --out: expected a directory this process can write to" },
         { "output", ["run", "--preset", "smoke", "--out", "{file}"], "{file}:0: --out: expected a directory to write into, found a file" },
+        { "output", ["pmi-vocab", "--corpus", "{text}", "--out", "{dir}"], "{dir}:0: --out: expected a file name, found a directory" },
+        { "input", ["pmi-vocab", "--corpus", "{dir}/none.txt", "--out", "{dir}/v.json"], "{dir}/none.txt:0: expected a readable text file" },
         { "output", ["world", "--out", "{file}/below"], "{file}/below:0: --out: expected a directory this process can write to" },
         // Nesting deeper than any real file: a limit, not a stack overflow.
         { "nesting", ["score", "--task", "nq", "--gold", Deep("deep-gold.jsonl", 40_000), "--pred", "{text}"], "expected JSON nested at most 64 levels deep" },
