@@ -10,6 +10,7 @@ open Masking
 open Masking.Policies
 open Masking.Tokenizers
 open Masking.Text
+open Masking.World
 open Masking.Tests.TestData
 
 let private regenerate =
@@ -39,6 +40,23 @@ let private pmiVocabulary =
          PmiVocabulary.write path tokenizer.Value options words entries
          path)
 
+/// The oracle masks only in the generated world: two passages of the default world's target corpus, the first
+/// about a test subject (its answers masked), the second about a train subject (nothing masked).
+let private oracleExamples =
+    lazy
+        (let w = WorldTasks.build WorldConfig.defaults
+
+         let first (subjects: Set<int>) =
+             w.TargetCorpus |> Array.find (fun p -> subjects.Contains p.Entity)
+
+         [| first w.TestSubjects; first w.TrainSubjects |]
+         |> Array.map (fun p ->
+             let e = tokenizer.Value.Encode p.Text
+
+             { Example.ofEncoded e with
+                 Sentences = Sentences.toTokenSpans e.Offsets p.Sentences
+                 Annotations = Sentences.toAnnotations e.Offsets (Array.append p.Spans (WorldTasks.askedSpans w p)) }))
+
 let private render (policyName: string) =
     let tok = tokenizer.Value
 
@@ -58,17 +76,22 @@ let private render (policyName: string) =
 
     let lines = Text.StringBuilder()
 
-    texts
-    |> Array.iteri (fun i text ->
-        let annotated = SalientSpans.annotate tok text
-        // The learned scorer lands later; here every salient span is a candidate scored by its length.
-        let ex =
-            { annotated with
-                Scores =
-                    annotated.Annotations
-                    |> Array.map (fun a ->
-                        { Span = a.Span
-                          Score = float a.Span.Length }) }
+    // Every salient span is a candidate for `scored`, scored by its length.
+    let withScores (ex: Example) =
+        { ex with
+            Scores =
+                ex.Annotations
+                |> Array.map (fun a ->
+                    { Span = a.Span
+                      Score = float a.Span.Length }) }
+
+    let examples =
+        Array.append
+            (texts |> Array.map (SalientSpans.annotate tok >> withScores))
+            (if policyName = "oracle" then oracleExamples.Value else [||])
+
+    examples
+    |> Array.iteri (fun i ex ->
 
         for seed in 0UL .. 2UL do
             let m = policy.Apply (MaskContext.ofSeed (Seeds.derive seed 0 (int64 i))) ex

@@ -227,8 +227,9 @@ public class GridRunTests
         Assert.Equal(results.Count, results.Distinct().Count());
 
         var report = File.ReadAllText(Path.Combine(outDir, "report.md"));
-        foreach (var arm in new[] { "none (no IPT)", "ssm", "supervised", "meta" }) Assert.Contains($"| {arm} |", report);
-        foreach (var section in new[] { "## Results", "## Differences", "## Summary", "## Learning efficiency", "## Transfer of learned policies", "## What the policies mask" })
+        foreach (var arm in new[] { "none (no IPT)", "ssm", "oracle", "supervised", "meta" }) Assert.Contains($"| {arm} |", report);
+        Assert.Contains("**it reads the test questions.**", report);
+        foreach (var section in new[] { "## Results", "## Differences", "## Gap to the oracle", "## Summary", "## Learning efficiency", "## Transfer of learned policies", "## What the policies mask" })
             Assert.Contains(section, report);
         // world-cqa has two options: chance is 50%, a row of the table; its questions are answered by rank classification.
         Assert.Contains("| chance / majority | 50.0 (chance) |", report);
@@ -250,6 +251,10 @@ public class GridRunTests
         Assert.True(against.GetProperty("low").GetDouble() <= against.GetProperty("difference").GetDouble());
         Assert.True(against.GetProperty("p_holm").GetDouble() >= against.GetProperty("p").GetDouble());
         Assert.Equal(2, against.GetProperty("seeds").GetInt32());
+        // Each arm's gap to the oracle, with its interval.
+        var gap = json.GetProperty("oracle_gaps").GetProperty("ssm").GetProperty("world-cqa");
+        Assert.InRange(gap.GetProperty("difference").GetDouble(), gap.GetProperty("low").GetDouble(), gap.GetProperty("high").GetDouble());
+        Assert.False(json.GetProperty("oracle_gaps").TryGetProperty("oracle", out _));
 
         var third = StartWith(["grid", "--config", Path.Combine(outDir, "grid.json"), "--out", outDir]);
         await third.Process.WaitForExitAsync();

@@ -5,6 +5,17 @@ open Masking
 /// An annotated span of tokens: a named entity, a date, an answer candidate, ...
 type Annotation = { Span: Span; Label: string }
 
+module Annotation =
+    /// Labels of the answers the evaluation asks for (generated world only). Only the `oracle` policy and an
+    /// explicit `within(...,ASKED_TEST)` see them: "every label" (ssm's default, unit=entity, a scorer's snapping)
+    /// leaves them out, so no other policy reads the test questions.
+    let askedTest = "ASKED_TEST"
+
+    let askedDev = "ASKED_DEV"
+
+    let isAsked (label: string) =
+        label.StartsWith("ASKED_", System.StringComparison.Ordinal)
+
 /// A candidate span with a score from a learned scorer (the `scored` policy masks from these).
 type ScoredSpan = { Span: Span; Score: float }
 
@@ -38,6 +49,9 @@ module ScoredSpan =
                     words
 
             if grown = s then s else widen grown
+
+        let annotations =
+            annotations |> Array.filter (fun a -> not (Annotation.isAsked a.Label))
 
         if n = 0 then
             spans

@@ -205,6 +205,23 @@ module Named =
                       | l -> l.Split('|', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
 
                   Choose.perSentence (AnnotationUnits labels) (int (num knobs "per_sentence"))) }
+          { Name = "oracle"
+            Summary =
+              "the upper bound, not a competitor: the answer of every evaluation question, where the world states it, one per sentence"
+            Knobs =
+              [ Knob.choice "split" "test" [ "test"; "dev" ] "whose questions' answers to mask (the evaluated split)"
+                replaceKnob "span"
+                targetKnob "bare-spans" ]
+              @ corruptKnobs false
+            Build =
+              denoise "oracle" (fun knobs ->
+                  let label =
+                      if word knobs "split" = "dev" then
+                          Annotation.askedDev
+                      else
+                          Annotation.askedTest
+
+                  Choose.perSentence (AnnotationUnits [ label ]) 1) }
           { Name = "whole-word"
             Summary = "whole-word masking (BERT WWM) for any vocabulary: 15% of tokens in whole words, 80/10/10"
             Knobs =

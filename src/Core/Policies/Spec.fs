@@ -23,7 +23,16 @@ module PolicySpec =
 
     /// The labels annotations carry: the NER model's CoNLL types, the rules' DATE, NUMBER and NAME (NAME with
     /// `--annotator rules`), the generated world's. `within` with another label would mask nothing, silently.
-    let knownLabels = [ "PER"; "ORG"; "LOC"; "MISC"; "DATE"; "NUMBER"; "NAME" ]
+    let knownLabels =
+        [ "PER"
+          "ORG"
+          "LOC"
+          "MISC"
+          "DATE"
+          "NUMBER"
+          "NAME"
+          Annotation.askedTest
+          Annotation.askedDev ]
 
     let rec format (spec: PolicySpec) =
         let join (xs: string seq) = String.Join(",", xs)

@@ -61,7 +61,7 @@ module Units =
     /// token; overlapping annotations keep the earlier one.
     let annotations (labels: string list) (specials: SpecialTokens) (ex: Example) : Span[] =
         let wanted (a: Annotation) =
-            List.isEmpty labels
+            (List.isEmpty labels && not (Annotation.isAsked a.Label))
             || labels
                |> List.exists (fun l -> System.String.Equals(l, a.Label, System.StringComparison.OrdinalIgnoreCase))
 

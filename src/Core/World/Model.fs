@@ -45,8 +45,10 @@ type Passage =
         Entity: int
         Text: string
         Sentences: Span[]
-        /// (span, label): PER, LOC, ORG, DATE, NUM.
+        /// (span, label): PER, LOC, ORG, DATE (the salient spans ssm masks).
         Spans: (Span * string)[]
+        /// Each sentence's object: where the value of the fact it states is written (occupations included).
+        Objects: (Span * Fact)[]
     }
 
 module Relation =

@@ -56,6 +56,7 @@ module Render =
         (world: WorldData)
         (sb: StringBuilder)
         (spans: ResizeArray<Span * string>)
+        (objects: ResizeArray<Span * Fact>)
         (template: string)
         (fact: Fact)
         =
@@ -97,6 +98,7 @@ module Render =
                     spans.Add({ Start = start; End = sb.Length }, EntityKind.label subject.Kind)
                 else
                     sb.Append value |> ignore
+                    objects.Add({ Start = start; End = sb.Length }, fact)
 
                     match fact.Value with
                     | WordValue _ -> () // occupations are not salient spans
@@ -107,7 +109,7 @@ module Render =
     /// One fact in its first paraphrase, as the canonical answer of a long-output task.
     let canonical (world: WorldData) (fact: Fact) =
         let sb = StringBuilder()
-        sentence world sb (ResizeArray()) (templates fact.Relation).Head fact
+        sentence world sb (ResizeArray()) (ResizeArray()) (templates fact.Relation).Head fact
         sb.ToString()
 
     /// One paragraph about an entity: its facts in a random order, each in a random paraphrase.
@@ -119,6 +121,7 @@ module Render =
 
         let sb = StringBuilder()
         let spans = ResizeArray<Span * string>()
+        let objects = ResizeArray<Span * Fact>()
         let sentences = ResizeArray<Span>()
 
         for f in facts do
@@ -127,13 +130,14 @@ module Render =
 
             let start = sb.Length
             let options = templates f.Relation
-            sentence world sb spans options[rng.NextInt options.Length] f
+            sentence world sb spans objects options[rng.NextInt options.Length] f
             sentences.Add { Start = start; End = sb.Length }
 
         { Entity = entity
           Text = sb.ToString()
           Sentences = sentences.ToArray()
-          Spans = spans.ToArray() }
+          Spans = spans.ToArray()
+          Objects = objects.ToArray() }
 
     /// The corpus of a world: `paraphrases` copies of every entity's paragraph, in a seeded random order.
     let corpus (world: WorldData) (rng: Rng) (paraphrases: int) : Passage[] =

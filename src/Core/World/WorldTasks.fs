@@ -2,6 +2,7 @@ namespace Masking.World
 
 open System
 open Masking
+open Masking.Policies
 open Masking.Tasks
 
 /// A generated world ready for the protocol: both corpora and the target world's tasks.
@@ -64,6 +65,24 @@ module WorldTasks =
         | Train -> w.TrainSubjects
         | Dev -> w.DevSubjects
         | Test -> w.TestSubjects
+
+    /// The answers the evaluation asks for, where a target-corpus passage states them: the object of every
+    /// sentence of a passage about a test subject (ASKED_TEST) or a dev subject (ASKED_DEV). Every world task's
+    /// questions on a split are about its subjects' facts, and a fact is stated only in its subject's passages.
+    /// The `oracle` policy masks these; only target-corpus passages may be given (the background world's ids
+    /// are another world's).
+    let askedSpans (w: GeneratedWorld) (p: Passage) : (Span * string)[] =
+        let label =
+            if w.TestSubjects.Contains p.Entity then
+                Some Annotation.askedTest
+            elif w.DevSubjects.Contains p.Entity then
+                Some Annotation.askedDev
+            else
+                None
+
+        match label with
+        | Some l -> p.Objects |> Array.map (fun (span, _) -> span, l)
+        | None -> [||]
 
     let private factsOf (w: GeneratedWorld) split =
         let subjects = subjectsOf w split

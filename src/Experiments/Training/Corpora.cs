@@ -54,7 +54,9 @@ public static class Corpora
         switch (corpus)
         {
             case "world-background": return Registry.defaultWorld.Value.BackgroundCorpus.Select(p => FromPassage(p, tokenizer)).ToArray();
-            case "world-target": return Registry.defaultWorld.Value.TargetCorpus.Select(p => FromPassage(p, tokenizer)).ToArray();
+            case "world-target":
+                var world = Registry.defaultWorld.Value;
+                return world.TargetCorpus.Select(p => FromPassage(p, tokenizer, WorldTasks.askedSpans(world, p))).ToArray();
             default:
                 var ner = TaggerModels.Default("ner") is null ? null : TaggerModels.Load("ner", null);
                 var option = ner is null ? null : Microsoft.FSharp.Core.FSharpOption<Masking.Taggers.TaggerModel>.Some(ner);
@@ -62,11 +64,12 @@ public static class Corpora
         }
     }
 
-    /// <summary>A world paragraph with its known sentences and entity/date spans mapped onto tokens.</summary>
-    public static Example FromPassage(Passage p, ITokenizer tokenizer)
+    /// <summary>A world paragraph with its known sentences and entity/date spans mapped onto tokens, and for the
+    /// target corpus the answers the evaluation asks for (labelled for the <c>oracle</c> policy alone).</summary>
+    public static Example FromPassage(Passage p, ITokenizer tokenizer, IEnumerable<Tuple<Span, string>>? asked = null)
     {
         var e = tokenizer.Encode(p.Text);
-        var annotations = Sentences.toAnnotations(e.Offsets, [.. p.Spans]);
+        var annotations = Sentences.toAnnotations(e.Offsets, [.. p.Spans, .. asked ?? []]);
         return new Example(e.Ids, e.WordStarts, Sentences.toTokenSpans(e.Offsets, p.Sentences), annotations, []);
     }
 }
