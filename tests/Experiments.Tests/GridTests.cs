@@ -101,6 +101,14 @@ public class GridConfigTests
     [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"seeds\": \"three\"\n}", ":5:", "seeds: expected an integer")]
     [InlineData("{\n\"name\": \"x\",\n\"learned_policies\": [\n{\"name\": \"a\", \"kind\": \"supervised\", \"task\": \"world-cqa\", \"init\": \"b\"},\n{\"name\": \"b\", \"kind\": \"supervised\", \"task\": \"world-cqa\",\n\"init\": \"a\"}],\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"]\n}", ":4:", "init goes round in a cycle (a → b → a)")]
     [InlineData("{\n\"name\": \"x\",\n\"learned_policies\": [\n{\"name\": \"a\", \"kind\": \"supervised\", \"task\": \"world-cqa\"},\n{\"name\": \"a\", \"kind\": \"meta\", \"task\": \"world-cqa\"}],\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"]\n}", ":4:", "learned_policies: 'a': name used twice")]
+    // Sweeps: the field's line, the knob's own range.
+    [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"sweeps\": [{\"policy\": \"rand\",\n\"knob\": \"q\",\n\"values\": [0.1,\n2]}]\n}", ":6:", "sweeps[0].knob: policy 'rand' has no knob 'q'; its knobs: p,")]
+    [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"sweeps\": [{\"policy\": \"rand\",\n\"knob\": \"p\",\n\"values\": [0.1,\n2]}]\n}", ":8:", "sweeps[0].values[1]: knob 'p' of policy 'rand' expects a number in [0, 1], got 2")]
+    [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"sweeps\": [{\"policy\": \"mix(rand:1)\",\n\"knob\": \"p\",\n\"values\": [0.1]}]\n}", ":5:", "sweeps[0].policy: expected a named policy")]
+    [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"sweeps\": [{\"policy\": \"rand:mlm_probability=0.2\",\n\"knob\": \"p\",\n\"values\": [0.1]}]\n}", ":5:", "sweeps[0].policy: sets the swept knob 'p' itself")]
+    [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"sweeps\": [{\"policy\": \"rand\",\n\"knob\": \"p\",\n\"values\": []}]\n}", ":7:", "sweeps[0].values: expected at least one value")]
+    [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"sweeps\": [{\"policy\": \"rand\",\n\"knob\": \"p\",\n\"values\": [0.1, 0.1]}]\n}", ":7:", "expected each value once, found 0.1 twice")]
+    [InlineData("{\n\"name\": \"x\",\n\"arms\": [{\"name\": \"none\"}],\n\"tasks\": [\"world-cqa\"],\n\"sweeps\": [{\"policy\": \"rand\",\n\"knob\": \"p\",\n\"values\": [0.1]},\n{\"policy\": \"rand\", \"knob\": \"p\", \"values\": [0.1]}]\n}", ":", "arms: the name 'rand-p0.1' is used twice")]
     public void Malformed_configs_exit_2_naming_file_and_line(string json, string line, string what)
     {
         var path = CliRunner.TempFile(json, ".json");
@@ -110,6 +118,22 @@ public class GridConfigTests
         Assert.Contains(what, r.Stderr);
         Assert.DoesNotContain("System.", r.Stderr);
         Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void A_sweep_expands_into_one_arm_per_value_and_the_frozen_config_loads_to_the_same_arms()
+    {
+        var path = CliRunner.TempFile("{\"name\": \"x\", \"arms\": [{\"name\": \"none\"}], \"tasks\": [\"world-cqa\"], " +
+            "\"sweeps\": [{\"policy\": \"rand:unit=word\", \"knob\": \"mlm_probability\", \"values\": [0.5, 0.15]}, {\"policy\": \"t5\", \"knob\": \"mean_noise_span_length\", \"values\": [1, 8], \"name\": \"span\"}]}", ".json");
+        var config = GridConfig.Load(path);
+        Assert.Empty(config.Sweeps);
+        Assert.Equal(["none", "rand-p0.5", "rand-p0.15", "span-mean_noise_span_length1", "span-mean_noise_span_length8"], config.Arms.Select(a => a.Name));
+        Assert.Equal(["rand:unit=word,p=0.5", "rand:unit=word,p=0.15", "t5:mean_noise_span_length=1", "t5:mean_noise_span_length=8"], config.Arms.Skip(1).Select(a => a.Policy));
+        Assert.Equal(new ArmSweep("rand", "p", 0.15), config.Arms[2].Sweep);
+        Assert.Null(config.Arms[0].Sweep);
+        // grid.json holds the expanded arms and no sweeps: every cell that loads it again sees the same arms.
+        var frozen = CliRunner.TempFile(config.ToJson(), ".json");
+        Assert.Equal(config.Arms, GridConfig.Load(frozen).Arms);
     }
 
     [Fact]
@@ -229,7 +253,7 @@ public class GridRunTests
         var report = File.ReadAllText(Path.Combine(outDir, "report.md"));
         foreach (var arm in new[] { "none (no IPT)", "ssm", "oracle", "supervised", "meta" }) Assert.Contains($"| {arm} |", report);
         Assert.Contains("**it reads the test questions.**", report);
-        foreach (var section in new[] { "## Results", "## Differences", "## Gap to the oracle", "## Summary", "## Learning efficiency", "## Transfer of learned policies", "## What the policies mask" })
+        foreach (var section in new[] { "## Results", "## Differences", "## Gap to the oracle", "## Sweeps", "## Summary", "## Learning efficiency", "## Transfer of learned policies", "## What the policies mask" })
             Assert.Contains(section, report);
         // world-cqa has two options: chance is 50%, a row of the table; its questions are answered by rank classification.
         Assert.Contains("| chance / majority | 50.0 (chance) |", report);
@@ -237,7 +261,7 @@ public class GridRunTests
         Assert.Contains("Against `none`:", report);
         Assert.Contains("Against chance (the multiple-choice tasks;", report);
         Assert.DoesNotContain("†", report);
-        foreach (var png in new[] { "curve-steps-world-cqa.png", "curve-fraction-world-cqa.png", "transfer.png", "pos.png", "zipf.png" })
+        foreach (var png in new[] { "sweep-rand-p-world-cqa.png", "curve-steps-world-cqa.png", "curve-fraction-world-cqa.png", "transfer.png", "pos.png", "zipf.png" })
         {
             var bytes = File.ReadAllBytes(Path.Combine(outDir, "plots", png));
             Assert.True(bytes.Length > 5000, png);
@@ -251,6 +275,10 @@ public class GridRunTests
         Assert.True(against.GetProperty("low").GetDouble() <= against.GetProperty("difference").GetDouble());
         Assert.True(against.GetProperty("p_holm").GetDouble() >= against.GetProperty("p").GetDouble());
         Assert.Equal(2, against.GetProperty("seeds").GetInt32());
+        var sweep = json.GetProperty("sweeps").GetProperty("rand");
+        Assert.Equal([0.15, 0.5], sweep.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()));
+        var point = sweep.GetProperty("tasks").GetProperty("world-cqa")[1];
+        Assert.InRange(point.GetProperty("mean").GetDouble(), point.GetProperty("low").GetDouble(), point.GetProperty("high").GetDouble());
         // Each arm's gap to the oracle, with its interval.
         var gap = json.GetProperty("oracle_gaps").GetProperty("ssm").GetProperty("world-cqa");
         Assert.InRange(gap.GetProperty("difference").GetDouble(), gap.GetProperty("low").GetDouble(), gap.GetProperty("high").GetDouble());

@@ -92,7 +92,7 @@ internal sealed class ConfigLines
             var index = names(m.Groups["list"].Value).ToList().IndexOf(m.Groups["name"].Value);
             return index < 0 ? m.Groups["list"].Value : $"{m.Groups["list"].Value}[{index}].{m.Groups["sub"].Value}";
         }
-        return Regex.Match(message, @"^(?<field>[a-z_][a-z_.]*):") is { Success: true } f ? f.Groups["field"].Value : "";
+        return Regex.Match(message, @"^(?<field>[a-z_][a-z_.\[\]0-9]*):") is { Success: true } f ? f.Groups["field"].Value : "";
     }
 
     /// <summary>System.Text.Json's "could not be converted to System.Int32" in the config's words.</summary>

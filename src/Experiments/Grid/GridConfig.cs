@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -46,7 +47,28 @@ public sealed record ArmSection
     public string? Policy { get; init; }
     /// <summary>The learned policy (by name) whose scorer drives a <c>scored</c> policy.</summary>
     public string? Scorer { get; init; }
+    /// <summary>Set on the arms a sweep expands into: the report plots them against the knob's value.</summary>
+    public ArmSweep? Sweep { get; init; }
 }
+
+/// <summary>
+/// One knob of a named policy swept over values (masking rate, span length: Wettig et al., EACL 2023). It expands
+/// into one arm per value, named PREFIX-KNOBVALUE (<c>rand-p0.3</c>), whose policy is the base spec with the knob
+/// set (<c>rand:p=0.3</c>).
+/// </summary>
+public sealed record SweepSection
+{
+    /// <summary>A named policy with any other knobs it keeps: <c>rand</c>, <c>rand:unit=word</c>, <c>t5</c>.</summary>
+    public required string Policy { get; init; }
+    public required string Knob { get; init; }
+    public required IReadOnlyList<double> Values { get; init; }
+    /// <summary>The arms' name prefix; the policy's name by default.</summary>
+    public string? Name { get; init; }
+    public string? Scorer { get; init; }
+}
+
+/// <summary>Which sweep an arm comes from, and its knob's value there.</summary>
+public sealed record ArmSweep(string Sweep, string Knob, double Value);
 
 /// <summary>Optimisation settings a stage may set; null keeps <see cref="Training.RunConfig"/>'s default.</summary>
 public abstract record OptimisationSection
@@ -140,6 +162,9 @@ public sealed record GridConfig
     public PretrainSection Pretrain { get; init; } = new();
     public IReadOnlyList<LearnedPolicySection> LearnedPolicies { get; init; } = [];
     public required IReadOnlyList<ArmSection> Arms { get; init; }
+    /// <summary>Knob sweeps, expanded into <see cref="Arms"/> when the config is loaded (a frozen grid.json holds
+    /// the expanded arms and no sweeps).</summary>
+    public IReadOnlyList<SweepSection> Sweeps { get; init; } = [];
     public IntermediateSection Intermediate { get; init; } = new();
     public required IReadOnlyList<string> Tasks { get; init; }
     public FinetuneSection Finetune { get; init; } = new();
@@ -198,12 +223,57 @@ public sealed record GridConfig
             throw new InputError($"{path}:{(e.LineNumber ?? 0) + 1}: {ConfigLines.Explain(e)}");
         }
         if (config is null) throw new InputError($"{path}:1: expected a JSON object");
+        var (expanded, sweepProblem) = config.ExpandSweeps();
+        if (sweepProblem is not null) throw new InputError($"{path}:{lines.Of(ConfigLines.FieldOf(sweepProblem, _ => []))}: {sweepProblem}");
+        config = expanded;
         var problem = config.Problem();
         if (problem is null) return config;
         var field = ConfigLines.FieldOf(problem, list => list == "arms"
             ? config.Arms.Select(a => a.Name).ToList()
             : config.LearnedPolicies.Select(p => p.Name).ToList());
         throw new InputError($"{path}:{lines.Of(field)}: {problem}");
+    }
+
+    /// <summary>The config with every sweep turned into arms (each value checked against its knob's range), and no
+    /// sweeps left; or the first problem, naming sweeps[i] and the field.</summary>
+    public (GridConfig Config, string? Problem) ExpandSweeps()
+    {
+        var arms = new List<ArmSection>(Arms);
+        for (var i = 0; i < Sweeps.Count; i++)
+        {
+            var sweep = Sweeps[i];
+            if (sweep is null) return (this, $"sweeps[{i}]: expected an object, found null");
+            var parsed = Masking.Policies.PolicySpecModule.parse(sweep.Policy);
+            if (parsed.IsError) return (this, $"sweeps[{i}].policy: {parsed.ErrorValue}");
+            if (parsed.ResultValue is not Masking.Policies.PolicySpec.NamedSpec named)
+                return (this, $"sweeps[{i}].policy: expected a named policy with its knobs (rand, rand:unit=word), not a combination");
+            if (Masking.Policies.Named.tryFind(named.name)?.Value is not { } info)
+                return (this, $"sweeps[{i}].policy: unknown policy '{named.name}'; known: {string.Join(", ", Masking.Policies.Named.names)}");
+            var knob = info.Knobs.FirstOrDefault(k => k.Name == sweep.Knob || k.Aliases.Contains(sweep.Knob));
+            if (knob is null)
+                return (this, $"sweeps[{i}].knob: policy '{info.Name}' has no knob '{sweep.Knob}'; its knobs: {string.Join(", ", info.Knobs.Select(k => k.Name))}");
+            if (named.knobs.Any(k => k.Item1 == knob.Name || knob.Aliases.Contains(k.Item1)))
+                return (this, $"sweeps[{i}].policy: sets the swept knob '{knob.Name}' itself; expected it only in knob and values");
+            if (sweep.Values.Count == 0) return (this, $"sweeps[{i}].values: expected at least one value");
+            if (sweep.Values.GroupBy(v => v).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                return (this, $"sweeps[{i}].values: expected each value once, found {twice.Key.ToString(CultureInfo.InvariantCulture)} twice");
+            var prefix = sweep.Name ?? info.Name;
+            for (var j = 0; j < sweep.Values.Count; j++)
+            {
+                var value = sweep.Values[j];
+                var check = knob.Check.Invoke(Masking.Policies.KnobValue.NewNumber(value));
+                if (check.IsError) return (this, $"sweeps[{i}].values[{j}]: knob '{knob.Name}' of policy '{info.Name}' {check.ErrorValue}");
+                var knobs = Microsoft.FSharp.Collections.ListModule.OfSeq(named.knobs.Append(Tuple.Create(knob.Name, check.ResultValue)));
+                arms.Add(new ArmSection
+                {
+                    Name = $"{prefix}-{knob.Name}{GridPlan.FractionLabel(value)}",
+                    Policy = Masking.Policies.PolicySpecModule.format(Masking.Policies.PolicySpec.NewNamedSpec(info.Name, knobs)),
+                    Scorer = sweep.Scorer,
+                    Sweep = new ArmSweep(prefix, knob.Name, value),
+                });
+            }
+        }
+        return (this with { Arms = arms, Sweeps = [] }, null);
     }
 
     /// <summary>Every number against the range the command line gives the same setting (0 steps, a batch of -1 and

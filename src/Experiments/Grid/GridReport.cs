@@ -117,10 +117,11 @@ public static class GridReport
                     return string.Create(Inv, $" {100 * r.Difference:+0.0;-0.0;0.0} [{100 * r.Low:+0.0;-0.0;0.0}, {100 * r.High:+0.0;-0.0;0.0}] |");
                 })) + "\n");
         }
-        var oracleGaps = WriteOracleGaps(config, baseline, comparisons, questionScores, md);
+        var oracleGaps = OracleReport.Write(config, baseline, comparisons, questionScores, md);
         md.Append("\n## Summary\n\n").Append(Summary(config, table, references, comparisons, floors)).Append('\n');
         var byRelation = RelationReport.Write(config, baseline, evaluated, questionScores, md);
 
+        var sweeps = SweepReport.Write(config, (arm, task) => table[arm][task].Count > 0 ? table[arm][task].Mean : double.NaN, questionScores, plots, md);
         WriteLearningCurves(config, results, plots, md);
         WriteTransfer(config, table, baseline, plots, md);
         CellHealthReport.WriteTruncation(config, outDir, md);
@@ -145,6 +146,7 @@ public static class GridReport
             ["bootstrap_resamples"] = Significance.Resamples,
             ["by_relation"] = byRelation,
             ["oracle_gaps"] = oracleGaps,
+            ["sweeps"] = sweeps,
             ["results"] = results.OrderBy(r => r.Cell, StringComparer.Ordinal).ToList(),
         };
         RunDirectory.WriteAtomically(Path.Combine(outDir, "results.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions
@@ -203,54 +205,6 @@ public static class GridReport
         md.Append(string.Create(Inv, $"\n({first.Seeds} seeds × {first.Questions} questions in the first comparison.)\n"));
     }
 
-    /// <summary>An arm of the <c>oracle</c> policy: it reads the evaluation's questions, so it bounds the others and
-    /// competes with none of them.</summary>
-    internal static bool IsOracle(ArmSection arm) =>
-        arm.Policy is { } p && (p == "oracle" || p.StartsWith("oracle:", StringComparison.Ordinal));
-
-    /// <summary>
-    /// Each arm's gap to the oracle arm (arm − oracle, with the same paired bootstrap) next to its gap to the
-    /// baseline; Holm-adjusted within this table only (descriptive: the oracle is an upper bound, not a
-    /// competitor). Returns arm → task → gap, for results.json; null without an oracle arm.
-    /// </summary>
-    private static Dictionary<string, Dictionary<string, object?>>? WriteOracleGaps(GridConfig config, string? baseline,
-        IReadOnlyList<ArmComparison> comparisons, IReadOnlyDictionary<(string Arm, string Task), SortedDictionary<int, double[]>> questionScores,
-        StringBuilder md)
-    {
-        var oracle = config.Arms.FirstOrDefault(IsOracle)?.Name;
-        if (oracle is null) return null;
-        var others = config.Arms.Where(a => a.Name != oracle).Select(a => a.Name).ToList();
-        var gaps = Significance.Compare([.. others, oracle], [oracle], config.Tasks, questionScores);
-        static string Interval(PairedComparison r) =>
-            string.Create(Inv, $"{100 * r.Difference:+0.0;-0.0;0.0} [{100 * r.Low:+0.0;-0.0;0.0}, {100 * r.High:+0.0;-0.0;0.0}]");
-        md.Append($"\n## Gap to the oracle\n\n`{oracle}` masks the answers of the {config.Evaluation.Split} questions where the intermediate corpus " +
-                  "states them (one per sentence): **it reads the test questions.** It bounds what a masking policy can do here and is never a fair " +
-                  $"competitor. Each cell: the arm minus `{baseline ?? "(no baseline)"}`, then the arm minus `{oracle}`, in points with 95% paired " +
-                  "bootstrap intervals; the gaps to the oracle are Holm-adjusted among themselves, outside the family of *Differences*. " +
-                  "The summary's highest mean leaves the oracle out.\n\n");
-        md.Append("| arm | " + string.Join(" | ", config.Tasks) + " |\n| --- |" + string.Concat(config.Tasks.Select(_ => " --- |")) + "\n");
-        var json = new Dictionary<string, Dictionary<string, object?>>();
-        foreach (var arm in others)
-        {
-            md.Append($"| {arm} |");
-            json[arm] = [];
-            foreach (var task in config.Tasks)
-            {
-                var toBaseline = baseline is null ? null : comparisons.FirstOrDefault(c => c.Arm == arm && c.Reference == baseline && c.Task == task);
-                var toOracle = gaps.FirstOrDefault(c => c.Arm == arm && c.Task == task);
-                var first = arm == baseline ? "0" : toBaseline is null ? "–" : Interval(toBaseline.Result);
-                md.Append($" {first}; {(toOracle is null ? "–" : Interval(toOracle.Result))} |");
-                json[arm][task] = toOracle is null ? null : new Dictionary<string, object?>
-                {
-                    ["difference"] = toOracle.Result.Difference, ["low"] = toOracle.Result.Low, ["high"] = toOracle.Result.High,
-                    ["p_holm"] = toOracle.HolmP, ["seeds"] = toOracle.Result.Seeds, ["questions"] = toOracle.Result.Questions,
-                };
-            }
-            md.Append('\n');
-        }
-        return json;
-    }
-
     /// <summary>Only what the intervals support: a difference is named when it is shown, otherwise "no difference shown".</summary>
     private static string Summary(GridConfig config, Dictionary<string, Dictionary<string, Stat>> table, IReadOnlyList<string> references,
         IReadOnlyList<ArmComparison> comparisons, IReadOnlyDictionary<string, TaskFloor> floors)
@@ -258,7 +212,7 @@ public static class GridReport
         var sb = new StringBuilder();
         foreach (var task in config.Tasks)
         {
-            var ranked = config.Arms.Where(a => !IsOracle(a) && table[a.Name][task].Count > 0).OrderByDescending(a => table[a.Name][task].Mean).ToList();
+            var ranked = config.Arms.Where(a => !OracleReport.IsOracle(a) && table[a.Name][task].Count > 0).OrderByDescending(a => table[a.Name][task].Mean).ToList();
             if (ranked.Count == 0) continue;
             var best = ranked[0].Name;
             sb.Append(string.Create(Inv, $"- **{task}**: highest mean `{best}` ({100 * table[best][task].Mean:F1})"));

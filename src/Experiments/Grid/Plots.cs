@@ -53,6 +53,23 @@ public static class Plots
         Save(plot, path);
     }
 
+    /// <summary>Lines with a shaded interval around each (the sweep plots: a metric against a knob's value).</summary>
+    public static void LinesWithIntervals(string path, string title, string x, string y,
+        IReadOnlyList<(string Name, double[] X, double[] Y, double[] Low, double[] High)> series)
+    {
+        var plot = New(title, x, y);
+        foreach (var s in series)
+        {
+            var line = plot.Add.Scatter(s.X, s.Y);
+            line.LegendText = s.Name;
+            var band = plot.Add.FillY(s.X, s.Low, s.High);
+            band.FillColor = line.Color.WithAlpha(0.2);
+            band.LineWidth = 0;
+        }
+        plot.ShowLegend();
+        Save(plot, path);
+    }
+
     public static void LogLog(string path, string title, IReadOnlyList<(string Name, double[] Counts)> series)
     {
         var plot = New(title, "log10 rank", "log10 count");
