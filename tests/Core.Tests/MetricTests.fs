@@ -211,3 +211,17 @@ let ``every task's metrics on deterministic predictions match the golden values`
 [<Fact>]
 let ``every task's metrics on the fixtures' dev examples match the golden values`` () =
     checkGolden "tasks-fixtures.jsonl" (metricLines fixtureRoot.Value)
+
+[<Fact>]
+let ``a logistic fit recovers the curve it was drawn from, and refuses data with no fit`` () =
+    // Outcomes at their exact expected values: the fit is the curve itself.
+    let xs = [| 0.0..0.5..5.0 |]
+    let ys = xs |> Array.map (fun x -> 1.0 / (1.0 + exp -(-2.0 + 0.8 * x)))
+    let fit = (Logistic.fit xs ys).Value
+    Assert.Equal(-2.0, fit.Intercept, 6)
+    Assert.Equal(0.8, fit.Slope, 6)
+    Assert.True(fit.SlopeError > 0.0)
+    Assert.Equal(None, Logistic.fit [| 1.0; 1.0; 1.0 |] [| 0.0; 1.0; 0.0 |])
+    Assert.Equal(None, Logistic.fit [| 1.0; 2.0; 3.0 |] [| 1.0; 1.0; 1.0 |])
+    // Separable data has no finite fit either: the slope grows without bound.
+    Assert.Equal(None, Logistic.fit [| 0.0; 1.0; 2.0; 3.0 |] [| 0.0; 0.0; 1.0; 1.0 |])

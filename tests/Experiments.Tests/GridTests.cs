@@ -253,7 +253,7 @@ public class GridRunTests
         var report = File.ReadAllText(Path.Combine(outDir, "report.md"));
         foreach (var arm in new[] { "none (no IPT)", "ssm", "oracle", "supervised", "meta" }) Assert.Contains($"| {arm} |", report);
         Assert.Contains("**it reads the test questions.**", report);
-        foreach (var section in new[] { "## Results", "## Differences", "## Gap to the oracle", "## Sweeps", "## Summary", "## Learning efficiency", "## Transfer of learned policies", "## What the policies mask" })
+        foreach (var section in new[] { "## Results", "## Differences", "## Gap to the oracle", "## Sweeps", "## Which answers were masked", "## Summary", "## Learning efficiency", "## Transfer of learned policies", "## What the policies mask" })
             Assert.Contains(section, report);
         // world-cqa has two options: chance is 50%, a row of the table; its questions are answered by rank classification.
         Assert.Contains("| chance / majority | 50.0 (chance) |", report);
@@ -261,7 +261,7 @@ public class GridRunTests
         Assert.Contains("Against `none`:", report);
         Assert.Contains("Against chance (the multiple-choice tasks;", report);
         Assert.DoesNotContain("†", report);
-        foreach (var png in new[] { "sweep-rand-p-world-cqa.png", "curve-steps-world-cqa.png", "curve-fraction-world-cqa.png", "transfer.png", "pos.png", "zipf.png" })
+        foreach (var png in new[] { "attribution-world-cqa.png", "sweep-rand-p-world-cqa.png", "curve-steps-world-cqa.png", "curve-fraction-world-cqa.png", "transfer.png", "pos.png", "zipf.png" })
         {
             var bytes = File.ReadAllBytes(Path.Combine(outDir, "plots", png));
             Assert.True(bytes.Length > 5000, png);
@@ -279,6 +279,14 @@ public class GridRunTests
         Assert.Equal([0.15, 0.5], sweep.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()));
         var point = sweep.GetProperty("tasks").GetProperty("world-cqa")[1];
         Assert.InRange(point.GetProperty("mean").GetDouble(), point.GetProperty("low").GetDouble(), point.GetProperty("high").GetDouble());
+        // The replayed masks: the oracle masks only the test subjects' answers, and some of them; no IPT masks nothing.
+        var test = Masking.Tasks.Registry.defaultWorld.Value.TestSubjects;
+        var oracleCounts = File.ReadAllLines(Path.Combine(outDir, "attribution", "ipt-oracle.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Select(f => (Subject: f.GetProperty("subject").GetInt32(), Masked: f.GetProperty("object_masked").EnumerateArray().Sum(c => c.GetInt32()))).ToList();
+        Assert.All(oracleCounts.Where(f => !test.Contains(f.Subject)), f => Assert.Equal(0, f.Masked));
+        Assert.Contains(oracleCounts, f => test.Contains(f.Subject) && f.Masked > 0);
+        var none = json.GetProperty("attribution").GetProperty("world-cqa").GetProperty("none").GetProperty("buckets");
+        Assert.Equal(0, none[1].GetProperty("count").GetInt32() + none[2].GetProperty("count").GetInt32() + none[3].GetProperty("count").GetInt32());
         // Each arm's gap to the oracle, with its interval.
         var gap = json.GetProperty("oracle_gaps").GetProperty("ssm").GetProperty("world-cqa");
         Assert.InRange(gap.GetProperty("difference").GetDouble(), gap.GetProperty("low").GetDouble(), gap.GetProperty("high").GetDouble());

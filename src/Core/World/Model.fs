@@ -49,6 +49,8 @@ type Passage =
         Spans: (Span * string)[]
         /// Each sentence's object: where the value of the fact it states is written (occupations included).
         Objects: (Span * Fact)[]
+        /// Each sentence's subject: where the name of the fact's subject is written.
+        Subjects: (Span * Fact)[]
     }
 
 module Relation =

@@ -57,6 +57,7 @@ module Render =
         (sb: StringBuilder)
         (spans: ResizeArray<Span * string>)
         (objects: ResizeArray<Span * Fact>)
+        (subjects: ResizeArray<Span * Fact>)
         (template: string)
         (fact: Fact)
         =
@@ -96,6 +97,7 @@ module Render =
                 if next = s then
                     sb.Append subject.Name |> ignore
                     spans.Add({ Start = start; End = sb.Length }, EntityKind.label subject.Kind)
+                    subjects.Add({ Start = start; End = sb.Length }, fact)
                 else
                     sb.Append value |> ignore
                     objects.Add({ Start = start; End = sb.Length }, fact)
@@ -109,7 +111,7 @@ module Render =
     /// One fact in its first paraphrase, as the canonical answer of a long-output task.
     let canonical (world: WorldData) (fact: Fact) =
         let sb = StringBuilder()
-        sentence world sb (ResizeArray()) (ResizeArray()) (templates fact.Relation).Head fact
+        sentence world sb (ResizeArray()) (ResizeArray()) (ResizeArray()) (templates fact.Relation).Head fact
         sb.ToString()
 
     /// One paragraph about an entity: its facts in a random order, each in a random paraphrase.
@@ -122,6 +124,7 @@ module Render =
         let sb = StringBuilder()
         let spans = ResizeArray<Span * string>()
         let objects = ResizeArray<Span * Fact>()
+        let subjects = ResizeArray<Span * Fact>()
         let sentences = ResizeArray<Span>()
 
         for f in facts do
@@ -130,14 +133,15 @@ module Render =
 
             let start = sb.Length
             let options = templates f.Relation
-            sentence world sb spans objects options[rng.NextInt options.Length] f
+            sentence world sb spans objects subjects options[rng.NextInt options.Length] f
             sentences.Add { Start = start; End = sb.Length }
 
         { Entity = entity
           Text = sb.ToString()
           Sentences = sentences.ToArray()
           Spans = spans.ToArray()
-          Objects = objects.ToArray() }
+          Objects = objects.ToArray()
+          Subjects = subjects.ToArray() }
 
     /// The corpus of a world: `paraphrases` copies of every entity's paragraph, in a seeded random order.
     let corpus (world: WorldData) (rng: Rng) (paraphrases: int) : Passage[] =

@@ -122,6 +122,7 @@ public static class GridReport
         var byRelation = RelationReport.Write(config, baseline, evaluated, questionScores, md);
 
         var sweeps = SweepReport.Write(config, (arm, task) => table[arm][task].Count > 0 ? table[arm][task].Mean : double.NaN, questionScores, plots, md);
+        var attribution = AttributionReport.Write(config, outDir, evaluated, questionScores, plots, md, log);
         WriteLearningCurves(config, results, plots, md);
         WriteTransfer(config, table, baseline, plots, md);
         CellHealthReport.WriteTruncation(config, outDir, md);
@@ -147,6 +148,7 @@ public static class GridReport
             ["by_relation"] = byRelation,
             ["oracle_gaps"] = oracleGaps,
             ["sweeps"] = sweeps,
+            ["attribution"] = attribution,
             ["results"] = results.OrderBy(r => r.Cell, StringComparer.Ordinal).ToList(),
         };
         RunDirectory.WriteAtomically(Path.Combine(outDir, "results.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions
