@@ -251,7 +251,8 @@ public class GridRunTests
         Assert.Equal(results.Count, results.Distinct().Count());
 
         var report = File.ReadAllText(Path.Combine(outDir, "report.md"));
-        foreach (var arm in new[] { "none (no IPT)", "ssm", "oracle", "supervised", "meta" }) Assert.Contains($"| {arm} |", report);
+        foreach (var arm in new[] { "none (no IPT)", "ssm", "oracle", "pmi", "supervised", "meta" }) Assert.Contains($"| {arm} |", report);
+        Assert.Contains("\"format\":\"masking-pmi-vocab/1\"", File.ReadAllText(Path.Combine(outDir, "ipt", "pmi", "pmi-vocab.json")));
         Assert.Contains("**it reads the test questions.**", report);
         foreach (var section in new[] { "## Results", "## Differences", "## Gap to the oracle", "## Sweeps", "## Which answers were masked", "## Summary", "## Learning efficiency", "## Transfer of learned policies", "## What the policies mask" })
             Assert.Contains(section, report);

@@ -291,6 +291,10 @@ module Named =
                   let vocabulary =
                       match word knobs "vocab" with
                       | "" -> invalidArg "knobs" "expects vocab=FILE, a vocabulary written by masking pmi-vocab"
+                      | "corpus" ->
+                          invalidArg
+                              "knobs"
+                              "vocab=corpus is built by a training stage (intermediate) from its own corpus; here expects vocab=FILE"
                       | path ->
                           match PmiVocabulary.load path with
                           | Error e -> invalidArg "knobs" e

@@ -28,7 +28,9 @@ public static class FactAttribution
         var run = RunConfig.FromJson(File.ReadAllText(runFile));
         if (run is null || run.Corpus != "world-target") return null;
         var vocab = HuggingFace.ModelDirectory.LoadTokenizer(iptCellDir).Tokenizer;
-        var resolved = PolicySpecModule.resolve(vocab.Specials, run.Policy ?? "orig");
+        var spec = RunPmiVocabulary.Resolve(run.Policy ?? "orig", iptCellDir, vocab, null, log);
+        if (spec is null) return null;
+        var resolved = PolicySpecModule.resolve(vocab.Specials, spec);
         if (resolved.IsError) throw new InputError(resolved.ErrorValue);
         var policy = resolved.ResultValue;
         var world = Registry.defaultWorld.Value;

@@ -34,7 +34,15 @@ public static class MaskAnalysis
         var profiles = new List<MaskProfile> { Profile(Corpus, examples.Select(e => Enumerable.Range(0, e.Tokens.Length).ToArray()).ToArray(), tags, words) };
         foreach (var arm in config.Arms.Where(a => a.Policy is not null))
         {
-            var resolved = PolicySpecModule.resolve(vocab.Specials, arm.Policy!);
+            // pmi:vocab=corpus: the vocabulary its (first) IPT cell built.
+            var ipt = GridPlan.Cells(config).FirstOrDefault(c => c.Kind == CellKind.Intermediate && (c.Id == $"ipt/{arm.Name}" || c.Id.StartsWith($"ipt/{arm.Name}/", StringComparison.Ordinal)));
+            var spec = ipt is null ? arm.Policy! : RunPmiVocabulary.Resolve(arm.Policy!, Path.Combine(outDir, ipt.Id), vocab, null, log);
+            if (spec is null)
+            {
+                log.WriteLine($"report: {arm.Name}: no PMI vocabulary yet (its IPT cell has not run); its mask profile is left out");
+                continue;
+            }
+            var resolved = PolicySpecModule.resolve(vocab.Specials, spec);
             if (resolved.IsError) throw new InputError(resolved.ErrorValue);
             var scored = examples;
             if (arm.Scorer is not null)

@@ -69,7 +69,8 @@ public static class Stages
         Prediction.CheckLengths(run, state.Config);
         var vocab = tokenizer.Tokenizer;
         var labelStart = tokenizer.LabelStart;
-        var resolved = PolicySpecModule.resolve(vocab.Specials, run.Policy ?? "orig");
+        var spec = RunPmiVocabulary.Resolve(run.Policy ?? "orig", dir.Path, vocab, () => Corpora.Texts(run.Corpus, env.DataRoot), env.Log)!;
+        var resolved = PolicySpecModule.resolve(vocab.Specials, spec);
         if (resolved.IsError) throw new InputError(resolved.ErrorValue);
         var policy = resolved.ResultValue;
         var examples = Corpora.Examples(run.Corpus, vocab, env.DataRoot);
