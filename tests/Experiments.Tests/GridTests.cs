@@ -29,6 +29,7 @@ public class GridConfigTests
     [Theory]
     [InlineData("demo")]
     [InlineData("smoke")]
+    [InlineData("explore")]
     [InlineData("paper")]
     public void Shipped_configs_load_and_are_consistent(string name)
     {
