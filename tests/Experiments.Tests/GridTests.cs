@@ -142,7 +142,7 @@ public class GridConfigTests
     {
         var r = CliRunner.Run("run", "--preset", "huge");
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("known: demo, paper, real-smoke, smoke", r.Stderr);
+        Assert.Contains("known: demo, explore, paper, real-smoke, smoke", r.Stderr);
     }
 }
 
