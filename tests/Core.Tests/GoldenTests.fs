@@ -76,14 +76,24 @@ let private render (policyName: string) =
 
     let lines = Text.StringBuilder()
 
-    // Every salient span is a candidate for `scored`, scored by its length.
+    // Every salient span is a candidate for `scored`, scored by its length. loss-guided scores words (the
+    // training stage gives each word its mean token loss); a fixed stand-in keeps the golden file model-free:
+    // a word's token count, then its first token id, so that ties are rare.
     let withScores (ex: Example) =
-        { ex with
-            Scores =
-                ex.Annotations
-                |> Array.map (fun a ->
-                    { Span = a.Span
-                      Score = float a.Span.Length }) }
+        if policyName = "loss-guided" then
+            { ex with
+                Scores =
+                    Units.words tok.Specials ex
+                    |> Array.map (fun w ->
+                        { Span = w
+                          Score = float w.Length + float (ex.Tokens[w.Start] % 1000) / 1000.0 }) }
+        else
+            { ex with
+                Scores =
+                    ex.Annotations
+                    |> Array.map (fun a ->
+                        { Span = a.Span
+                          Score = float a.Span.Length }) }
 
     let examples =
         Array.append

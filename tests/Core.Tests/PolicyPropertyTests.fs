@@ -68,6 +68,7 @@ let ``another seed gives another mask when there is room for one`` (r: RandomExa
     || forAllPolicies (fun spec p ->
         spec.StartsWith "ssm"
         || spec.StartsWith "scored"
+        || spec.StartsWith "loss-guided"
         || spec = "rand:unit=entity"
         || ([ 1UL .. 5UL ]
             |> List.map (fun s -> (apply p s ex).Spans)
@@ -182,7 +183,8 @@ let ``learned masks never split a word or an annotated unit once their spans are
          "scored:k=2"
          "scored:budget=0.15"
          "scored:tau=0"
-         "scored:budget=0.3,tau=0" ]
+         "scored:budget=0.3,tau=0"
+         "loss-guided" ]
        |> List.forall (fun spec ->
            [ 1UL .. 4UL ]
            |> List.forall (fun seed ->
@@ -298,3 +300,35 @@ let ``within restricts masks to annotated spans`` () =
     for seed in 0UL .. 10UL do
         let m = apply p seed ex
         Assert.Equal<Span[]>([| { Start = 5; End = 9 } |], m.Spans)
+
+[<Property(Arbitrary = [| typeof<Generators> |], MaxTest = 150)>]
+let ``loss-guided masks the hardest words first, to its budget`` (r: RandomExample) =
+    // Scores as the training stage gives them: one per word, here a word's score is its first token id.
+    let ex = r.Example
+    let words = Units.words specials ex
+
+    let scored =
+        { ex with
+            Scores =
+                words
+                |> Array.map (fun w ->
+                    { Span = w
+                      Score = float ex.Tokens[w.Start] }) }
+
+    let m = apply (resolve "loss-guided") 3UL scored
+
+    let masked (w: Span) =
+        m.Spans |> Array.exists (fun s -> s.Start <= w.Start && w.End <= s.End)
+
+    let target = Budget.count 0.15 (Span.totalLength words)
+
+    let hardestUnmasked =
+        words |> Array.filter (masked >> not) |> Array.map (fun w -> ex.Tokens[w.Start])
+
+    let easiestMasked =
+        words |> Array.filter masked |> Array.map (fun w -> ex.Tokens[w.Start])
+
+    Span.totalLength m.Spans >= min target (Span.totalLength words)
+    && (hardestUnmasked.Length = 0
+        || easiestMasked.Length = 0
+        || Array.max hardestUnmasked <= Array.min easiestMasked)

@@ -59,7 +59,12 @@ let private errorOf s =
 let ``bad specs give one-line errors that say what exists`` () =
     let unknown = errorOf "foo"
     Assert.Contains("unknown policy 'foo'", unknown)
-    Assert.Contains("orig, rand, ssm, oracle, whole-word, bart-infilling, spanbert, t5, pmi, scored", unknown)
+
+    Assert.Contains(
+        "orig, rand, ssm, oracle, whole-word, bart-infilling, spanbert, t5, pmi, loss-guided, scored",
+        unknown
+    )
+
     Assert.Contains("no knob 'q'; its knobs: p, unit", errorOf "rand:q=1")
     Assert.Contains("expects a number in [0, 1], got 2", errorOf "rand:p=2")
     Assert.Contains("expects one of token, word, entity, got 'char'", errorOf "rand:unit=char")

@@ -201,6 +201,8 @@ let policySpecs =
       "scored:budget=0.2,tau=0.5"
       "scored:k=2,tau=1"
       "rand:unit=entity"
+      "loss-guided"
+      "loss-guided:budget=0.3,tau=0.5,target=full"
       "pmi:vocab=" + pmiVocabFile.Value
       "pmi:vocab="
       + pmiVocabFile.Value

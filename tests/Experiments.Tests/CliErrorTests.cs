@@ -10,7 +10,7 @@ public class CliErrorTests
     [Fact]
     public void Unknown_policy_lists_what_exists() =>
         CliRunner.AssertOneLineError(CliRunner.Run("mask", "--policy", "foo", "--input", Text),
-            "unknown policy 'foo'; known: orig, rand, ssm, oracle, whole-word, bart-infilling, spanbert, t5, pmi, scored");
+            "unknown policy 'foo'; known: orig, rand, ssm, oracle, whole-word, bart-infilling, spanbert, t5, pmi, loss-guided, scored");
 
     [Fact]
     public void Bad_knob_lists_the_knobs() =>

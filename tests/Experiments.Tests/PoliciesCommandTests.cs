@@ -10,7 +10,7 @@ public class PoliciesCommandTests
     {
         var r = CliRunner.Run("policies");
         Assert.Equal(0, r.ExitCode);
-        foreach (var name in new[] { "orig", "rand", "ssm", "oracle", "whole-word", "bart-infilling", "spanbert", "t5", "pmi", "scored" })
+        foreach (var name in new[] { "orig", "rand", "ssm", "oracle", "whole-word", "bart-infilling", "spanbert", "t5", "pmi", "loss-guided", "scored" })
             Assert.Contains($"{name}  —  ", r.Stdout);
         Assert.Contains("p=0.15 (alias mlm_probability)", r.Stdout);
         Assert.Contains("noise_density=0.15", r.Stdout);
@@ -46,7 +46,7 @@ public class PoliciesCommandTests
     [Fact]
     public void Catalog_describes_the_same_policies_to_CSharp_callers()
     {
-        Assert.Equal(new[] { "orig", "rand", "ssm", "oracle", "whole-word", "bart-infilling", "spanbert", "t5", "pmi", "scored" },
+        Assert.Equal(new[] { "orig", "rand", "ssm", "oracle", "whole-word", "bart-infilling", "spanbert", "t5", "pmi", "loss-guided", "scored" },
             PolicyCatalog.All.Select(p => p.Name));
         var t5 = PolicyCatalog.All.Single(p => p.Name == "t5");
         Assert.Equal("0.15", t5.Knobs.Single(k => k.Name == "noise_density").Default);

@@ -30,6 +30,31 @@ module Likelihood =
         let counts = keep.sum(1L).cpu().data<int64>().ToArray()
         Array.init sums.Length (fun i -> sums[i], int counts[i])
 
+    /// Each row's negative log-likelihood of every target token, in order, padding left out (the loss-guided
+    /// policy's scores).
+    let tokenLosses
+        (c: ModelConfig)
+        (p: Parameters)
+        (source: torch.Tensor)
+        (decoderInput: torch.Tensor)
+        (target: torch.Tensor)
+        : float[][] =
+        use _ = torch.no_grad ()
+        use _ = torch.NewDisposeScope()
+        let logits = Seq2Seq.forward c p Dropout.Off source decoderInput
+
+        let picked =
+            torch.nn.functional.log_softmax(logits, -1L).gather(-1L, target.unsqueeze (-1L)).squeeze (-1L)
+
+        let values = picked.to_type(torch.float64).cpu().data<float>().ToArray()
+        let ids = target.cpu().data<int64>().ToArray()
+        let columns = int target.shape[1]
+
+        Array.init (int target.shape[0]) (fun row ->
+            [| for t in 0 .. columns - 1 do
+                   if ids[row * columns + t] <> int64 c.PadId then
+                       yield -values[row * columns + t] |])
+
     /// The option to choose: the best score, the first among equals; by the mean log-probability per target
     /// token (length-normalised) or by the sum.
     let choose (normalise: bool) (scores: (float * int)[]) : int =

@@ -316,6 +316,25 @@ module Named =
                       | _ -> Choose.budgetPreferring (NgramUnits(vocabulary, false)) WordUnits p
 
                   denoise "pmi" choose specials knobs }
+          { Name = "loss-guided"
+            Summary =
+              "the words a model finds hardest (its loss, or its excess loss over a reference: Rho-1), rescored every N training steps; to a budget"
+            Knobs =
+              [ Knob.number "budget" [] 0.15 0.0 1.0 "fraction of tokens to mask, the hardest words first"
+                Knob.number "tau" [] 0.0 0.0 1000.0 "0: the hardest words; > 0: sampled ∝ exp(loss / tau)"
+                Knob.integer "every" [] 100 1 100000000 "training steps between two scorings of the corpus"
+                Knob.word
+                    "reference"
+                    "none"
+                    "a model directory: score by the excess of the model's loss over this one's; none: by the loss"
+                replaceKnob "span"
+                targetKnob "spans" ]
+              @ corruptKnobs false
+            // The scores are the training stage's (Example.Scores, one per word); this is the choosing part.
+            Build =
+              denoise "loss-guided" (fun knobs ->
+                  let tau = num knobs "tau"
+                  Choose.scored 1 (Some(num knobs "budget")) (if tau > 0.0 then Some tau else None)) }
           { Name = "scored"
             Summary =
               "masks from a scorer's span scores: spans per sentence or to a budget, sampled ∝ exp(score/tau) or the best"

@@ -53,6 +53,9 @@ public static class FactAttribution
             return (Objects: Of(p.Objects), Subjects: Of(p.Subjects));
         }).ToArray();
 
+        // loss-guided: the scores the cell kept for each window.
+        var guidance = LossGuidance.For(spec, iptCellDir, vocab, TorchSharp.torch.CPU);
+        var modelTokenizer = HuggingFace.ModelDirectory.LoadTokenizer(iptCellDir);
         var perEpoch = (examples.Length + run.BatchSize - 1) / run.BatchSize;
         var epochs = (int)((run.Steps + perEpoch - 1) / perEpoch);
         var objects = new Dictionary<FactKey, int[]>();
@@ -65,9 +68,16 @@ public static class FactAttribution
         {
             var epoch = (int)(step / perEpoch);
             if (epoch != planned) { batches = EpochPlan.Batches(examples.Length, i => examples[i].Tokens.Length, run.BatchSize, run.Seed, epoch); planned = epoch; }
+            Example[] seen;
+            try { seen = guidance is null ? examples : guidance.At(step, -1, examples, null, modelTokenizer, run); }
+            catch (InputError e)
+            {
+                log.WriteLine($"report: {e.Message}; the attribution of {iptCellDir} is left out");
+                return null;
+            }
             foreach (var i in batches[(int)(step % batches.Count)])
             {
-                var m = policy.Apply.Invoke(new MaskContext(Seeds.derive(run.Seed, epoch, i), step)).Invoke(examples[i]);
+                var m = policy.Apply.Invoke(new MaskContext(Seeds.derive(run.Seed, epoch, i), step)).Invoke(seen[i]);
                 var masked = new bool[examples[i].Tokens.Length];
                 foreach (var s in m.Spans) for (var t = s.Start; t < s.End; t++) masked[t] = true;
                 bool Hidden(Span s) => s.End > s.Start && Enumerable.Range(s.Start, s.End - s.Start).All(t => masked[t]);

@@ -56,6 +56,19 @@ public static class MaskAnalysis
                 var scorer = Scorer.Load(path, TorchSharp.torch.CPU).Scorer;
                 scored = examples.Select(e => new Example(e.Tokens, e.WordStarts, e.Sentences, e.Annotations, scorer.ScoreUnits(e.Tokens, e.WordStarts, e.Annotations, vocab.Specials, TorchSharp.torch.CPU))).ToArray();
             }
+            if (ipt is not null && LossGuidance.For(spec, Path.Combine(outDir, ipt.Id), vocab, TorchSharp.torch.CPU) is { } guidance)
+            {
+                var runConfig = RunConfig.FromJson(File.ReadAllText(Path.Combine(outDir, ipt.Id, "run.json")));
+                if (runConfig is null) continue;
+                // The scores the IPT cell had at step 0, for the corpus's first examples.
+                var all = Corpora.Examples(config.Intermediate.Corpus, vocab, dataRoot);
+                try { scored = guidance.At(0, -1, all, null, HuggingFace.ModelDirectory.LoadTokenizer(Path.Combine(outDir, ipt.Id)), runConfig).Take(examples.Length).ToArray(); }
+                catch (InputError e)
+                {
+                    log.WriteLine($"report: {arm.Name}: {e.Message}; its mask profile is left out");
+                    continue;
+                }
+            }
             var masked = scored.Select((e, i) =>
             {
                 var m = resolved.ResultValue.Apply.Invoke(new MaskContext(Seeds.derive(0UL, 0, i), 0L)).Invoke(e);

@@ -90,9 +90,12 @@ public static class Stages
         if (resumed) dir.TruncateMetricsAfter(start);
         if (start > 0) env.Log.WriteLine($"{run.Stage}: resuming {dir.Path} at step {start}");
         var plans = new EpochCache(examples.Length, i => examples[i].Tokens.Length, run.BatchSize, run.Seed);
+        // loss-guided: the model's own losses, scored again every N steps (null for any other policy).
+        var guidance = LossGuidance.For(spec, dir.Path, vocab, env.Device);
+        Example[] ExamplesAt(long step, long current) => guidance is null ? examples : guidance.At(step, current, examples, state, tokenizer, run);
         // How many sources and targets the length limits cut, counted over every example's epoch-0 mask (a fixed
         // set, so a resumed run reports the same figures).
-        var firstMasks = examples.Select((e, i) => policy.Apply.Invoke(new MaskContext(Seeds.derive(run.Seed, 0, i), 0)).Invoke(e)).ToList();
+        var firstMasks = ExamplesAt(0, start).Select((e, i) => policy.Apply.Invoke(new MaskContext(Seeds.derive(run.Seed, 0, i), 0)).Invoke(e)).ToList();
         var cut = new Truncation(examples.Length,
             firstMasks.Count(m => Truncation.Cuts(true, m.Source.Length, run.MaxSourceLength)),
             firstMasks.Count(m => Truncation.Cuts(false, m.Target.Length + tokenizer.ExtraLabelTokens, run.MaxTargetLength)));
@@ -101,10 +104,11 @@ public static class Stages
         Batch BatchFor(long step)
         {
             var (epoch, indices) = plans.At(step);
+            var seen = ExamplesAt(step, step);
             var pairs = indices.Select(i =>
             {
                 // The mask of example i in this epoch: seeded by (run seed, epoch, example index) only.
-                var m = policy.Apply.Invoke(new MaskContext(Seeds.derive(run.Seed, epoch, i), step)).Invoke(examples[i]);
+                var m = policy.Apply.Invoke(new MaskContext(Seeds.derive(run.Seed, epoch, i), step)).Invoke(seen[i]);
                 return new SequencePair(
                     Prediction.Wrap(specials.Bos, m.Source, specials.Eos, run.MaxSourceLength),
                     Prediction.Wrap(labelStart, m.Target, specials.Eos, run.MaxTargetLength));

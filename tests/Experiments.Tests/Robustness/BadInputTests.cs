@@ -38,6 +38,7 @@ public class BadInputTests
         { "output", ["tokenizer", "train", "--input", "{text}", "--out", "/proc/masking-vocab.json"], "/proc:0: --out: expected a directory this process can write to" },
         { "output", ["run", "--preset", "smoke", "--out", "{file}"], "{file}:0: --out: expected a directory to write into, found a file" },
         { "output", ["pmi-vocab", "--corpus", "{text}", "--out", "{dir}"], "{dir}:0: --out: expected a file name, found a directory" },
+        { "input", ["mask", "--policy", "loss-guided", "--input", "{text}"], "--policy: loss-guided takes its scores from the model a training stage trains" },
         { "input", ["mask", "--policy", "pmi:vocab=corpus", "--input", "{text}"], "vocab=corpus is built by a training stage (intermediate) from its own corpus; here expects vocab=FILE" },
         { "input", ["pmi-vocab", "--corpus", "{dir}/none.txt", "--out", "{dir}/v.json"], "{dir}/none.txt:0: expected a readable text file" },
         { "output", ["world", "--out", "{file}/below"], "{file}/below:0: --out: expected a directory this process can write to" },

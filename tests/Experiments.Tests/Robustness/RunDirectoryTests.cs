@@ -142,6 +142,65 @@ public class RunDirectoryTests
     private static string[] Intermediate(string from, string outDir) =>
         ["intermediate", "--from", from, "--policy", "rand", "--steps", "2", "--batch-size", "4", "--threads", "1", "--out", outDir];
 
+    private static string[] LossGuided(string from, string outDir) =>
+        ["intermediate", "--from", from, "--policy", "loss-guided:every=2", "--steps", "6", "--batch-size", "4", "--checkpoint-every", "3",
+         "--log-every", "1", "--threads", "1", "--out", outDir];
+
+    [Fact]
+    public void Loss_guided_rescores_every_N_steps_and_a_run_stopped_between_two_scorings_resumes_to_the_same_bytes()
+    {
+        var whole = CliRunner.TempPath("");
+        var (code, err) = MaskingProcess.Run(LossGuided(Whole.Value, whole));
+        Assert.True(code == 0, err);
+        // One scoring per window of 2 steps, each a line of word losses per passage.
+        Assert.Equal(["0.txt", "2.txt", "4.txt"], Directory.GetFiles(Path.Combine(whole, "loss-scores")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var first = File.ReadAllLines(Path.Combine(whole, "loss-scores", "0.txt"));
+        Assert.NotEqual(first, File.ReadAllLines(Path.Combine(whole, "loss-scores", "4.txt")));
+        var losses = first[0].Split(' ').Select(s => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Contains(losses, v => v > 0);
+        Assert.All(losses.Where(double.IsFinite), v => Assert.True(v >= 0));
+
+        // Stopped after step 3 (checkpoint at 3, inside the window of step 2): the resume reads that window's scores.
+        var dir = CliRunner.TempPath("");
+        (code, err) = MaskingProcess.RunWith(new Dictionary<string, string> { [FaultInjection.InterruptVariable] = "3" }, LossGuided(Whole.Value, dir));
+        Assert.Equal(130, code);
+        (code, err) = MaskingProcess.Run(LossGuided(Whole.Value, dir));
+        Assert.True(code == 0, err);
+        AssertSameRun(whole, dir);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, "loss-scores", "4.txt")), File.ReadAllBytes(Path.Combine(dir, "loss-scores", "4.txt")));
+    }
+
+    [Fact]
+    public void Loss_guided_with_a_reference_scores_the_excess_loss_which_is_nil_while_the_model_is_the_reference()
+    {
+        // The stage starts from the very model it is compared with, so the first scoring's excess is 0 for every
+        // word; the next scoring, after two steps of training, is not.
+        var dir = CliRunner.TempPath("");
+        string[] args = ["intermediate", "--from", Whole.Value, "--policy", $"loss-guided:every=2,reference={Whole.Value}", "--steps", "3",
+            "--batch-size", "4", "--threads", "1", "--out", dir];
+        var (code, err) = MaskingProcess.Run(args);
+        Assert.True(code == 0, err);
+        double[] Scores(string file) => File.ReadAllLines(Path.Combine(dir, "loss-scores", file)).SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(x => double.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).Where(double.IsFinite).ToArray();
+        var first = Scores("0.txt");
+        Assert.NotEmpty(first);
+        Assert.All(first, v => Assert.Equal(0.0, v));
+        Assert.Contains(Scores("2.txt"), v => v != 0.0);
+    }
+
+    [Fact]
+    public void A_loss_guided_reference_that_is_not_a_model_is_named_before_training()
+    {
+        var dir = CliRunner.TempPath("");
+        var notModel = CliRunner.TempPath("");
+        Directory.CreateDirectory(notModel);
+        string[] args = ["intermediate", "--from", Whole.Value, "--policy", $"loss-guided:reference={notModel}", "--steps", "2", "--batch-size", "4",
+            "--threads", "1", "--out", dir];
+        var (code, err) = MaskingProcess.Run(args);
+        Assert.Equal(2, code);
+        Assert.Equal($"masking: {notModel}:0: loss-guided reference: expected a model directory (config.json and model.safetensors)", err.Trim());
+    }
+
     [Fact]
     public void A_checkpoint_without_its_metadata_is_named_not_a_crash()
     {
