@@ -5,6 +5,17 @@ open TorchSharp
 /// How likely the model finds each row's target: what rank classification compares the options of a
 /// multiple-choice question by.
 module Likelihood =
+    /// Each target token's log-probability, [rows, tokens], in the caller's dispose scope.
+    let private targetTokenLogProbs
+        (c: ModelConfig)
+        (p: Parameters)
+        (source: torch.Tensor)
+        (decoderInput: torch.Tensor)
+        (target: torch.Tensor)
+        =
+        let logits = Seq2Seq.forward c p Dropout.Off source decoderInput
+        torch.nn.functional.log_softmax(logits, -1L).gather(-1L, target.unsqueeze (-1L)).squeeze (-1L)
+
     /// Each row's summed log-probability of its target tokens (padding left out) and their number.
     let targetLogProbs
         (c: ModelConfig)
@@ -15,10 +26,7 @@ module Likelihood =
         : (float * int)[] =
         use _ = torch.no_grad ()
         use _ = torch.NewDisposeScope()
-        let logits = Seq2Seq.forward c p Dropout.Off source decoderInput
-
-        let picked =
-            torch.nn.functional.log_softmax(logits, -1L).gather(-1L, target.unsqueeze (-1L)).squeeze (-1L)
+        let picked = targetTokenLogProbs c p source decoderInput target
 
         let keep = Scalars.ofInt (int64 c.PadId) (fun pad -> target.ne pad)
 
@@ -41,10 +49,7 @@ module Likelihood =
         : float[][] =
         use _ = torch.no_grad ()
         use _ = torch.NewDisposeScope()
-        let logits = Seq2Seq.forward c p Dropout.Off source decoderInput
-
-        let picked =
-            torch.nn.functional.log_softmax(logits, -1L).gather(-1L, target.unsqueeze (-1L)).squeeze (-1L)
+        let picked = targetTokenLogProbs c p source decoderInput target
 
         let values = picked.to_type(torch.float64).cpu().data<float>().ToArray()
         let ids = target.cpu().data<int64>().ToArray()

@@ -56,7 +56,7 @@ public static class MaskCommand
         var ner = annotator == "ner" ? Training.TaggerModels.Load("ner", options.NerModel) : null;
 
         if (!PolicyCatalog.TryParse(spec, tokenizer, out var policy, out var error)) throw new CliError(error!);
-        if (Masking.Policies.PolicySpecModule.parse(spec).ResultValue is Masking.Policies.PolicySpec.NamedSpec { name: "loss-guided" })
+        if (Training.LossGuidance.IsLossGuided(spec))
             throw new CliError("--policy: loss-guided takes its scores from the model a training stage trains (pretrain, intermediate); mask has no model: use scored with --scorer");
 
         var buffer = new MemoryStream();

@@ -55,7 +55,7 @@ public static class FactAttribution
 
         // loss-guided: the scores the cell kept for each window.
         var guidance = LossGuidance.For(spec, iptCellDir, vocab, TorchSharp.torch.CPU);
-        var modelTokenizer = HuggingFace.ModelDirectory.LoadTokenizer(iptCellDir);
+        var modelTokenizer = guidance is null ? null : HuggingFace.ModelDirectory.LoadTokenizer(iptCellDir);
         var perEpoch = (examples.Length + run.BatchSize - 1) / run.BatchSize;
         var epochs = (int)((run.Steps + perEpoch - 1) / perEpoch);
         var objects = new Dictionary<FactKey, int[]>();
@@ -69,7 +69,7 @@ public static class FactAttribution
             var epoch = (int)(step / perEpoch);
             if (epoch != planned) { batches = EpochPlan.Batches(examples.Length, i => examples[i].Tokens.Length, run.BatchSize, run.Seed, epoch); planned = epoch; }
             Example[] seen;
-            try { seen = guidance is null ? examples : guidance.At(step, -1, examples, null, modelTokenizer, run); }
+            try { seen = guidance is null ? examples : guidance.At(step, -1, examples, null, modelTokenizer!, run); }
             catch (InputError e)
             {
                 log.WriteLine($"report: {e.Message}; the attribution of {iptCellDir} is left out");

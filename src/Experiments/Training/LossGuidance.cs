@@ -19,30 +19,39 @@ public sealed class LossGuidance
 {
     private const int Chunk = 16;
     private readonly long _every;
-    private readonly ModelState? _reference;
+    // Loaded only when a scoring is computed: the report's replays read the kept files and need no model.
+    private readonly Lazy<ModelState>? _reference;
     private readonly string _directory;
     private double[][]? _referenceScores;
     private long _window = -1;
     private Example[] _scored = [];
 
-    private LossGuidance(long every, ModelState? reference, string directory) =>
+    private LossGuidance(long every, Lazy<ModelState>? reference, string directory) =>
         (_every, _reference, _directory) = (every, reference, directory);
+
+    /// <summary>Whether a spec is the <c>loss-guided</c> policy itself, which needs a training stage's model.</summary>
+    public static bool IsLossGuided(string spec) => Named(spec) is not null;
+
+    private static PolicySpec.NamedSpec? Named(string spec)
+    {
+        var parsed = PolicySpecModule.parse(spec);
+        return !parsed.IsError && parsed.ResultValue is PolicySpec.NamedSpec { name: "loss-guided" } named ? named : null;
+    }
 
     /// <summary>The guidance for a <c>loss-guided</c> spec (checked already), or null for any other policy.</summary>
     public static LossGuidance? For(string spec, string runDir, ITokenizer vocab, torch.Device device)
     {
-        var parsed = PolicySpecModule.parse(spec);
-        if (parsed.IsError || parsed.ResultValue is not PolicySpec.NamedSpec { name: "loss-guided" } named) return null;
+        if (Named(spec) is not { } named) return null;
         string? Knob(string name) => named.knobs.FirstOrDefault(k => k.Item1 == name)?.Item2.ToString();
         var every = (long)double.Parse(Knob("every") ?? "100", CultureInfo.InvariantCulture);
-        ModelState? reference = null;
+        Lazy<ModelState>? reference = null;
         if (Knob("reference") is { } dir and not "none")
         {
             if (!HuggingFace.ModelDirectory.HasModel(dir)) throw new InputError($"{dir}:0: loss-guided reference: expected a model directory (config.json and model.safetensors)");
             var size = HuggingFace.ModelDirectory.LoadTokenizer(dir).Tokenizer.Specials.VocabSize;
             if (size != vocab.Specials.VocabSize)
                 throw new InputError($"{dir}:0: loss-guided reference: expected the run's tokenizer ({vocab.Specials.VocabSize} ids), found {size} ids");
-            reference = ModelState.FromModelDirectory(dir, device);
+            reference = new Lazy<ModelState>(() => ModelState.FromModelDirectory(dir, device));
         }
         return new LossGuidance(every, reference, Path.Combine(runDir, "loss-scores"));
     }
@@ -62,7 +71,7 @@ public sealed class LossGuidance
             scores = Words(examples, state, tokenizer, run);
             if (_reference is not null)
             {
-                _referenceScores ??= Words(examples, _reference, tokenizer, run);
+                _referenceScores ??= Words(examples, _reference.Value, tokenizer, run);
                 scores = scores.Select((row, i) => row.Select((s, w) => s - _referenceScores[i][w]).ToArray()).ToArray();
             }
             Directory.CreateDirectory(_directory);
